@@ -1,0 +1,47 @@
+namespace MLNet.GoogLeNet.Modules;
+
+/// <summary>
+/// What varies between GoogLeNet networks built by this library: the input (channels, height, width),
+/// the number of classes and, for quick experiments and tests, a divisor of every channel count.
+/// </summary>
+/// <param name="InputChannels">Channels of the input image: 1 (grayscale) or 3 (RGB).</param>
+/// <param name="ClassCount">Outputs of the dense layer, one per class; at least 2.</param>
+/// <param name="ImageHeight">Input height in pixels; at least <see cref="MinimumImageSize"/>. The recipe uses 96.</param>
+/// <param name="ImageWidth">Input width in pixels; at least <see cref="MinimumImageSize"/>. The recipe uses 96.</param>
+/// <param name="WidthDivisor">Divides every channel count of blocks 1 to 5 (never below 1). 1 is the recipe's network;
+/// 8 or 16 give small networks for tests and quick experiments.</param>
+public sealed record GoogLeNetConfiguration(
+    int InputChannels, int ClassCount, int ImageHeight = 96, int ImageWidth = 96, int WidthDivisor = 1)
+{
+    /// <summary>
+    /// The smallest accepted height and width. Five stride-2 stages (the 7×7 convolution and four max-pools)
+    /// divide the input by 32; below that, the later blocks would see windows made of padding alone.
+    /// </summary>
+    public const int MinimumImageSize = 32;
+
+    /// <summary>The recipe's network for 96×96 grayscale Fashion-MNIST: 1 channel, 10 classes.</summary>
+    public static GoogLeNetConfiguration Recipe { get; } = new(InputChannels: 1, ClassCount: 10);
+
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the first invalid parameter.</summary>
+    public void Validate()
+    {
+        if (InputChannels is not (1 or 3))
+            throw new ArgumentException(
+                $"InputChannels must be 1 (grayscale) or 3 (RGB); got {InputChannels}.", nameof(InputChannels));
+        if (ClassCount < 2)
+            throw new ArgumentException($"ClassCount must be at least 2; got {ClassCount}.", nameof(ClassCount));
+        if (ImageHeight < MinimumImageSize)
+            throw new ArgumentException(
+                $"ImageHeight must be at least {MinimumImageSize} pixels for the five blocks of GoogLeNet; got {ImageHeight}.",
+                nameof(ImageHeight));
+        if (ImageWidth < MinimumImageSize)
+            throw new ArgumentException(
+                $"ImageWidth must be at least {MinimumImageSize} pixels for the five blocks of GoogLeNet; got {ImageWidth}.",
+                nameof(ImageWidth));
+        if (WidthDivisor < 1)
+            throw new ArgumentException($"WidthDivisor must be 1 or more; got {WidthDivisor}.", nameof(WidthDivisor));
+    }
+
+    /// <summary>Number of values in one input image: channels × height × width.</summary>
+    public int FeatureLength => InputChannels * ImageHeight * ImageWidth;
+}

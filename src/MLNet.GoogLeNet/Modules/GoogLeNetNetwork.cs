@@ -1,0 +1,175 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace MLNet.GoogLeNet.Modules;
+
+/// <summary>
+/// GoogLeNet (Inception v1, Szegedy et al. 2015) as the Dive into Deep Learning recipe builds it: five blocks,
+/// global average pooling and one dense layer with an output per class. Input (N, C, H, W) planar floats;
+/// output (N, classes) logits.
+/// </summary>
+public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
+{
+    // Stage fields: their names are the state-dict keys ("b3.0.path2.conv.weight", "dense.weight").
+    private readonly Sequential b1;
+    private readonly Sequential b2;
+    private readonly Sequential b3;
+    private readonly Sequential b4;
+    private readonly Sequential b5;
+    private readonly Flatten flatten;
+    private readonly Linear dense;
+
+    /// <summary>Builds the network and initialises it as the recipe does (Xavier uniform weights, zero biases).</summary>
+    /// <param name="configuration">Input shape, class count and width divisor.</param>
+    /// <param name="seed">Seed of the initial weights; the same seed gives the same network.</param>
+    /// <exception cref="ArgumentException">The configuration is invalid; the message names the parameter.</exception>
+    public GoogLeNetNetwork(GoogLeNetConfiguration configuration, long seed = 0) : base("GoogLeNet")
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        configuration.Validate();
+        Configuration = configuration;
+        int Width(int channels) => InceptionChannels.Divide(channels, configuration.WidthDivisor);
+        InceptionChannels Block(int c1, (int, int) c2, (int, int) c3, int c4) =>
+            new InceptionChannels(c1, c2.Item1, c2.Item2, c3.Item1, c3.Item2, c4).DividedBy(configuration.WidthDivisor);
+
+        // b1: 7×7 conv 64, stride 2, pad 3, ReLU; 3×3 max-pool stride 2 pad 1 (recipe).
+        b1 = Sequential(
+            ("conv", Conv2d(configuration.InputChannels, Width(64), kernel_size: 7, stride: 2, padding: 3)),
+            ("relu", ReLU()),
+            ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
+
+        // b2: 1×1 conv 64; 3×3 conv 192 pad 1, both without activation as the recipe writes them; max-pool as in b1.
+        b2 = Sequential(
+            ("conv1", Conv2d(Width(64), Width(64), kernel_size: 1)),
+            ("conv2", Conv2d(Width(64), Width(192), kernel_size: 3, padding: 1)),
+            ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
+
+        // b3–b5: the recipe's Inception channel table.
+        b3 = InceptionStage(Width(192), [Block(64, (96, 128), (16, 32), 32), Block(128, (128, 192), (32, 96), 64)],
+            out int b3Out, ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
+        b4 = InceptionStage(b3Out,
+            [
+                Block(192, (96, 208), (16, 48), 64), Block(160, (112, 224), (24, 64), 64),
+                Block(128, (128, 256), (24, 64), 64), Block(112, (144, 288), (32, 64), 64),
+                Block(256, (160, 320), (32, 128), 128),
+            ],
+            out int b4Out, ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
+        b5 = InceptionStage(b4Out, [Block(256, (160, 320), (32, 128), 128), Block(384, (192, 384), (48, 128), 128)],
+            out int b5Out, ("pool", AdaptiveAvgPool2d(1)));  // global average pooling
+
+        flatten = Flatten();
+        dense = Linear(b5Out, configuration.ClassCount);  // one output per class
+        RegisterComponents();
+        Initialize(seed);
+    }
+
+    /// <summary>The configuration the network was built from.</summary>
+    public GoogLeNetConfiguration Configuration { get; }
+
+    /// <summary>The stages in order, with the names the shape trace prints.</summary>
+    internal IReadOnlyList<(string Name, Module<Tensor, Tensor> Stage)> Stages =>
+        [("b1", b1), ("b2", b2), ("b3", b3), ("b4", b4), ("b5", b5), ("flatten", flatten), ("dense", dense)];
+
+    /// <summary>Number of trainable values (weights and biases).</summary>
+    public long ParameterCount => parameters().Sum(p => p.numel());
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = b1.call(input);   // (N, 64, H/4, W/4)
+        x = b2.call(x);           // (N, 192, H/8, W/8)
+        x = b3.call(x);           // (N, 480, H/16, W/16)
+        x = b4.call(x);           // (N, 832, H/32, W/32)
+        x = b5.call(x);           // (N, 1024, 1, 1)
+        x = flatten.call(x);      // (N, 1024)
+        x = dense.call(x);        // (N, classes)
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Runs a zero image of batch size <paramref name="batchSize"/> through the network and returns each stage's
+    /// output shape, as the recipe prints them (b1 … b5, then the dense layer).
+    /// </summary>
+    public IReadOnlyList<(string Stage, long[] Shape)> TraceShapes(int batchSize = 1)
+    {
+        var shapes = new List<(string, long[])>();
+        var wasTraining = training;
+        eval();
+        try
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var device = parameters().First().device;
+            var x = zeros([batchSize, Configuration.InputChannels, Configuration.ImageHeight, Configuration.ImageWidth], device: device);
+            foreach (var (name, stage) in Stages)
+            {
+                x = stage.call(x);
+                if (name != "flatten")
+                    shapes.Add((name, x.shape));
+            }
+        }
+        finally
+        {
+            train(wasTraining);
+        }
+        return shapes;
+    }
+
+    /// <summary>Formats a shape trace line as the recipe prints it: "b1 output shape:\t (1, 64, 24, 24)".</summary>
+    public static string FormatTraceLine(string stage, long[] shape) =>
+        $"{stage} output shape:\t ({string.Join(", ", shape)})";
+
+    private static Sequential InceptionStage(
+        int inputChannels, InceptionChannels[] blocks, out int outputChannels, (string, Module<Tensor, Tensor>) pool)
+    {
+        var layers = new List<(string, Module<Tensor, Tensor>)>();
+        int channels = inputChannels;
+        for (int i = 0; i < blocks.Length; i++)
+        {
+            layers.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture), new Inception($"inception{i}", channels, blocks[i])));
+            channels = blocks[i].OutputChannels;
+        }
+        layers.Add(pool);
+        outputChannels = channels;
+        return Sequential(layers);
+    }
+
+    /// <summary>Xavier (Glorot) uniform weights for every convolution and the dense layer, zero biases.</summary>
+    private void Initialize(long seed)
+    {
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed);
+        foreach (var module in modules())
+        {
+            switch (module)
+            {
+                case Conv2d conv:
+                    XavierUniform(conv.weight, generator);
+                    if (conv.bias is not null) conv.bias.zero_();
+                    break;
+                case Linear linear:
+                    XavierUniform(linear.weight, generator);
+                    if (linear.bias is not null) linear.bias.zero_();
+                    break;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Fills <paramref name="weight"/> from U(−a, a) with a = √(6 / (fan_in + fan_out)), so that the variance is
+    /// 2 / (fan_in + fan_out): Glorot and Bengio's rule, which MXNet's init.Xavier() applies in the recipe.
+    /// </summary>
+    internal static void XavierUniform(Tensor weight, Generator generator)
+    {
+        long receptive = 1;
+        for (int d = 2; d < weight.dim(); d++) receptive *= weight.shape[d];
+        long fanIn = weight.shape[1] * receptive;
+        long fanOut = weight.shape[0] * receptive;
+        double bound = Math.Sqrt(6.0 / (fanIn + fanOut));
+        using var sample = rand(weight.shape, dtype: weight.dtype, generator: generator);
+        weight.copy_(sample.mul_(2 * bound).sub_(bound));
+    }
+}
