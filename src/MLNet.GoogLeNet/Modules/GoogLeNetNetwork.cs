@@ -24,8 +24,11 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
     /// <summary>Builds the network and initialises it as the recipe does (Xavier uniform weights, zero biases).</summary>
     /// <param name="configuration">Input shape, class count and width divisor.</param>
     /// <param name="seed">Seed of the initial weights; the same seed gives the same network.</param>
+    /// <param name="initialization">Weight initialisation; the recipe's Xavier by default.</param>
     /// <exception cref="ArgumentException">The configuration is invalid; the message names the parameter.</exception>
-    public GoogLeNetNetwork(GoogLeNetConfiguration configuration, long seed = 0) : base("GoogLeNet")
+    public GoogLeNetNetwork(
+        GoogLeNetConfiguration configuration, long seed = 0, WeightInitialization initialization = WeightInitialization.Xavier)
+        : base("GoogLeNet")
     {
         ArgumentNullException.ThrowIfNull(configuration);
         configuration.Validate();
@@ -62,7 +65,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
         flatten = Flatten();
         dense = Linear(b5Out, configuration.ClassCount);  // one output per class
         RegisterComponents();
-        Initialize(seed);
+        Initialize(seed, initialization);
     }
 
     /// <summary>The configuration the network was built from.</summary>
@@ -137,8 +140,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
         return Sequential(layers);
     }
 
-    /// <summary>Xavier (Glorot) uniform weights for every convolution and the dense layer, zero biases.</summary>
-    private void Initialize(long seed)
+    /// <summary>Initial weights for every convolution and the dense layer (uniform, see below), zero biases.</summary>
+    private void Initialize(long seed, WeightInitialization initialization)
     {
         using var noGrad = no_grad();
         using var generator = new Generator((ulong)seed);
@@ -147,28 +150,34 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
             switch (module)
             {
                 case Conv2d conv:
-                    XavierUniform(conv.weight, generator);
-                    if (conv.bias is not null) conv.bias.zero_();
+                    FillUniform(conv.weight, initialization, generator);
+                    conv.bias?.zero_();
                     break;
                 case Linear linear:
-                    XavierUniform(linear.weight, generator);
-                    if (linear.bias is not null) linear.bias.zero_();
+                    FillUniform(linear.weight, initialization, generator);
+                    linear.bias?.zero_();
                     break;
             }
         }
     }
 
     /// <summary>
-    /// Fills <paramref name="weight"/> from U(−a, a) with a = √(6 / (fan_in + fan_out)), so that the variance is
-    /// 2 / (fan_in + fan_out): Glorot and Bengio's rule, which MXNet's init.Xavier() applies in the recipe.
+    /// Fills <paramref name="weight"/> from U(−a, a). Xavier: a = √(6 / (fan_in + fan_out)), so that the variance is
+    /// 2 / (fan_in + fan_out), Glorot and Bengio's rule, which MXNet's init.Xavier() applies in the recipe.
+    /// Kaiming: a = √(6 / fan_in), variance 2 / fan_in, He et al.'s rule for ReLU networks.
     /// </summary>
-    internal static void XavierUniform(Tensor weight, Generator generator)
+    private static void FillUniform(Tensor weight, WeightInitialization initialization, Generator generator)
     {
         long receptive = 1;
         for (int d = 2; d < weight.dim(); d++) receptive *= weight.shape[d];
         long fanIn = weight.shape[1] * receptive;
         long fanOut = weight.shape[0] * receptive;
-        double bound = Math.Sqrt(6.0 / (fanIn + fanOut));
+        double bound = initialization switch
+        {
+            WeightInitialization.Xavier => Math.Sqrt(6.0 / (fanIn + fanOut)),
+            WeightInitialization.Kaiming => Math.Sqrt(6.0 / fanIn),
+            _ => throw new ArgumentOutOfRangeException(nameof(initialization), initialization, "Unknown weight initialisation."),
+        };
         using var sample = rand(weight.shape, dtype: weight.dtype, generator: generator);
         weight.copy_(sample.mul_(2 * bound).sub_(bound));
     }

@@ -1,0 +1,170 @@
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Native;
+using MLNet.GoogLeNet.Training;
+using TorchSharp;
+
+namespace MLNet.GoogLeNet;
+
+/// <summary>
+/// Trains GoogLeNet on images in an ML.NET pipeline. <see cref="Fit"/> reads the feature column (C×H×W planar floats,
+/// as ExtractPixels produces them) and the key-typed label column, trains a TorchSharp network — on the GPU named by
+/// <c>MLContext.GpuDeviceId</c> when there is one, else on the CPU — and returns a <see cref="GoogLeNetTransformer"/>.
+/// </summary>
+/// <remarks>
+/// <para>Create it with <c>mlContext.MulticlassClassification.Trainers.GoogLeNet(mlContext, …)</c>.</para>
+/// <para>The fitted transformer adds these columns:</para>
+/// <list type="table">
+/// <listheader><term>Output column</term><term>Type</term><description>Description</description></listheader>
+/// <item><term><c>Score</c></term><term>vector of <see cref="float"/>, one per class</term>
+/// <description>Softmax probabilities. The slot names are the label's key values (the class names).</description></item>
+/// <item><term><c>PredictedLabel</c></term><term>key type, same classes as the label</term>
+/// <description>The class with the highest score; carries the label's key values, so <c>MapKeyToValue</c> turns it back into the class name.</description></item>
+/// </list>
+/// <para>Training shuffles the rows every epoch, reads them on a background thread while the network computes, and
+/// reports each epoch through <see cref="GoogLeNetTrainerOptions.EpochProgress"/> and the MLContext's <c>Log</c>.</para>
+/// </remarks>
+public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
+{
+    private readonly MLContext _context;
+    private readonly GoogLeNetTrainerOptions _options;
+
+    /// <summary>Creates the trainer; prefer the catalog method <c>mlContext.MulticlassClassification.Trainers.GoogLeNet</c>.</summary>
+    /// <param name="context">The MLContext: its seed, <c>GpuDeviceId</c>, <c>FallbackToCpu</c> and <c>Log</c> are used.</param>
+    /// <param name="options">Training options; copied, so later changes to the object do not affect this trainer.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid; the exception names it.</exception>
+    public GoogLeNetTrainer(MLContext context, GoogLeNetTrainerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _context = context;
+        _options = options.Clone();
+    }
+
+    /// <summary>The label column the trainer reads.</summary>
+    public string LabelColumnName => _options.LabelColumnName;
+
+    /// <summary>The feature column the trainer reads.</summary>
+    public string FeatureColumnName => _options.FeatureColumnName;
+
+    /// <summary>Trains a network on <paramref name="input"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">The data cannot be trained on (empty, non-finite features, a loss
+    /// that became NaN, a GPU asked for and absent); the message says what and where.</exception>
+    /// <exception cref="OperationCanceledException"><see cref="GoogLeNetTrainerOptions.CancellationToken"/> was cancelled.</exception>
+    public GoogLeNetTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var options = _options;
+        var vector = SchemaChecks.CheckFeatureColumn(input.Schema, options.FeatureColumnName, nameof(input));
+        SchemaChecks.CheckLabelColumn(input.Schema, options.LabelColumnName, nameof(input));
+        var classes = ClassLabels.FromLabelColumn(input.Schema[options.LabelColumnName]);
+        var (channels, height, width) = SchemaChecks.ResolveImageShape(
+            vector, options.FeatureColumnName, options.ImageChannels, options.ImageHeight, options.ImageWidth);
+        var configuration = new GoogLeNetConfiguration(channels, classes.Count, height, width, options.WidthDivisor);
+        CheckConfiguration(configuration, options.FeatureColumnName);
+        if (options.ValidationSet is { } validationSet)
+            CheckValidationSet(validationSet.Schema, vector, classes.Count);
+
+        var host = ((IHostEnvironment)_context).Register(nameof(GoogLeNetTrainer), options.Seed);
+        int seed = options.Seed ?? host.Rand.Next();
+        using var channel = host.Start("Training");
+        TorchRuntime.EnsureLoaded();
+        var device = DeviceSelection.Select(_context.GpuDeviceId, _context.FallbackToCpu, message => channel.Warning(MessageSensitivity.None, message));
+        if (options.NumberOfThreads is { } threads)
+            torch.set_num_threads(threads);
+
+        var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
+        try
+        {
+            network.to(device);
+            channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
+                $"Training GoogLeNet ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
+                $"on {device} for {options.Epochs} epochs, batch {options.BatchSize}, learning rate {options.LearningRate:G4}, seed {seed}."));
+
+            var source = new BatchSource(options.FeatureColumnName, configuration.FeatureLength, options.LabelColumnName, classes.Count,
+                RequireFiniteFeatures: true);
+            IDataView train = input, validation = options.ValidationSet!;
+            if (options.CacheFeatures)
+            {
+                train = _context.Data.Cache(input, options.FeatureColumnName, options.LabelColumnName);
+                if (validation is not null)
+                    validation = _context.Data.Cache(validation, options.FeatureColumnName, options.LabelColumnName);
+            }
+            var shuffleSeeds = new Random(seed);
+            IDataView EpochData(int epoch) => _context.Data.ShuffleRows(
+                train, seed: shuffleSeeds.Next(), shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);
+
+            var plan = new TrainingPlan(options.Epochs, options.BatchSize, options.LearningRate, options.Momentum, options.WeightDecay,
+                options.LearningRateSchedule, options.StepDecayEpochs, options.StepDecayFactor, options.PrefetchBatches);
+            var loop = new TrainingLoop(network, device, plan);
+            var reports = loop.Run(EpochData, source, validation, input.GetRowCount(),
+                report =>
+                {
+                    channel.Info(MessageSensitivity.None, report.ToString());
+                    options.EpochProgress?.Report(report);
+                },
+                options.BatchProgress is { } batchProgress ? batchProgress.Report : null,
+                message => channel.Info(MessageSensitivity.None, message),
+                options.CancellationToken);
+
+            return new GoogLeNetTransformer(_context, network, device, input.Schema, options.FeatureColumnName, classes,
+                reports, options.ScoringBatchSize);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The schema after the fitted transformer: the input columns plus <c>Score</c> and <c>PredictedLabel</c>, with the
+    /// same types and annotations that ML.NET's multiclass trainers declare.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        SchemaChecks.CheckShape(inputSchema, _options.FeatureColumnName, _options.LabelColumnName);
+        // SchemaShape.Column has no public constructor; ML.NET's own multiclass trainer declares exactly the columns
+        // this trainer adds (Score: Single vector with slot names; PredictedLabel: key with the label's values).
+        return _context.MulticlassClassification.Trainers
+            .LbfgsMaximumEntropy(_options.LabelColumnName, _options.FeatureColumnName)
+            .GetOutputSchema(inputSchema);
+    }
+
+    private static void CheckConfiguration(GoogLeNetConfiguration configuration, string featureColumn)
+    {
+        try
+        {
+            configuration.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentOutOfRangeException(nameof(GoogLeNetTrainerOptions.FeatureColumnName), string.Create(CultureInfo.InvariantCulture,
+                $"Feature column '{featureColumn}' holds {configuration.InputChannels}×{configuration.ImageHeight}×{configuration.ImageWidth} images " +
+                $"(C×H×W), which GoogLeNet cannot take: {e.Message} Resize the images (ResizeImages) to at least " +
+                $"{GoogLeNetConfiguration.MinimumImageSize}×{GoogLeNetConfiguration.MinimumImageSize} and extract 1 or 3 channels."));
+        }
+    }
+
+    private void CheckValidationSet(DataViewSchema schema, VectorDataViewType trainFeatures, int classCount)
+    {
+        const string parameter = nameof(GoogLeNetTrainerOptions.ValidationSet);
+        var features = SchemaChecks.CheckFeatureColumn(schema, _options.FeatureColumnName, parameter);
+        if (features.Size != trainFeatures.Size)
+            throw new ArgumentOutOfRangeException(parameter,
+                $"Validation set: feature column '{_options.FeatureColumnName}' is {features}, but the training data's is {trainFeatures}.");
+        var key = SchemaChecks.CheckLabelColumn(schema, _options.LabelColumnName, parameter);
+        if (key.Count != (ulong)classCount)
+            throw new ArgumentOutOfRangeException(parameter,
+                $"Validation set: label column '{_options.LabelColumnName}' has {key.Count} classes, the training data's has {classCount}. " +
+                "Map both with the same fitted MapValueToKey transformer.");
+    }
+}

@@ -1,0 +1,52 @@
+using MLNet.GoogLeNet.Modules;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Scoring;
+
+/// <summary>
+/// Runs a trained network forward on batches of planar images and returns softmax probabilities. Safe to call from
+/// several threads at once: the network is only read, and gradient mode and dispose scopes are per thread.
+/// </summary>
+internal sealed class NetworkScorer
+{
+    private readonly GoogLeNetNetwork _network;
+    private readonly Device _device;
+    private readonly long[] _imageShape;
+
+    public NetworkScorer(GoogLeNetNetwork network, Device device)
+    {
+        _network = network;
+        _device = device;
+        var c = network.Configuration;
+        _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
+        ClassCount = c.ClassCount;
+    }
+
+    public int ClassCount { get; }
+
+    public ReadOnlySpan<long> ImageShape => _imageShape;
+
+    /// <summary>
+    /// Scores <paramref name="count"/> images held in <paramref name="features"/> (C×H×W planar each) and writes
+    /// count × classes probabilities into <paramref name="probabilities"/>.
+    /// </summary>
+    public void Score(float[] features, int count, float[] probabilities)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var input = frombuffer(features, ScalarType.Float32, count: count * _imageShape[0] * _imageShape[1] * _imageShape[2])
+            .view([count, _imageShape[0], _imageShape[1], _imageShape[2]]);
+        Score(input, probabilities);
+    }
+
+    /// <summary>Scores a (N, C, H, W) CPU or device tensor; writes N × classes probabilities.</summary>
+    public void Score(Tensor input, float[] probabilities)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        var logits = _network.call(input.to(_device));
+        var result = nn.functional.softmax(logits, dim: 1).to(CPU).contiguous();
+        result.data<float>().CopyTo(probabilities);
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.ML;
+using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Training;
+using TorchSharp;
+
+namespace MLNet.GoogLeNet.Tests.TestData;
+
+/// <summary>
+/// Trains once, for all tests of a class, the pipeline a user composes — LoadImages → ConvertToGrayscale →
+/// ResizeImages(32) → ExtractPixels → MapValueToKey → GoogLeNet → MapKeyToValue — on the four pattern classes,
+/// with a width-reduced network (channels ÷ 8) so that it fits the CI budget.
+/// </summary>
+public sealed class TrainedPatternModel : IDisposable
+{
+    public const int ImageSize = 32;
+
+    public TrainedPatternModel()
+    {
+        Images = PatternImages.Create(trainPerClass: 80, testPerClass: 15);
+        Context = new MLContext(seed: 1);
+        Context.Log += (_, e) =>
+        {
+            lock (LogMessages) LogMessages.Add(e.Message);
+        };
+        TrainData = Context.Data.LoadFromEnumerable(Images.Train);
+        TestData = Context.Data.LoadFromEnumerable(Images.Test);
+        Options = new GoogLeNetTrainerOptions
+        {
+            Epochs = 6,
+            BatchSize = 8,
+            LearningRate = 0.01,
+            Momentum = 0.9,
+            WidthDivisor = 8,
+            Initialization = WeightInitialization.Kaiming,
+            EpochProgress = new SyncProgress<EpochReport>(report =>
+            {
+                Epochs.Add(report);
+                LiveTensorsAfterEpoch.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+            }),
+            BatchProgress = new SyncProgress<BatchProgress>(progress => Batches.Add(progress)),
+        };
+        var pipeline = PatternImages.Preprocessing(Context, ImageSize)
+            .Append(Context.MulticlassClassification.Trainers.GoogLeNet(Context, Options))
+            .Append(Context.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        Model = pipeline.Fit(TrainData);
+    }
+
+    public PatternImages Images { get; }
+    public MLContext Context { get; }
+    public IDataView TrainData { get; }
+    public IDataView TestData { get; }
+    public GoogLeNetTrainerOptions Options { get; }
+    public ITransformer Model { get; }
+    public List<EpochReport> Epochs { get; } = [];
+    public List<BatchProgress> Batches { get; } = [];
+    public List<long> LiveTensorsAfterEpoch { get; } = [];
+    public List<string> LogMessages { get; } = [];
+
+    /// <summary>The GoogLeNet transformer inside the fitted pipeline.</summary>
+    public GoogLeNetTransformer GoogLeNet => ((IEnumerable<ITransformer>)Model).OfType<GoogLeNetTransformer>().Single();
+
+    public void Dispose() => Images.Dispose();
+}
