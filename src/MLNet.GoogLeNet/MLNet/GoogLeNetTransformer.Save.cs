@@ -1,10 +1,113 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
+using MLNet.GoogLeNet.Onnx;
+using Google.Protobuf;
+using DataType = Onnx.TensorProto.Types.DataType;
 
 namespace MLNet.GoogLeNet;
 
 public sealed partial class GoogLeNetTransformer
 {
-    /// <summary>Saving is not implemented yet: it needs the ONNX exporter (next step).</summary>
-    public void Save(ModelSaveContext ctx) =>
-        throw new NotSupportedException("Saving a GoogLeNet model is not implemented yet: it needs the ONNX exporter.");
+    // Columns that live only inside the saved chain; they are dropped before its end.
+    internal const string PredictedIndexColumn = "googlenet.predicted";
+    internal const string PredictedHashColumn = "googlenet.predicted.hash";
+    internal const string PredictedValueColumn = "googlenet.predicted.value";
+
+    /// <summary>
+    /// Saves the transformer as ordinary ML.NET transforms that reproduce it, so that <c>mlContext.Model.Load</c> needs
+    /// only Microsoft.ML and Microsoft.ML.OnnxTransformer: see <see cref="ToOnnxTransformerChain"/>.
+    /// Called by <c>mlContext.Model.Save</c>.
+    /// </summary>
+    public void Save(ModelSaveContext ctx)
+    {
+        ArgumentNullException.ThrowIfNull(ctx);
+        ToOnnxTransformerChain().Save(ctx);
+    }
+
+    /// <summary>
+    /// The ML.NET transforms that reproduce this transformer with ONNX Runtime instead of TorchSharp — what
+    /// <c>mlContext.Model.Save</c> stores:
+    /// <list type="number">
+    /// <item>an ONNX scorer (Microsoft.ML.OnnxTransformer) running the network, which outputs <c>Score</c> (with the class
+    /// names as slot names, carried in the ONNX graph the way ML.NET's own ONNX export does) and the index of the best class;</item>
+    /// <item>Hash (combine) → ConvertType → MapValue: the index, a one-element vector, becomes the class value as a scalar
+    /// (ML.NET 5's ONNX scorer cannot output scalars);</item>
+    /// <item>MapValueToKey with the classes as key data: <c>PredictedLabel</c>, a key carrying the label's key values in order;</item>
+    /// <item>DropColumns of the helper columns.</item>
+    /// </list>
+    /// </summary>
+    /// <param name="gpuDeviceId">GPU for ONNX Runtime's CUDA provider (needs Microsoft.ML.OnnxRuntime.Gpu); null for the CPU.</param>
+    /// <param name="fallbackToCpu">Use the CPU when the GPU cannot be used.</param>
+    public ITransformer ToOnnxTransformerChain(int? gpuDeviceId = null, bool fallbackToCpu = false)
+    {
+        CheckServingNames();
+        var ml = new MLContext(seed: 0) { GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu };
+        var onnx = new MemoryStream();
+        BuildServingModel().WriteTo(onnx);
+        onnx.Position = 0;
+
+        var hashing = ChooseHashing(ml, Classes.Count);
+        var lookup = ServingTables.HashToClassValue(ml, hashing, Classes);
+        var keyData = ServingTables.ClassValues(ml, Classes);
+
+        var estimator = ml.Transforms.ApplyOnnxModel([ScoreColumnName, PredictedIndexColumn], [FeatureColumnName], onnx, gpuDeviceId, fallbackToCpu)
+            .Append(ml.Transforms.Conversion.Hash(hashing))
+            .Append(ml.Transforms.Conversion.ConvertType(PredictedHashColumn, outputKind: DataKind.UInt32))
+            .Append(ml.Transforms.Conversion.MapValue(PredictedValueColumn, lookup, lookup.Schema[ServingTables.HashColumn],
+                lookup.Schema[ServingTables.ValueColumn], PredictedHashColumn))
+            .Append(ml.Transforms.Conversion.MapValueToKey(PredictedLabelColumnName, PredictedValueColumn, keyData: keyData))
+            .Append(ml.Transforms.DropColumns(PredictedIndexColumn, PredictedHashColumn, PredictedValueColumn));
+        return estimator.Fit(ServingTables.EmptyFeatures(ml, FeatureColumnName, FeatureType));
+    }
+
+    /// <summary>
+    /// The ONNX graph the saved model runs: the network and its softmax for one image (ML.NET feeds rows one at a
+    /// time), <c>Score</c> as a (classes) vector, the best class index as a (1) vector, and the slot-name carrier.
+    /// </summary>
+    internal global::Onnx.ModelProto BuildServingModel()
+    {
+        var builder = OnnxExporter.StartGraph(Network, FeatureColumnName);
+        string probabilities = OnnxExporter.EmitNetwork(builder, Network, FeatureColumnName, softmax: true, outputName: null);
+        string flat = builder.Int64Initializer("flat_shape", [-1], 1);
+        builder.Node("Reshape", "score", [probabilities, flat], ScoreColumnName);
+        builder.AddOutput(ScoreColumnName, DataType.Float, Classes.Count);
+        builder.Node("ArgMax", "predicted", [probabilities], PredictedIndexColumn,
+            [OnnxGraphBuilder.Int("axis", 1), OnnxGraphBuilder.Int("keepdims", 0)]);
+        builder.AddOutput(PredictedIndexColumn, DataType.Int64, 1);
+
+        if (Classes.HasKeyValues)
+        {
+            // ML.NET's ONNX scorer gives an output column slot names from a node named "mlnet.<column>.SlotNames"
+            // holding them in its keys_strings attribute (the convention of ML.NET's own ONNX export).
+            builder.ExtraOpsets.Add(("ai.onnx.ml", 2));
+            string carrierName = $"mlnet.{ScoreColumnName}.SlotNames";
+            string one = builder.StringInitializer(carrierName, ["one"], 1, 1);
+            string unused = builder.Node("LabelEncoder", carrierName, [one], $"mlnet.{ScoreColumnName}.unusedOutput",
+                [OnnxGraphBuilder.Strings("keys_strings", Classes.Names), OnnxGraphBuilder.Ints("values_int64s", Enumerable.Range(0, Classes.Count).Select(i => (long)i))],
+                domain: "ai.onnx.ml");
+            builder.AddOutput(unused, DataType.Int64, 1, 1);
+        }
+        return builder.ToModel(OnnxExporter.OpsetVersion, "GoogLeNet scorer for ML.NET's OnnxTransformer, written by MLNet.GoogLeNet.");
+    }
+
+    /// <summary>Hash settings under which the class indices 0 … K−1 get distinct hashes (tries seeds until they do).</summary>
+    private static HashingEstimator.ColumnOptions ChooseHashing(MLContext ml, int classCount)
+    {
+        for (uint seed = 314489979; ; seed++)
+        {
+            var options = new HashingEstimator.ColumnOptions(PredictedHashColumn, PredictedIndexColumn, numberOfBits: 31, seed: seed,
+                useOrderedHashing: false, maximumNumberOfInverts: 0, combine: true);
+            if (ServingTables.HashIndices(ml, options, classCount).Distinct().Count() == classCount)
+                return options;
+        }
+    }
+
+    private void CheckServingNames()
+    {
+        string[] reserved = [ScoreColumnName, PredictedLabelColumnName, PredictedIndexColumn, PredictedHashColumn, PredictedValueColumn];
+        if (reserved.Contains(FeatureColumnName))
+            throw new InvalidOperationException(
+                $"The feature column is named '{FeatureColumnName}', a name the saved model uses for its own columns; rename it (CopyColumns) before training.");
+    }
 }

@@ -77,7 +77,10 @@ public sealed partial class GoogLeNetTransformer : ITransformer
 
     internal NetworkScorer Scorer => _scorer;
 
-    /// <summary>The input schema plus <c>Score</c> and <c>PredictedLabel</c>.</summary>
+    /// <summary>
+    /// The input schema plus <c>Score</c> (slot names: the class names, when the label key has values) and
+    /// <c>PredictedLabel</c> (the label's key values). The saved and reloaded model gives the same two columns.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The feature column is missing or of another type or size than in training.</exception>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
     {
@@ -90,10 +93,6 @@ public sealed partial class GoogLeNetTransformer : ITransformer
         if (Classes.HasKeyValues)
             score.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, Classes.Count),
                 (ValueGetter<VBuffer<ReadOnlyMemory<char>>>)Classes.GetSlotNames);
-        score.Add("ScoreColumnKind", TextDataViewType.Instance,
-            (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = "MulticlassClassification".AsMemory()));
-        score.Add("ScoreValueKind", TextDataViewType.Instance,
-            (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) => value = "Score".AsMemory()));
         builder.AddColumn(ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, Classes.Count), score.ToAnnotations());
         builder.AddColumn(PredictedLabelColumnName, new KeyDataViewType(typeof(uint), Classes.Count), Classes.KeyValueAnnotations);
         return builder.ToSchema();

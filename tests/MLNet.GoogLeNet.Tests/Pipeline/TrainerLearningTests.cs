@@ -5,7 +5,8 @@ using MLNet.GoogLeNet.Tests.TestData;
 namespace MLNet.GoogLeNet.Tests.Pipeline;
 
 /// <summary>The trainer inside a real ML.NET image pipeline: learning, evaluation, schema, prediction engines.</summary>
-public class TrainerLearningTests(TrainedPatternModel fixture) : IClassFixture<TrainedPatternModel>
+[Collection(TrainedPatternModel.Collection)]
+public class TrainerLearningTests(TrainedPatternModel fixture)
 {
     private sealed class Prediction
     {

@@ -12,6 +12,9 @@ namespace MLNet.GoogLeNet.Tests.TestData;
 /// </summary>
 public sealed class TrainedPatternModel : IDisposable
 {
+    /// <summary>Name of the xunit collection whose test classes share one trained model.</summary>
+    public const string Collection = "Trained pattern model";
+
     public const int ImageSize = 32;
 
     public TrainedPatternModel()
@@ -61,3 +64,7 @@ public sealed class TrainedPatternModel : IDisposable
 
     public void Dispose() => Images.Dispose();
 }
+
+/// <summary>Test classes in this collection share one <see cref="TrainedPatternModel"/> (trained once, ~15 s).</summary>
+[CollectionDefinition(TrainedPatternModel.Collection)]
+public sealed class TrainedPatternModelCollection : ICollectionFixture<TrainedPatternModel>;

@@ -1,0 +1,63 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Tests.TestData;
+
+namespace MLNet.GoogLeNet.Tests.Pipeline;
+
+/// <summary>A saved zip served in a separate process by an app that references only ML.NET packages.</summary>
+[Collection(TrainedPatternModel.Collection)]
+public class ServingAppTests(TrainedPatternModel fixture)
+{
+    private static string ServingApp => RepositoryPaths.BuiltAssembly(Path.Combine("examples", "ServingApp"), "ServingApp");
+
+    [Fact]
+    public void Serving_app_predicts_the_same_labels_from_the_zip_without_torchsharp()
+    {
+        Assert.True(File.Exists(ServingApp), $"{ServingApp} was not built");
+        string appFolder = Path.GetDirectoryName(ServingApp)!;
+        Assert.Empty(Directory.GetFiles(appFolder, "*Torch*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(appFolder, "MLNet.GoogLeNet*", SearchOption.AllDirectories));
+
+        string folder = Directory.CreateTempSubdirectory("googlenet-serve-").FullName;
+        try
+        {
+            string zip = Path.Combine(folder, "model.zip");
+            ModelFile.Save(fixture.Context, fixture.Model, fixture.TrainData.Schema, zip);
+            var images = fixture.Images.Test.Select(r => r.ImagePath).ToList();
+            var result = ProcessRunner.RunDotnet(ServingApp, [zip, .. images], TimeSpan.FromMinutes(2));
+            Assert.True(result.ExitCode == 0, result.Error);
+
+            var lines = result.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(images.Count, lines.Length);
+            var expected = fixture.Model.Transform(fixture.TestData).GetColumn<string>("PredictedLabel").ToList();
+            for (int i = 0; i < images.Count; i++)
+            {
+                var fields = lines[i].Split('\t');
+                Assert.Equal(images[i], fields[0]);
+                Assert.Equal(expected[i], fields[1]);
+            }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Serving_app_reports_a_corrupt_zip()
+    {
+        string folder = Directory.CreateTempSubdirectory("googlenet-serve-").FullName;
+        try
+        {
+            string zip = Path.Combine(folder, "broken.zip");
+            File.WriteAllText(zip, "not a zip");
+            var result = ProcessRunner.RunDotnet(ServingApp, [zip, fixture.Images.Test[0].ImagePath], TimeSpan.FromMinutes(1));
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("Cannot load model", result.Error);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
