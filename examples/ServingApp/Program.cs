@@ -59,9 +59,10 @@ internal sealed class PathInput
     public string Label { get; set; } = "";
 }
 
-/// <summary>Input of models trained on images already in memory.</summary>
+/// <summary>Input of models trained on images already in memory (28×28 Fashion-MNIST images from IDX files).</summary>
 internal sealed class ImageInput
 {
+    [Microsoft.ML.Transforms.Image.ImageType(28, 28)]
     public MLImage? Image { get; set; }
     public string Label { get; set; } = "";
 }

@@ -7,7 +7,7 @@ using Spectre.Console.Cli;
 namespace MLNet.GoogLeNet.Cli.Commands;
 
 /// <summary><c>googlenet info</c>: the shape trace of the network in the recipe's format and its parameter count.</summary>
-internal sealed class InfoCommand : Command<InfoCommand.Settings>
+internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
@@ -48,11 +48,11 @@ internal sealed class InfoCommand : Command<InfoCommand.Settings>
         TorchRuntime.EnsureLoaded();
         var configuration = settings.ToConfiguration();
         using var network = new GoogLeNetNetwork(configuration);
-        Console.WriteLine($"GoogLeNet, input (1, {configuration.InputChannels}, {configuration.ImageHeight}, {configuration.ImageWidth}), " +
+        console.WriteLine($"GoogLeNet, input (1, {configuration.InputChannels}, {configuration.ImageHeight}, {configuration.ImageWidth}), " +
                           $"{configuration.ClassCount} classes, width divisor {configuration.WidthDivisor}");
         foreach (var (stage, shape) in network.TraceShapes())
-            Console.WriteLine(GoogLeNetNetwork.FormatTraceLine(stage, shape));
-        AnsiConsole.MarkupLine($"parameters: [bold]{network.ParameterCount:N0}[/]");
+            console.WriteLine(GoogLeNetNetwork.FormatTraceLine(stage, shape));
+        console.MarkupLine($"parameters: [bold]{network.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}[/]");
         return 0;
     }
 }

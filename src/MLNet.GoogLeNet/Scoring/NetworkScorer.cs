@@ -45,8 +45,8 @@ internal sealed class NetworkScorer
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var logits = _network.call(input.to(_device));
+        var logits = _network.call(Training.DeviceTransfer.ToDevice(input, _device));
         var result = nn.functional.softmax(logits, dim: 1).to(CPU).contiguous();
-        result.data<float>().CopyTo(probabilities);
+        System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(result.bytes).CopyTo(probabilities);
     }
 }

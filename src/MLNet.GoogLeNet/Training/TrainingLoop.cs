@@ -30,6 +30,7 @@ internal sealed class TrainingLoop
         _network = network;
         _device = device;
         _plan = plan;
+        DeviceTransfer.Prepare(device);
         var c = network.Configuration;
         _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
     }
@@ -106,8 +107,8 @@ internal sealed class TrainingLoop
             {
                 using (var scope = NewDisposeScope())
                 {
-                    var logits = _network.call(batch.FeatureTensor(_imageShape).to(_device));
-                    correct += logits.argmax(1).eq(batch.LabelTensor().to(_device)).sum().item<long>();
+                    var logits = _network.call(DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device));
+                    correct += logits.argmax(1).eq(DeviceTransfer.ToDevice(batch.LabelTensor(), _device)).sum().item<long>();
                 }
                 images += batch.Count;
                 reader.Recycle(batch);
@@ -121,8 +122,8 @@ internal sealed class TrainingLoop
     private (double Loss, long Correct) Step(optim.Optimizer optimizer, FeatureBatch batch, int epoch, long imagesBefore, double rate)
     {
         using var scope = NewDisposeScope();
-        var input = batch.FeatureTensor(_imageShape).to(_device, non_blocking: true);
-        var target = batch.LabelTensor().to(_device, non_blocking: true);
+        var input = DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device);
+        var target = DeviceTransfer.ToDevice(batch.LabelTensor(), _device);
         optimizer.zero_grad();
         var logits = _network.call(input);
         var loss = nn.functional.cross_entropy(logits, target);

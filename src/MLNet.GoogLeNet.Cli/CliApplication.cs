@@ -1,0 +1,36 @@
+using MLNet.GoogLeNet.Cli.Commands;
+using MLNet.GoogLeNet.Cli.Infrastructure;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MLNet.GoogLeNet.Cli;
+
+/// <summary>The <c>googlenet</c> command line: train, evaluate, predict, info, and the Fashion-MNIST main job.</summary>
+public static class CliApplication
+{
+    /// <summary>Runs one command line and returns its exit code (0 success, 1 failure, 2 usage error).</summary>
+    /// <param name="args">The arguments, as on the command line.</param>
+    /// <param name="console">Where output goes; the process's console by default.</param>
+    public static int Run(string[] args, IAnsiConsole? console = null)
+    {
+        console ??= AnsiConsole.Console;
+        var app = new CommandApp(new ConsoleRegistrar(console));
+        app.Configure(config =>
+        {
+            config.SetApplicationName("googlenet");
+            config.ConfigureConsole(console);
+            config.SetExceptionHandler((exception, _) => ErrorReporter.Report(console, exception));
+            config.AddCommand<FashionMnistCommand>("fashion-mnist")
+                .WithDescription("Main job: train GoogLeNet on Fashion-MNIST through the ML.NET pipeline, evaluate it and save the model zip.");
+            config.AddCommand<TrainCommand>("train")
+                .WithDescription("Train on Fashion-MNIST IDX files or an image folder (one sub-folder per class); save a model zip.");
+            config.AddCommand<EvaluateCommand>("evaluate")
+                .WithDescription("Evaluate a model zip: accuracy, log-loss and confusion matrix.");
+            config.AddCommand<PredictCommand>("predict")
+                .WithDescription("Classify image files with a model zip.");
+            config.AddCommand<InfoCommand>("info")
+                .WithDescription("Print the network's shape trace and parameter count.");
+        });
+        return app.Run(args);
+    }
+}

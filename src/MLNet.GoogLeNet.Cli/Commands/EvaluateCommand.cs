@@ -1,0 +1,51 @@
+using System.ComponentModel;
+using Microsoft.ML;
+using MLNet.GoogLeNet.Cli.Jobs;
+using MLNet.GoogLeNet.Data;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MLNet.GoogLeNet.Cli.Commands;
+
+/// <summary><c>googlenet evaluate</c>: metrics and confusion matrix of a model zip on held-out data.</summary>
+internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--model <PATH>")]
+        [Description("The model zip. Default googlenet.zip.")]
+        public string ModelPath { get; init; } = "googlenet.zip";
+
+        [CommandOption("--data <DIR>")]
+        [Description("Fashion-MNIST IDX folder (its test split is used) or an image folder (its held-out part). Default: " + FashionMnist.DefaultFolder)]
+        public string DataFolder { get; init; } = FashionMnist.DefaultFolder;
+
+        [CommandOption("--limit <N>")]
+        [Description("Evaluate only the first N test images. Default: all.")]
+        public int? Limit { get; init; }
+
+        [CommandOption("--test-fraction <F>")]
+        [Description("Image folders: the held-out fraction, as given to train. Default 0.2.")]
+        public double TestFraction { get; init; } = 0.2;
+
+        [CommandOption("--seed <N>")]
+        [Description("Image folders: the split seed, as given to train. Default 1.")]
+        public int Seed { get; init; } = 1;
+
+        [CommandOption("--report-dir <DIR>")]
+        [Description("Where to write evaluation.json and confusion-matrix.png. Default: the model's folder.")]
+        public string? ReportFolder { get; init; }
+
+        public override ValidationResult Validate() =>
+            Limit is < 1 ? ValidationResult.Error("--limit must be at least 1") : ValidationResult.Success();
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var ml = new MLContext(settings.Seed);
+        var data = DataSet.Load(ml, settings.DataFolder, trainLimit: 1, settings.Limit, settings.TestFraction, BadImagePolicy.Skip, settings.Seed, console);
+        string reports = settings.ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!;
+        new EvaluationJob(console).Run(settings.ModelPath, data.Test, data.Description, reports);
+        return 0;
+    }
+}

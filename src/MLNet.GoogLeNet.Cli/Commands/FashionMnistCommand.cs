@@ -1,0 +1,95 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using MLNet.GoogLeNet.Cli.Jobs;
+using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet.Modules;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MLNet.GoogLeNet.Cli.Commands;
+
+/// <summary>
+/// The main job: GoogLeNet on Fashion-MNIST through the ML.NET pipeline — train, save the model zip, evaluate the
+/// saved zip on test images. By default a CPU-sized run (about ten minutes on two cores); <c>--full</c> runs the recipe.
+/// </summary>
+internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<FashionMnistCommand.Settings>
+{
+    /// <summary>The default run, sized for about ten minutes on a 2-core CPU (see docs/recipe.md).</summary>
+    internal static readonly QuickRun Quick = new(TrainImages: 7000, TestImages: 1000, Epochs: 3, BatchSize: 64, LearningRate: 0.05, Momentum: 0.9);
+
+    internal sealed record QuickRun(int TrainImages, int TestImages, int Epochs, int BatchSize, double LearningRate, double Momentum);
+
+    public sealed class Settings : CommandSettings
+    {
+        [CommandOption("--full")]
+        [Description("Run the full recipe: all 60,000 training images, 5 epochs, batch 128, SGD 0.1, 96×96, Xavier; 10,000 test images. Meant for a GPU.")]
+        public bool Full { get; init; }
+
+        [CommandOption("--data <DIR>")]
+        [Description("Folder of the four IDX files. Default: " + FashionMnist.DefaultFolder + " (installed when missing, if allowed).")]
+        public string DataFolder { get; init; } = FashionMnist.DefaultFolder;
+
+        [CommandOption("--output-dir <DIR>")]
+        [Description("Where the model zip, metrics JSON and charts go. Default out/fashion-mnist.")]
+        public string OutputFolder { get; init; } = Path.Combine("out", "fashion-mnist");
+
+        [CommandOption("--device <DEVICE>")]
+        [Description("cpu, gpu or gpu:N. Default cpu.")]
+        public string Device { get; init; } = "cpu";
+
+        [CommandOption("--seed <N>")]
+        [Description("Seed of the weights and shuffling. Default 1.")]
+        public int Seed { get; init; } = 1;
+
+        [CommandOption("--no-install")]
+        [Description("Never install the dataset package; only say how.")]
+        public bool NoInstall { get; init; }
+
+        public override ValidationResult Validate() => TrainSettings.TryParseDevice(Device, out _)
+            ? ValidationResult.Success()
+            : ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        new DatasetInstaller(console).EnsurePresent(settings.DataFolder, allowInstall: !settings.NoInstall);
+        TrainSettings.TryParseDevice(settings.Device, out var gpu);
+        string modelPath = Path.Combine(settings.OutputFolder, "model.zip");
+        var job = new TrainingJobSettings
+        {
+            DataFolder = settings.DataFolder,
+            ModelPath = modelPath,
+            ReportFolder = settings.OutputFolder,
+            GpuDeviceId = gpu,
+            Seed = settings.Seed,
+            Initialization = WeightInitialization.Xavier,
+            ImageSize = 96,
+        };
+        if (settings.Full)
+        {
+            console.MarkupLine("[bold]Full recipe[/]: 60,000 training images, 5 epochs, batch 128, SGD learning rate 0.1, 96×96, Xavier; 10,000 test images.");
+            job = job with { CacheFeatures = true };
+        }
+        else
+        {
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]CPU-sized run[/] (about ten minutes on two cores): a subset of {Quick.TrainImages:N0} training and {Quick.TestImages:N0} test images, " +
+                $"{Quick.Epochs} epochs, batch {Quick.BatchSize}, SGD learning rate {Quick.LearningRate} with momentum {Quick.Momentum}, 96×96, Xavier. ") +
+                "Add [bold]--full[/] for the recipe (meant for a GPU).");
+            job = job with
+            {
+                TrainLimit = Quick.TrainImages, TestLimit = Quick.TestImages, Epochs = Quick.Epochs, BatchSize = Quick.BatchSize,
+                LearningRate = Quick.LearningRate, Momentum = Quick.Momentum,
+            };
+        }
+
+        var (data, epochs) = new TrainingJob(console).Run(job, cancellationToken);
+        var evaluation = new EvaluationJob(console).Run(modelPath, data.Test, data.Description, settings.OutputFolder);
+        console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+            $"done in {clock.Elapsed.TotalMinutes:F1} min: test accuracy [bold]{evaluation.MicroAccuracy:F3}[/] " +
+            $"after {epochs.Count} epoch(s) (chance: 0.100); model in {Markup.Escape(modelPath)}"));
+        return 0;
+    }
+}

@@ -1,0 +1,85 @@
+using System.ComponentModel;
+using System.Globalization;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using MLNet.GoogLeNet.Data;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace MLNet.GoogLeNet.Cli.Commands;
+
+/// <summary><c>googlenet predict</c>: the predicted class and best scores of each image file.</summary>
+internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictCommand.Settings>
+{
+    public sealed class Settings : CommandSettings
+    {
+        [CommandArgument(0, "<MODEL>")]
+        [Description("The model zip.")]
+        public string ModelPath { get; init; } = "";
+
+        [CommandArgument(1, "<IMAGES>")]
+        [Description("Image files (png, jpg, jpeg, gif, bmp).")]
+        public string[] Images { get; init; } = [];
+
+        [CommandOption("--top <N>")]
+        [Description("How many of the best classes to show. Default 3.")]
+        public int Top { get; init; } = 3;
+
+        public override ValidationResult Validate()
+        {
+            if (Top < 1) return ValidationResult.Error("--top must be at least 1");
+            var missing = Images.Where(i => !File.Exists(i)).ToList();
+            return missing.Count > 0 ? ValidationResult.Error($"image file(s) not found: {string.Join(", ", missing)}") : ValidationResult.Success();
+        }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var ml = new MLContext();
+        var model = ModelFile.Load(ml, settings.ModelPath, out var inputSchema);
+        // Models trained from image folders read file paths; models trained from IDX files read in-memory images.
+        IDataView input = inputSchema.GetColumnOrNull("ImagePath") is not null
+            ? ml.Data.LoadFromEnumerable(settings.Images.Select(p => new ImageFile { ImagePath = Path.GetFullPath(p) }))
+            : ml.Data.LoadFromEnumerable(settings.Images.Select(LoadImage));
+        var scored = model.Transform(input);
+        var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+        scored.Schema["Score"].GetSlotNames(ref slotNames);
+        var classes = slotNames.DenseValues().Select(n => n.ToString()).ToArray();
+        var labels = scored.GetColumn<string>("PredictedLabel").ToList();
+        var scores = scored.GetColumn<float[]>("Score").ToList();
+
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "predicted", "score", $"top {settings.Top}");
+        for (int i = 0; i < settings.Images.Length; i++)
+        {
+            var best = scores[i].Select((s, c) => (Score: s, Class: classes[c])).OrderByDescending(x => x.Score).Take(settings.Top);
+            table.AddRow(
+                Markup.Escape(settings.Images[i]), $"[bold]{Markup.Escape(labels[i])}[/]",
+                scores[i].Max().ToString("F4", CultureInfo.InvariantCulture),
+                Markup.Escape(string.Join(", ", best.Select(b => string.Create(CultureInfo.InvariantCulture, $"{b.Class} {b.Score:F3}")))));
+        }
+        console.Write(table);
+        return 0;
+    }
+
+    /// <summary>Input row of models trained on in-memory images (IDX files): the image column is Image&lt;28, 28&gt;.</summary>
+    private sealed class ImageInput
+    {
+        [ImageType(28, 28)]
+        public MLImage? Image { get; set; }
+
+        public string Label { get; set; } = "";
+    }
+
+    private static ImageInput LoadImage(string path)
+    {
+        try
+        {
+            return new ImageInput { Image = MLImage.CreateFromFile(path) };
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"Image file '{path}' cannot be decoded: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Microsoft.ML;
+using MLNet.GoogLeNet.Data;
+using Spectre.Console;
+
+namespace MLNet.GoogLeNet.Cli.Jobs;
+
+/// <summary>Training and test data as ML.NET sees them, with the preprocessing that matches their form.</summary>
+/// <param name="Train">Training rows (images or image paths, and class names).</param>
+/// <param name="Test">Held-out rows.</param>
+/// <param name="Classes">The class names in Score-slot order.</param>
+/// <param name="Description">One line for the console: what was loaded.</param>
+/// <param name="FromFiles">True for an image folder (rows hold paths), false for IDX files (rows hold images).</param>
+internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<string> Classes, string Description, bool FromFiles)
+{
+    /// <summary>ML.NET's image transforms for this data: load (for files) → grayscale → resize → pixels → label key.</summary>
+    public IEstimator<ITransformer> Preprocessing(MLContext context, int imageSize, int channels) => FromFiles
+        ? ImagePreprocessing.FromImagePaths(context, imageSize, channels, Classes)
+        : ImagePreprocessing.FromImages(context, imageSize, channels, Classes);
+
+    /// <summary>
+    /// Loads <paramref name="folder"/>: the four Fashion-MNIST IDX files (train and t10k splits), or an image folder
+    /// with one sub-folder per class, split into training and test parts.
+    /// </summary>
+    public static DataSet Load(MLContext context, string folder, int? trainLimit, int? testLimit, double testFraction,
+        BadImagePolicy badImages, int seed, IAnsiConsole console)
+    {
+        if (FashionMnist.IsPresent(folder))
+        {
+            var train = FashionMnist.Load(folder, FashionMnistSplit.Train, trainLimit);
+            var test = FashionMnist.Load(folder, FashionMnistSplit.Test, testLimit);
+            return new DataSet(train.ToDataView(), test.ToDataView(), FashionMnist.ClassNames,
+                $"Fashion-MNIST from {folder}: {train.Count:N0} training and {test.Count:N0} test images ({train.Width}×{train.Height})", FromFiles: false);
+        }
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException(
+                $"Data folder '{folder}' does not exist. Pass --data with the folder of the Fashion-MNIST IDX files " +
+                $"(sudo apt-get install {FashionMnist.DebianPackage} puts them in {FashionMnist.DefaultFolder}) " +
+                "or an image folder with one sub-folder per class.");
+
+        var scan = ImageFolder.Scan(folder, badImages);
+        foreach (var (path, reason) in scan.BadFiles)
+            console.MarkupLine($"[yellow]skipped[/] {Markup.Escape(path)}: {Markup.Escape(reason)}");
+        var (trainRows, testRows) = Split(scan.Images, testFraction, seed);
+        trainRows = trainRows.Take(trainLimit ?? int.MaxValue).ToList();
+        testRows = testRows.Take(testLimit ?? int.MaxValue).ToList();
+        if (testRows.Count == 0)
+            throw new InvalidDataException($"Image folder '{folder}' has too few images to hold some out for testing (test fraction {testFraction}).");
+        return new DataSet(context.Data.LoadFromEnumerable(trainRows), context.Data.LoadFromEnumerable(testRows), scan.Classes,
+            $"Image folder {folder}: {scan.Classes.Count} classes, {trainRows.Count:N0} training and {testRows.Count:N0} test images" +
+            (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""), FromFiles: true);
+    }
+
+    /// <summary>A seeded split that holds out the same fraction of every class.</summary>
+    private static (List<ImageFile> Train, List<ImageFile> Test) Split(IReadOnlyList<ImageFile> images, double testFraction, int seed)
+    {
+        var random = new Random(seed);
+        var train = new List<ImageFile>();
+        var test = new List<ImageFile>();
+        foreach (var group in images.GroupBy(i => i.Label))
+        {
+            var shuffled = group.OrderBy(_ => random.Next()).ToList();
+            int held = (int)Math.Round(shuffled.Count * testFraction);
+            test.AddRange(shuffled.Take(held));
+            train.AddRange(shuffled.Skip(held));
+        }
+        // Interleave the classes so that a --limit prefix stays balanced.
+        return (train.OrderBy(_ => random.Next()).ToList(), test.OrderBy(_ => random.Next()).ToList());
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Cli.Output;
+using Spectre.Console;
+
+namespace MLNet.GoogLeNet.Cli.Jobs;
+
+/// <summary>Scores held-out data with a saved model zip (ONNX Runtime), prints the metrics and confusion matrix, and writes them.</summary>
+internal sealed class EvaluationJob(IAnsiConsole console)
+{
+    public const string MetricsFile = "evaluation.json";
+    public const string ConfusionFile = "confusion-matrix.png";
+
+    public EvaluationReport Run(string modelPath, IDataView data, string dataDescription, string reportFolder)
+    {
+        var context = new MLContext();
+        var model = ModelFile.Load(context, modelPath, out _);
+        var scored = model.Transform(data);
+        // The pipeline ends in MapKeyToValue; Evaluate reads the key-typed label and the scores.
+        var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
+        var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
+        scored.Schema["Score"].GetSlotNames(ref slotNames);
+        var classes = slotNames.DenseValues().Select(n => n.ToString()).ToList();
+
+        var report = EvaluationReport.From(modelPath, dataDescription, classes, metrics);
+        Tables.WriteMetrics(console, report);
+        string jsonPath = Path.Combine(reportFolder, MetricsFile);
+        string confusionPath = Path.Combine(reportFolder, ConfusionFile);
+        report.Write(jsonPath);
+        Charts.WriteConfusionMatrix(report, confusionPath);
+        console.MarkupLine($"evaluation: [green]{Markup.Escape(jsonPath)}[/], confusion matrix: [green]{Markup.Escape(confusionPath)}[/]");
+        return report;
+    }
+}

@@ -1,0 +1,98 @@
+using Microsoft.ML.Data;
+
+namespace MLNet.GoogLeNet.Data;
+
+/// <summary>One labelled image file: the input row of pipelines fed from an image folder (Model Builder's ModelInput).</summary>
+public sealed class ImageFile
+{
+    /// <summary>Full path of the image file.</summary>
+    public string ImagePath { get; set; } = "";
+
+    /// <summary>The class: the name of the folder that holds the file.</summary>
+    public string Label { get; set; } = "";
+}
+
+/// <summary>What to do with an image file that cannot be decoded.</summary>
+public enum BadImagePolicy
+{
+    /// <summary>Report it by name and leave it out.</summary>
+    Skip,
+
+    /// <summary>Report every such file by name and stop (throw <see cref="InvalidDataException"/>).</summary>
+    Fail,
+}
+
+/// <summary>The result of scanning an image folder: the usable files and the ones left out.</summary>
+/// <param name="Images">Decodable images with their class names, in path order.</param>
+/// <param name="Classes">The class names (sub-folder names) that hold at least one image, sorted.</param>
+/// <param name="BadFiles">Files that could not be decoded, with the reason.</param>
+public sealed record ImageFolderScan(IReadOnlyList<ImageFile> Images, IReadOnlyList<string> Classes, IReadOnlyList<(string Path, string Reason)> BadFiles);
+
+/// <summary>
+/// The folder layout Model Builder expects: one sub-folder per class, named after the class, holding png, jpg, jpeg,
+/// gif or bmp files. Every file is decoded once while scanning, so that a corrupt image is reported by name here
+/// rather than failing in the middle of an epoch.
+/// </summary>
+public static class ImageFolder
+{
+    /// <summary>File extensions read as images (case-insensitive).</summary>
+    public static IReadOnlyList<string> Extensions { get; } = [".png", ".jpg", ".jpeg", ".gif", ".bmp"];
+
+    /// <summary>Scans <paramref name="root"/>; with <see cref="BadImagePolicy.Skip"/> corrupt files are listed in the result and left out.</summary>
+    /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
+    /// <exception cref="InvalidDataException">With <see cref="BadImagePolicy.Fail"/>, some files cannot be decoded (all are named);
+    /// or the folder holds fewer than two classes with images.</exception>
+    public static ImageFolderScan Scan(string root, BadImagePolicy policy = BadImagePolicy.Skip, int? limitPerClass = null)
+    {
+        if (!Directory.Exists(root))
+            throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
+        var images = new List<ImageFile>();
+        var bad = new List<(string, string)>();
+        var classes = new List<string>();
+        foreach (var classFolder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
+        {
+            string label = Path.GetFileName(classFolder);
+            int kept = 0;
+            var files = Directory.EnumerateFiles(classFolder, "*", SearchOption.AllDirectories)
+                .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                .Order(StringComparer.Ordinal);
+            foreach (var file in files)
+            {
+                if (kept >= (limitPerClass ?? int.MaxValue))
+                    break;
+                if (TryDecode(file) is { } reason)
+                {
+                    bad.Add((file, reason));
+                    continue;
+                }
+                images.Add(new ImageFile { ImagePath = Path.GetFullPath(file), Label = label });
+                kept++;
+            }
+            if (kept > 0)
+                classes.Add(label);
+        }
+
+        if (bad.Count > 0 && policy == BadImagePolicy.Fail)
+            throw new InvalidDataException(
+                $"{bad.Count} image file(s) under '{root}' cannot be decoded:{Environment.NewLine}" +
+                string.Join(Environment.NewLine, bad.Select(b => $"  {b.Item1}: {b.Item2}")));
+        if (classes.Count < 2)
+            throw new InvalidDataException(
+                $"Image folder '{root}' must hold one sub-folder per class with {string.Join("/", Extensions)} files; " +
+                $"found {classes.Count} class(es) with images.");
+        return new ImageFolderScan(images, classes, bad);
+    }
+
+    private static string? TryDecode(string path)
+    {
+        try
+        {
+            using var image = MLImage.CreateFromFile(path);
+            return image.Width > 0 && image.Height > 0 ? null : "empty image";
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or NotSupportedException)
+        {
+            return e.Message;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+using System.Text.Json;
+using MLNet.GoogLeNet.Cli;
+using MLNet.GoogLeNet.Tests.TestData;
+using Spectre.Console;
+
+namespace MLNet.GoogLeNet.Tests.Cli;
+
+/// <summary>The googlenet command line on tiny data sets: train → zip → evaluate → predict, and its errors.</summary>
+public sealed class CliEndToEndTests : IDisposable
+{
+    private readonly string _work = Directory.CreateTempSubdirectory("googlenet-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_work, recursive: true);
+
+    private static (int ExitCode, string Output) Run(params string[] args)
+    {
+        var writer = new StringWriter();
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = AnsiSupport.No,
+            ColorSystem = ColorSystemSupport.NoColors,
+            Interactive = InteractionSupport.No,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        console.Profile.Width = 200;
+        int exit = CliApplication.Run(args, console);
+        return (exit, writer.ToString());
+    }
+
+    private static string[] SmallNetwork => ["--image-size", "32", "--width-divisor", "8", "--init", "kaiming", "--batch-size", "8",
+        "--learning-rate", "0.01", "--momentum", "0.9", "--seed", "3"];
+
+    private static void AssertNonEmpty(string path) =>
+        Assert.True(File.Exists(path) && new FileInfo(path).Length > 0, $"{path} is missing or empty");
+
+    [Fact]
+    public void Image_folder_train_evaluate_predict()
+    {
+        using var images = PatternImages.Create(trainPerClass: 60, testPerClass: 0, size: 36);
+        string model = Path.Combine(_work, "out", "model.zip");
+
+        var train = Run(["train", "--data", images.Root, "--epochs", "6", "--test-fraction", "0.25", "--model", model, .. SmallNetwork]);
+        Assert.True(train.ExitCode == 0, train.Output);
+        Assert.Contains("4 classes, 180 training and 60 test images", train.Output);
+        Assert.Contains("epoch 1, loss ", train.Output);
+        Assert.Contains("test acc", train.Output);
+        AssertNonEmpty(model);
+        string metricsPath = Path.Combine(_work, "out", "training-metrics.json");
+        AssertNonEmpty(metricsPath);
+        AssertNonEmpty(Path.Combine(_work, "out", "training-curves.png"));
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(metricsPath)))
+        {
+            var epochs = metrics.RootElement.GetProperty("epochs");
+            Assert.Equal(6, epochs.GetArrayLength());
+            Assert.Equal(180, epochs[0].GetProperty("images").GetInt64());
+            Assert.True(epochs[5].GetProperty("testAccuracy").GetDouble() > 0);
+        }
+
+        var evaluate = Run("evaluate", "--model", model, "--data", images.Root, "--test-fraction", "0.25", "--seed", "3");
+        Assert.True(evaluate.ExitCode == 0, evaluate.Output);
+        Assert.Contains("confusion matrix", evaluate.Output);
+        AssertNonEmpty(Path.Combine(_work, "out", "confusion-matrix.png"));
+        using (var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(_work, "out", "evaluation.json"))))
+        {
+            var root = evaluation.RootElement;
+            Assert.Equal(60, root.GetProperty("images").GetInt64());
+            double accuracy = root.GetProperty("microAccuracy").GetDouble();
+            Assert.True(accuracy >= 0.7, $"held-out accuracy {accuracy}");
+            double counted = root.GetProperty("confusionMatrix").GetProperty("counts").EnumerateArray().SelectMany(r => r.EnumerateArray()).Sum(c => c.GetDouble());
+            Assert.Equal(60, counted);
+            Assert.Equal(4, root.GetProperty("classes").GetArrayLength());
+        }
+
+        string[] files = [Path.Combine(images.Root, "disc", "000.png"), Path.Combine(images.Root, "vertical", "001.png")];
+        var predict = Run(["predict", model, .. files]);
+        Assert.True(predict.ExitCode == 0, predict.Output);
+        Assert.Contains("000.png", predict.Output);
+        Assert.Contains("001.png", predict.Output);
+        Assert.Contains("top 3", predict.Output);
+    }
+
+    [Fact]
+    public void Fashion_mnist_idx_files_train_and_predict_through_in_memory_images()
+    {
+        string data = Path.Combine(_work, "idx");
+        IdxFiles.WriteFashionMnist(data, trainCount: 48, testCount: 16);
+        string model = Path.Combine(_work, "idx-out", "model.zip");
+        var train = Run(["train", "--data", data, "--limit", "40", "--test-limit", "12", "--epochs", "1", "--model", model, .. SmallNetwork]);
+        Assert.True(train.ExitCode == 0, train.Output);
+        Assert.Contains("Fashion-MNIST from", train.Output);
+        Assert.Contains("40 training and 12 test images (28×28)", train.Output);
+        AssertNonEmpty(model);
+
+        string png = Path.Combine(_work, "shirt.png");
+        PatternImages.WritePng(png, PatternImages.Draw("checker", 28, new Random(2)), 28);
+        var predict = Run("predict", model, png);
+        Assert.True(predict.ExitCode == 0, predict.Output);
+        Assert.Contains("shirt.png", predict.Output);
+    }
+
+    [Fact]
+    public void Errors_name_the_problem_and_set_the_exit_code()
+    {
+        string missing = Path.Combine(_work, "no-such-folder");
+        var noData = Run("train", "--data", missing, "--model", Path.Combine(_work, "m.zip"));
+        Assert.Equal(1, noData.ExitCode);
+        Assert.Contains($"Data folder '{missing}' does not exist", noData.Output);
+        Assert.False(File.Exists(Path.Combine(_work, "m.zip")));
+
+        var badOption = Run("train", "--epochs", "0");
+        Assert.NotEqual(0, badOption.ExitCode);
+        Assert.Contains("--epochs must be at least 1", badOption.Output);
+
+        string corrupt = Path.Combine(_work, "corrupt.zip");
+        File.WriteAllText(corrupt, "not a model");
+        string png = Path.Combine(_work, "x.png");
+        PatternImages.WritePng(png, new byte[32 * 32], 32);
+        var badModel = Run("predict", corrupt, png);
+        Assert.Equal(1, badModel.ExitCode);
+        Assert.Contains($"Model file '{corrupt}' is not a readable ML.NET model zip", badModel.Output);
+
+        var notInstalled = Run("fashion-mnist", "--data", missing, "--no-install");
+        Assert.Equal(1, notInstalled.ExitCode);
+        Assert.Contains(missing, notInstalled.Output);
+    }
+
+    [Fact]
+    public void Info_prints_the_recipe_shape_trace()
+    {
+        var info = Run("info");
+        Assert.Equal(0, info.ExitCode);
+        Assert.Contains("b1 output shape:\t (1, 64, 24, 24)", info.Output);
+        Assert.Contains("dense output shape:\t (1, 10)", info.Output);
+        Assert.Contains("5,977,530", info.Output);
+    }
+}

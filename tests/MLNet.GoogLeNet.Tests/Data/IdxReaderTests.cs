@@ -1,0 +1,104 @@
+using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet.Tests.TestData;
+
+namespace MLNet.GoogLeNet.Tests.Data;
+
+public sealed class IdxReaderTests : IDisposable
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("googlenet-idx-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private string Write(string name, byte[] bytes)
+    {
+        string path = Path.Combine(_folder, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Reads_images_and_labels_raw_or_gzipped(bool gzip)
+    {
+        var images = IdxFiles.Images(3, 4, 5, (i, p) => (byte)(10 * i + p));
+        var labels = IdxFiles.Labels([7, 0, 9]);
+        var read = IdxReader.ReadImages(Write("images", gzip ? IdxFiles.Gzip(images) : images));
+        Assert.Equal((3, 4, 5), (read.Count, read.Rows, read.Columns));
+        Assert.Equal(new byte[] { 20, 21, 22 }, read.Image(2)[..3].ToArray());
+        Assert.Equal(new byte[] { 7, 0, 9 }, IdxReader.ReadLabels(Write("labels", gzip ? IdxFiles.Gzip(labels) : labels)));
+    }
+
+    [Fact]
+    public void Truncated_file_is_reported_with_the_sizes()
+    {
+        var images = IdxFiles.Images(3, 4, 5, (_, _) => 1);
+        string path = Write("truncated", images[..^7]);
+        var error = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+        Assert.Contains(path, error.Message);
+        Assert.Contains("truncated", error.Message);
+        Assert.Contains("3 × 4 × 5", error.Message);
+    }
+
+    [Fact]
+    public void Truncated_header_and_trailing_bytes_are_reported()
+    {
+        string header = Write("header", IdxFiles.Images(1, 2, 2, (_, _) => 0)[..10]);
+        Assert.Contains("header", Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(header)).Message);
+        string padded = Write("padded", [.. IdxFiles.Labels([1, 2]), 0, 0]);
+        Assert.Contains("2 bytes beyond", Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(padded)).Message);
+    }
+
+    [Fact]
+    public void Wrong_magic_is_reported()
+    {
+        string labels = Write("labels", IdxFiles.Labels([1, 2, 3]));
+        var error = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(labels));
+        Assert.Contains("magic number is 0x00000801, not 0x00000803", error.Message);
+        Assert.Contains(labels, error.Message);
+    }
+
+    [Fact]
+    public void Corrupt_or_truncated_gzip_is_reported()
+    {
+        byte[] garbage = [0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, .. Enumerable.Range(0, 64).Select(i => (byte)(i * 91 + 7))];
+        string corrupt = Write("corrupt.gz", garbage);
+        var error = Assert.Throws<InvalidDataException>(() => IdxReader.ReadLabels(corrupt));
+        Assert.Contains(corrupt, error.Message);
+        Assert.Contains("gzip", error.Message);
+
+        var gz = IdxFiles.Gzip(IdxFiles.Images(20, 28, 28, (i, p) => (byte)(i * p)));
+        string truncated = Write("truncated.gz", gz[..(gz.Length / 2)]);
+        error = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(truncated));
+        Assert.Contains(truncated, error.Message);
+    }
+
+    [Fact]
+    public void Image_and_label_counts_must_agree()
+    {
+        File.WriteAllBytes(Path.Combine(_folder, "train-images-idx3-ubyte"), IdxFiles.Images(4, 28, 28, (_, _) => 0));
+        File.WriteAllBytes(Path.Combine(_folder, "train-labels-idx1-ubyte"), IdxFiles.Labels([1, 2, 3]));
+        var error = Assert.Throws<InvalidDataException>(() => FashionMnist.Load(_folder, FashionMnistSplit.Train));
+        Assert.Contains("4 images", error.Message);
+        Assert.Contains("3 labels", error.Message);
+    }
+
+    [Fact]
+    public void Missing_files_say_how_to_install_the_dataset()
+    {
+        var error = Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(_folder, FashionMnistSplit.Test));
+        Assert.Contains("t10k-images-idx3-ubyte", error.Message);
+        Assert.Contains("apt-get install dataset-fashion-mnist", error.Message);
+    }
+
+    [Fact]
+    public void Fashion_mnist_split_names_classes_and_honours_the_limit()
+    {
+        IdxFiles.WriteFashionMnist(_folder, trainCount: 12, testCount: 8);
+        Assert.True(FashionMnist.IsPresent(_folder));
+        var train = FashionMnist.Load(_folder, FashionMnistSplit.Train, limit: 5);
+        Assert.Equal(5, train.Count);
+        Assert.Equal(["T-shirt/top", "Trouser", "Pullover", "Dress", "T-shirt/top"], train.Labels);
+        Assert.Equal(8, FashionMnist.Load(_folder, FashionMnistSplit.Test).Count);
+    }
+}
