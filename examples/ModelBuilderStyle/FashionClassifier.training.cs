@@ -1,0 +1,38 @@
+using Microsoft.ML;
+using MLNet.GoogLeNet;
+
+namespace ModelBuilderStyle;
+
+/// <summary>The training half of a Model Builder-style model: BuildPipeline, RetrainPipeline, SaveModel.</summary>
+public static partial class FashionClassifier
+{
+    /// <summary>The pipeline: ML.NET's image transforms, then GoogLeNet, then the predicted key back to its class name.</summary>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, int epochs = 4, int imageSize = 64)
+    {
+        var pipeline = ImagePreprocessing.FromImagePaths(mlContext, imageSize, channels: 1)
+            .Append(mlContext.MulticlassClassification.Trainers.GoogLeNet(mlContext, new GoogLeNetTrainerOptions
+            {
+                LabelColumnName = "Label",
+                FeatureColumnName = "Features",
+                Epochs = epochs,
+                BatchSize = 32,
+                LearningRate = 0.01,
+                Momentum = 0.9,
+                // Kaiming initialisation gets a ReLU network this deep learning within a few hundred steps.
+                Initialization = MLNet.GoogLeNet.Modules.WeightInitialization.Kaiming,
+            }))
+            .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel", "PredictedLabel"));
+        return pipeline;
+    }
+
+    /// <summary>Fits the pipeline to <paramref name="trainData"/>.</summary>
+    public static ITransformer RetrainPipeline(MLContext mlContext, IDataView trainData, int epochs = 4)
+    {
+        var pipeline = BuildPipeline(mlContext, epochs);
+        return pipeline.Fit(trainData);
+    }
+
+    /// <summary>Saves the model to <see cref="ModelPath"/> (temporary file, then rename).</summary>
+    public static void SaveModel(MLContext mlContext, ITransformer model, DataViewSchema inputSchema) =>
+        ModelFile.Save(mlContext, model, inputSchema, ModelPath);
+}
