@@ -71,6 +71,8 @@ internal sealed class TrainingJob(IAnsiConsole console)
             Initialization = settings.Initialization,
             NumberOfThreads = settings.Threads,
             CacheFeatures = settings.CacheFeatures,
+            // A training process: reuse native memory between batches (docs/performance.md).
+            KeepNativeMemory = true,
             Seed = settings.Seed,
             CancellationToken = cancellation,
             ValidationSet = settings.ValidateEachEpoch ? preprocessing.Fit(data.Test).Transform(data.Test) : null,

@@ -78,6 +78,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var device = DeviceSelection.Select(_context.GpuDeviceId, _context.FallbackToCpu, message => channel.Warning(MessageSensitivity.None, message));
         if (options.NumberOfThreads is { } threads)
             torch.set_num_threads(threads);
+        if (options.KeepNativeMemory && !NativeMemory.KeepFreedMemory())
+            channel.Warning(MessageSensitivity.None, "KeepNativeMemory has no effect here: it needs Linux with glibc.");
 
         var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
         try

@@ -92,6 +92,13 @@ public sealed class GoogLeNetTrainerOptions
     /// </summary>
     public bool CacheFeatures { get; set; }
 
+    /// <summary>
+    /// On Linux with glibc, keep freed native memory for reuse instead of unmapping it after every batch
+    /// (<see cref="Native.NativeMemory.KeepFreedMemory"/>): about 8–15% faster CPU training here. Process-wide and
+    /// lasting — the process keeps its peak native memory — so it is off unless asked for. Default false.
+    /// </summary>
+    public bool KeepNativeMemory { get; set; }
+
     /// <summary>Batches prepared on a background thread ahead of the network. Default 2.</summary>
     public int PrefetchBatches { get; set; } = 2;
 

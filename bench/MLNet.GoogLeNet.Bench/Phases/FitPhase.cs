@@ -1,0 +1,46 @@
+using Microsoft.ML;
+using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet.Training;
+
+namespace MLNet.GoogLeNet.Bench.Phases;
+
+/// <summary>
+/// (b) End-to-end Fit through the ML.NET image pipeline — in-memory 28×28 images, grayscale, resize to 96×96, pixel
+/// extraction, batching, training — with the recipe's settings. Epoch 1 is reported apart from the rest; resident
+/// memory is read after every epoch.
+/// </summary>
+internal static class FitPhase
+{
+    /// <param name="options">Sizes.</param>
+    /// <param name="tuned">Train as the CLI does: CacheFeatures (preprocessed images kept after the first epoch) and
+    /// KeepNativeMemory; otherwise with the trainer's defaults.</param>
+    public static IEnumerable<Measurement> Run(BenchOptions options, bool tuned)
+    {
+        string prefix = tuned ? "fit_tuned" : "fit";
+        var images = BenchData.Load(options.Data, FashionMnistSplit.Train, options.FitImages);
+        var ml = new MLContext(seed: 1);
+        var reports = new List<(EpochReport Report, double ResidentMiB)>();
+        var trainer = ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions
+        {
+            Epochs = options.FitEpochs,
+            BatchSize = options.BatchSize,
+            CacheFeatures = tuned,
+            KeepNativeMemory = tuned,
+            EpochProgress = new Callback<EpochReport>(r => reports.Add((r, Memory.ResidentMiB))),
+        });
+        var pipeline = ImagePreprocessing.FromImages(ml, 96, 1, FashionMnist.ClassNames).Append(trainer);
+        pipeline.Fit(images.ToDataView());
+
+        yield return new Measurement($"{prefix}_epoch1", reports[0].Report.ImagesPerSecond, "img/s");
+        var steady = reports.Skip(1).ToList();
+        yield return new Measurement($"{prefix}_steady", steady.Sum(r => r.Report.Images) / steady.Sum(r => r.Report.Seconds), "img/s");
+        foreach (var (report, resident) in reports)
+            yield return new Measurement($"{prefix}_rss_after_epoch{report.Epoch}", resident, "MiB");
+        yield return new Measurement($"{prefix}_peak_rss", Memory.PeakResidentMiB, "MiB");
+    }
+}
+
+internal sealed class Callback<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}

@@ -1,0 +1,91 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using MLNet.GoogLeNet.Data;
+
+namespace MLNet.GoogLeNet.Bench.Phases;
+
+/// <summary>
+/// (c) Inference through the whole pipeline (image transforms included): Transform over a data view and
+/// PredictionEngine row by row, for the fitted model (TorchSharp) in phase "inference" — which also saves the zip —
+/// and for the model loaded from its zip (ONNX Runtime) in phase "serve", each in its own process so that peak
+/// memory is its own.
+/// </summary>
+internal static class InferencePhase
+{
+    public static string ZipPath => Path.Combine(Path.GetTempPath(), "googlenet-bench-model.zip");
+
+    private sealed class Input
+    {
+        [ImageType(28, 28)]
+        public MLImage? Image { get; set; }
+
+        public string Label { get; set; } = "";
+    }
+
+    private sealed class Output
+    {
+        public float[] Score { get; set; } = [];
+    }
+
+    public static IEnumerable<Measurement> Fitted(BenchOptions options)
+    {
+        var ml = new MLContext(seed: 1);
+        var train = BenchData.Load(options.Data, FashionMnistSplit.Train, options.BatchSize).ToDataView();
+        var pipeline = ImagePreprocessing.FromImages(ml, 96, 1, FashionMnist.ClassNames)
+            .Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = options.BatchSize }));
+        var model = pipeline.Fit(train);
+        ModelFile.Save(ml, model, train.Schema, ZipPath);
+        return Measure("fitted", ml, model, options);
+    }
+
+    public static IEnumerable<Measurement> Loaded(BenchOptions options)
+    {
+        var ml = new MLContext(seed: 1);
+        var model = ModelFile.Load(ml, ZipPath, out _);
+        var results = Measure("loaded", ml, model, options).ToList();
+        File.Delete(ZipPath);
+        return results;
+    }
+
+    private static IEnumerable<Measurement> Measure(string which, MLContext ml, ITransformer model, BenchOptions options)
+    {
+        var test = BenchData.Load(options.Data, FashionMnistSplit.Test, options.InferenceImages);
+        var view = test.ToDataView();
+        Consume(model.Transform(BenchData.Load(options.Data, FashionMnistSplit.Test, 16).ToDataView()));  // warm-up
+        var clock = Stopwatch.StartNew();
+        int rows = Consume(model.Transform(view));
+        double transform = rows / clock.Elapsed.TotalSeconds;
+
+        using var engine = ml.Model.CreatePredictionEngine<Input, Output>(model, new PredictionEngineOptions { OwnsTransformer = false });
+        var inputs = Enumerable.Range(0, options.EngineImages + 4)
+            .Select(i => new Input { Image = GrayscaleImages.ToImage(test.Image(i % test.Count), test.Width, test.Height) }).ToList();
+        for (int i = 0; i < 4; i++) engine.Predict(inputs[i]);  // warm-up
+        clock.Restart();
+        for (int i = 4; i < inputs.Count; i++)
+            engine.Predict(inputs[i]);
+        double predictions = options.EngineImages / clock.Elapsed.TotalSeconds;
+
+        return
+        [
+            new Measurement($"transform_{which}", transform, "img/s"),
+            new Measurement($"engine_{which}", predictions, "img/s"),
+            new Measurement($"inference_{which}_peak_rss", Memory.PeakResidentMiB, "MiB"),
+        ];
+    }
+
+    private static int Consume(IDataView scored)
+    {
+        int rows = 0;
+        using var cursor = scored.GetRowCursor([scored.Schema["Score"]]);
+        var getter = cursor.GetGetter<VBuffer<float>>(scored.Schema["Score"]);
+        var value = default(VBuffer<float>);
+        while (cursor.MoveNext())
+        {
+            getter(ref value);
+            rows++;
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+
+namespace MLNet.GoogLeNet.Bench;
+
+/// <summary>The benchmark's table: throughput with ratios to their reference, targets, and memory.</summary>
+internal static class Report
+{
+    public static string Table(IReadOnlyDictionary<string, Measurement> m, PyTorchPeer.Result peer, BenchOptions options)
+    {
+        double? V(string name) => m.TryGetValue(name, out var x) ? x.Value : null;
+        string F(double? value, string format = "F1") => value?.ToString(format, CultureInfo.InvariantCulture) ?? "—";
+        string R(double? a, double? b) => a is { } x && b is { } y && y > 0 ? (x / y).ToString("F2", CultureInfo.InvariantCulture) + "×" : "—";
+        string Pass(double? a, double? b, double target) => a is { } x && b is { } y && y > 0 ? (x / y >= target ? "met" : "missed") : "—";
+
+        double? compute = V("compute_train_fp32"), steady = V("fit_steady"), first = V("fit_epoch1");
+        double? tunedSteady = V("fit_tuned_steady"), tunedFirst = V("fit_tuned_epoch1"), computeKept = V("compute_train_fp32_kept_memory");
+        double? torchTrain = V("pytorch_train"), torchInfer = V("pytorch_inference");
+        var rows = new List<string[]>
+        {
+            new[] { "(a) compute-only training step, TorchSharp fp32", F(compute), "1.00× (a)", "", "" },
+            new[] { "(a+) the same with KeepNativeMemory", F(computeKept), R(computeKept, compute) + " (a)", "", "" },
+            new[] { "(b) Fit through the ML.NET pipeline, epoch 1", F(first), R(first, compute) + " (a)", "", "" },
+            new[] { $"(b) Fit through the ML.NET pipeline, epochs 2–{options.FitEpochs}", F(steady), R(steady, compute) + " (a)", "≥ 0.95× (a)", Pass(steady, compute, 0.95) },
+            new[] { "(b+) Fit as the CLI trains (CacheFeatures, KeepNativeMemory), epoch 1", F(tunedFirst), R(tunedFirst, computeKept) + " (a+)", "", "" },
+            new[] { $"(b+) Fit as the CLI trains, epochs 2–{options.FitEpochs}", F(tunedSteady), R(tunedSteady, computeKept) + " (a+)", "≥ 0.95× (a+)", Pass(tunedSteady, computeKept, 0.95) },
+            new[] { "(c) Transform, fitted model (TorchSharp)", F(V("transform_fitted")), R(V("transform_fitted"), torchInfer) + " (d)", "", "" },
+            new[] { "(c) PredictionEngine, fitted model (TorchSharp)", F(V("engine_fitted")), R(V("engine_fitted"), torchInfer) + " (d)", "", "" },
+            new[] { "(c) Transform, model loaded from zip (ONNX Runtime)", F(V("transform_loaded")), R(V("transform_loaded"), torchInfer) + " (d)", "≥ 1.5× (d) inference", Pass(V("transform_loaded"), torchInfer, 1.5) },
+            new[] { "(c) PredictionEngine, model loaded from zip (ONNX Runtime)", F(V("engine_loaded")), R(V("engine_loaded"), torchInfer) + " (d)", "", "" },
+            new[] { "(d) PyTorch training step", F(torchTrain), R(compute, torchTrain) + " (a)/(d)", "(a) ≥ 1.0× (d)", Pass(compute, torchTrain, 1.0) },
+            new[] { "(d) PyTorch training step, against (a+)", F(torchTrain), R(computeKept, torchTrain) + " (a+)/(d)", "(a+) ≥ 1.0× (d)", Pass(computeKept, torchTrain, 1.0) },
+            new[] { "(d) PyTorch inference, batch " + options.BatchSize, F(torchInfer), "1.00× (d)", "", "" },
+        };
+        if (V("compute_train_bf16") is { } bf16)
+            rows.Add(["(a') compute-only training step, TorchSharp bf16", F(bf16), R(bf16, compute) + " (a)", "offered if > 1.0× (a)", bf16 > compute ? "offered" : "not offered"]);
+
+        var text = new StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"GoogLeNet (recipe network, 1×96×96, 10 classes), batch {options.BatchSize}, {Environment.ProcessorCount} cores, {F(V("compute_threads"), "F0")} TorchSharp threads; peer: {peer.Description}");
+        text.AppendLine();
+        text.AppendLine("| measurement | images/s | ratio | target | |");
+        text.AppendLine("|---|---:|---:|---|---|");
+        foreach (var row in rows)
+            text.AppendLine($"| {string.Join(" | ", row)} |");
+        text.AppendLine();
+        text.AppendLine("| memory | MiB |");
+        text.AppendLine("|---|---:|");
+        foreach (var (prefix, label) in new[] { ("fit", "Fit"), ("fit_tuned", "Fit as the CLI trains") })
+        {
+            text.AppendLine($"| (b) {label}, peak resident | {F(V($"{prefix}_peak_rss"), "F0")} |");
+            for (int epoch = 1; V($"{prefix}_rss_after_epoch{epoch}") is { } rss; epoch++)
+                text.AppendLine($"| (b) {label}, resident after epoch {epoch} | {F(rss, "F0")} |");
+        }
+        text.AppendLine($"| (c) fitted model, peak resident | {F(V("inference_fitted_peak_rss"), "F0")} |");
+        text.AppendLine($"| (c) loaded zip, peak resident | {F(V("inference_loaded_peak_rss"), "F0")} |");
+        text.AppendLine($"| (d) PyTorch, peak resident | {F(V("pytorch_peak_rss"), "F0")} |");
+        return text.ToString();
+    }
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""PyTorch peer of the MLNet.GoogLeNet benchmark: the recipe's GoogLeNet (1x96x96 input, 10 classes), the same
+batch size, timed for training steps and for inference on tensors already in memory. Prints one JSON object."""
+import argparse
+import json
+import os
+import resource
+import time
+
+import torch
+from torch import nn
+
+
+class Inception(nn.Module):
+    """Four paths - 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max-pool then 1x1 - ReLU after each conv, concatenated."""
+
+    def __init__(self, in_channels, c1, c2, c3, c4):
+        super().__init__()
+        self.path1 = nn.Sequential(nn.Conv2d(in_channels, c1, 1), nn.ReLU())
+        self.path2 = nn.Sequential(nn.Conv2d(in_channels, c2[0], 1), nn.ReLU(), nn.Conv2d(c2[0], c2[1], 3, padding=1), nn.ReLU())
+        self.path3 = nn.Sequential(nn.Conv2d(in_channels, c3[0], 1), nn.ReLU(), nn.Conv2d(c3[0], c3[1], 5, padding=2), nn.ReLU())
+        self.path4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(in_channels, c4, 1), nn.ReLU())
+
+    def forward(self, x):
+        return torch.cat([self.path1(x), self.path2(x), self.path3(x), self.path4(x)], dim=1)
+
+
+def googlenet(classes=10):
+    pool = lambda: nn.MaxPool2d(3, stride=2, padding=1)
+    b1 = nn.Sequential(nn.Conv2d(1, 64, 7, stride=2, padding=3), nn.ReLU(), pool())
+    b2 = nn.Sequential(nn.Conv2d(64, 64, 1), nn.Conv2d(64, 192, 3, padding=1), pool())
+    b3 = nn.Sequential(Inception(192, 64, (96, 128), (16, 32), 32), Inception(256, 128, (128, 192), (32, 96), 64), pool())
+    b4 = nn.Sequential(Inception(480, 192, (96, 208), (16, 48), 64), Inception(512, 160, (112, 224), (24, 64), 64),
+                       Inception(512, 128, (128, 256), (24, 64), 64), Inception(512, 112, (144, 288), (32, 64), 64),
+                       Inception(528, 256, (160, 320), (32, 128), 128), pool())
+    b5 = nn.Sequential(Inception(832, 256, (160, 320), (32, 128), 128), Inception(832, 384, (192, 384), (48, 128), 128),
+                       nn.AdaptiveAvgPool2d(1))
+    net = nn.Sequential(b1, b2, b3, b4, b5, nn.Flatten(), nn.Linear(1024, classes))
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+    return net
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--train-steps", type=int, default=8)
+    parser.add_argument("--inference-batches", type=int, default=2)
+    args = parser.parse_args()
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count())
+    net = googlenet()
+    params = sum(p.numel() for p in net.parameters())
+    x = torch.rand(args.batch, 1, 96, 96)
+    y = torch.randint(0, 10, (args.batch,))
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    net.train()
+    step()  # warm-up, as the TorchSharp measurement does
+    step()
+    start = time.perf_counter()
+    for _ in range(args.train_steps):
+        step()
+    train_seconds = time.perf_counter() - start
+
+    net.eval()
+    with torch.no_grad():
+        net(x)  # warm-up
+        start = time.perf_counter()
+        for _ in range(args.inference_batches):
+            net(x)
+        inference_seconds = time.perf_counter() - start
+
+    print(json.dumps({
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "parameters": params,
+        "train_images_per_second": args.train_steps * args.batch / train_seconds,
+        "inference_images_per_second": args.inference_batches * args.batch / inference_seconds,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }))
+
+
+if __name__ == "__main__":
+    main()
