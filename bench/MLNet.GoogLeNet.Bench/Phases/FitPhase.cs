@@ -26,7 +26,7 @@ internal static class FitPhase
             BatchSize = options.BatchSize,
             CacheFeatures = tuned,
             KeepNativeMemory = tuned,
-            EpochProgress = new Callback<EpochReport>(r => reports.Add((r, Memory.ResidentMiB))),
+            EpochProgress = new ProgressHandler<EpochReport>(r => reports.Add((r, Memory.ResidentMiB))),
         });
         var pipeline = ImagePreprocessing.FromImages(ml, 96, 1, FashionMnist.ClassNames).Append(trainer);
         pipeline.Fit(images.ToDataView());
@@ -38,9 +38,4 @@ internal static class FitPhase
             yield return new Measurement($"{prefix}_rss_after_epoch{report.Epoch}", resident, "MiB");
         yield return new Measurement($"{prefix}_peak_rss", Memory.PeakResidentMiB, "MiB");
     }
-}
-
-internal sealed class Callback<T>(Action<T> handler) : IProgress<T>
-{
-    public void Report(T value) => handler(value);
 }

@@ -43,11 +43,11 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
             ? ml.Data.LoadFromEnumerable(settings.Images.Select(p => new ImageFile { ImagePath = Path.GetFullPath(p) }))
             : ml.Data.LoadFromEnumerable(settings.Images.Select(LoadImage));
         var scored = model.Transform(input);
-        var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
-        scored.Schema["Score"].GetSlotNames(ref slotNames);
-        var classes = slotNames.DenseValues().Select(n => n.ToString()).ToArray();
-        var labels = scored.GetColumn<string>("PredictedLabel").ToList();
         var scores = scored.GetColumn<float[]>("Score").ToList();
+        var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
+        if (classes.Count == 0)  // a label key without values: number the classes
+            classes = Enumerable.Range(0, scores.FirstOrDefault()?.Length ?? 0).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var labels = scored.GetColumn<string>("PredictedLabel").ToList();
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "predicted", "score", $"top {settings.Top}");
         for (int i = 0; i < settings.Images.Length; i++)

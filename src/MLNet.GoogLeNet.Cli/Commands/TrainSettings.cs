@@ -3,6 +3,7 @@ using System.Globalization;
 using MLNet.GoogLeNet.Cli.Jobs;
 using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -23,8 +24,12 @@ internal class TrainSettings : CommandSettings
     [Description("Images per SGD step. Default 128.")]
     public int BatchSize { get; init; } = 128;
 
+    [CommandOption("--optimizer <NAME>")]
+    [Description("sgd (recipe) or adam. Default sgd.")]
+    public string Optimizer { get; init; } = "sgd";
+
     [CommandOption("--learning-rate <RATE>")]
-    [Description("SGD learning rate. Default 0.1.")]
+    [Description("Learning rate. Default 0.1 (the recipe's SGD rate; use about 0.001 with adam).")]
     public double LearningRate { get; init; } = 0.1;
 
     [CommandOption("--momentum <M>")]
@@ -108,6 +113,8 @@ internal class TrainSettings : CommandSettings
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error("--test-fraction must be between 0 and 1");
         if (!TryParseDevice(Device, out _)) return ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
+        if (!Enum.TryParse<OptimizerKind>(Optimizer, ignoreCase: true, out _))
+            return ValidationResult.Error($"--optimizer '{Optimizer}' is not sgd or adam");
         if (!Enum.TryParse<WeightInitialization>(Initialization, ignoreCase: true, out _))
             return ValidationResult.Error($"--init '{Initialization}' is not xavier or kaiming");
         if (!Enum.TryParse<BadImagePolicy>(BadImages, ignoreCase: true, out _))
@@ -126,6 +133,7 @@ internal class TrainSettings : CommandSettings
             ReportFolder = ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(ModelPath))!,
             Epochs = Epochs,
             BatchSize = BatchSize,
+            Optimizer = Enum.Parse<OptimizerKind>(Optimizer, ignoreCase: true),
             LearningRate = LearningRate,
             Momentum = Momentum,
             ImageSize = ImageSize,

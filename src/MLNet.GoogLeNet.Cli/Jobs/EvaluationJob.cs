@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Cli.Output;
 using Spectre.Console;
 
@@ -18,9 +17,7 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         var scored = model.Transform(data);
         // The pipeline ends in MapKeyToValue; Evaluate reads the key-typed label and the scores.
         var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
-        var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
-        scored.Schema["Score"].GetSlotNames(ref slotNames);
-        var classes = slotNames.DenseValues().Select(n => n.ToString()).ToList();
+        var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
 
         var report = EvaluationReport.From(modelPath, dataDescription, classes, metrics);
         Tables.WriteMetrics(console, report);

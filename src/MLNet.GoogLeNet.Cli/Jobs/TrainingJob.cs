@@ -17,6 +17,7 @@ internal sealed record TrainingJobSettings
     public required string ReportFolder { get; init; }
     public int Epochs { get; init; } = 5;
     public int BatchSize { get; init; } = 128;
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
     public double LearningRate { get; init; } = 0.1;
     public double Momentum { get; init; }
     public int ImageSize { get; init; } = 96;
@@ -65,6 +66,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
         {
             Epochs = settings.Epochs,
             BatchSize = settings.BatchSize,
+            Optimizer = settings.Optimizer,
             LearningRate = settings.LearningRate,
             Momentum = settings.Momentum,
             WidthDivisor = settings.WidthDivisor,
@@ -76,21 +78,23 @@ internal sealed class TrainingJob(IAnsiConsole console)
             Seed = settings.Seed,
             CancellationToken = cancellation,
             ValidationSet = settings.ValidateEachEpoch ? preprocessing.Fit(data.Test).Transform(data.Test) : null,
-            EpochProgress = new Callback<EpochReport>(report =>
+            EpochProgress = new ProgressHandler<EpochReport>(report =>
             {
                 epochs.Add(report);
                 progress.EpochDone(report);
             }),
-            BatchProgress = new Callback<BatchProgress>(progress.BatchDone),
+            BatchProgress = new ProgressHandler<BatchProgress>(progress.BatchDone),
         };
         var pipeline = preprocessing
             .Append(context.MulticlassClassification.Trainers.GoogLeNet(context, options))
             .Append(context.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
+        string optimizer = settings.Optimizer == OptimizerKind.Sgd
+            ? string.Create(CultureInfo.InvariantCulture, $"SGD learning rate {settings.LearningRate:G4}, momentum {settings.Momentum:G4}")
+            : string.Create(CultureInfo.InvariantCulture, $"{settings.Optimizer} learning rate {settings.LearningRate:G4}");
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"Training {settings.Epochs} epoch(s) at {settings.ImageSize}×{settings.ImageSize}, batch {settings.BatchSize}, " +
-            $"learning rate {settings.LearningRate:G4}, momentum {settings.Momentum:G4}, {settings.Initialization} initialisation, " +
-            $"width divisor {settings.WidthDivisor}, device {(settings.GpuDeviceId is { } id ? $"GPU {id}" : "CPU")}")));
+            $"Training {settings.Epochs} epoch(s) at {settings.ImageSize}×{settings.ImageSize}, batch {settings.BatchSize}, {optimizer}, ") +
+            $"{settings.Initialization} initialisation, width divisor {settings.WidthDivisor}, device {(settings.GpuDeviceId is { } id ? $"GPU {id}" : "CPU")}"));
         var model = progress.Run(() => pipeline.Fit(data.Train));
 
         ModelFile.Save(context, model, data.Train.Schema, settings.ModelPath);
@@ -105,10 +109,5 @@ internal sealed class TrainingJob(IAnsiConsole console)
         Charts.WriteTrainingCurves(epochs, curvesPath);
         console.MarkupLine($"metrics: [green]{Markup.Escape(metricsPath)}[/], curves: [green]{Markup.Escape(curvesPath)}[/]");
         return (data, epochs);
-    }
-
-    private sealed class Callback<T>(Action<T> handler) : IProgress<T>
-    {
-        public void Report(T value) => handler(value);
     }
 }

@@ -17,7 +17,8 @@ internal sealed record TrainingReport(
         network = new { imageSize = Settings.ImageSize, channels = Settings.Channels, widthDivisor = Settings.WidthDivisor, parameters = Parameters },
         training = new
         {
-            epochs = Settings.Epochs, batchSize = Settings.BatchSize, learningRate = Settings.LearningRate, momentum = Settings.Momentum,
+            epochs = Settings.Epochs, batchSize = Settings.BatchSize, optimizer = Settings.Optimizer.ToString(),
+            learningRate = Settings.LearningRate, momentum = Settings.Momentum,
             initialization = Settings.Initialization.ToString(), seed = Settings.Seed,
             device = Settings.GpuDeviceId is { } id ? $"cuda:{id}" : "cpu",
             trainLimit = Settings.TrainLimit, testLimit = Settings.TestLimit,

@@ -40,6 +40,22 @@ public sealed class ClassLabels
     /// <summary>The label column's KeyValues annotation (empty without values), copied to PredictedLabel.</summary>
     internal DataViewSchema.Annotations KeyValueAnnotations { get; }
 
+    /// <summary>
+    /// The class names of a scored data view — the slot names of its Score column, as the fitted transformer and the
+    /// model loaded from its zip both give them — in Score-slot order; empty when the column has no slot names.
+    /// </summary>
+    public static IReadOnlyList<string> NamesFromScoreColumn(DataViewSchema schema, string scoreColumn = "Score")
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        var column = schema.GetColumnOrNull(scoreColumn)
+            ?? throw new ArgumentOutOfRangeException(nameof(scoreColumn), $"The data has no column '{scoreColumn}'.");
+        if (!column.HasSlotNames())
+            return [];
+        var names = default(VBuffer<ReadOnlyMemory<char>>);
+        column.GetSlotNames(ref names);
+        return names.DenseValues().Select(n => n.ToString()).ToArray();
+    }
+
     /// <summary>Reads the classes of a key-typed label column.</summary>
     internal static ClassLabels FromLabelColumn(DataViewSchema.Column label)
     {

@@ -87,11 +87,12 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             network.to(device);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Training GoogLeNet ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
-                $"on {device} for {options.Epochs} epochs, batch {options.BatchSize}, learning rate {options.LearningRate:G4}, seed {seed}."));
+                $"on {device} for {options.Epochs} epochs, batch {options.BatchSize}, {options.Optimizer} learning rate {options.LearningRate:G4}, seed {seed}."));
 
             var source = new BatchSource(options.FeatureColumnName, configuration.FeatureLength, options.LabelColumnName, classes.Count,
                 RequireFiniteFeatures: true);
-            IDataView train = input, validation = options.ValidationSet!;
+            IDataView train = input;
+            IDataView? validation = options.ValidationSet;
             if (options.CacheFeatures)
             {
                 train = _context.Data.Cache(input, options.FeatureColumnName, options.LabelColumnName);
@@ -102,7 +103,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             IDataView EpochData(int epoch) => _context.Data.ShuffleRows(
                 train, seed: shuffleSeeds.Next(), shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);
 
-            var plan = new TrainingPlan(options.Epochs, options.BatchSize, options.LearningRate, options.Momentum, options.WeightDecay,
+            var plan = new TrainingPlan(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate, options.Momentum, options.WeightDecay,
                 options.LearningRateSchedule, options.StepDecayEpochs, options.StepDecayFactor, options.PrefetchBatches);
             var loop = new TrainingLoop(network, device, plan);
             var reports = loop.Run(EpochData, source, validation, input.GetRowCount(),
@@ -115,7 +116,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 message => channel.Info(MessageSensitivity.None, message),
                 options.CancellationToken);
 
-            return new GoogLeNetTransformer(_context, network, device, input.Schema, options.FeatureColumnName, classes,
+            return new GoogLeNetTransformer(network, device, input.Schema, options.FeatureColumnName, classes,
                 reports, options.ScoringBatchSize);
         }
         catch

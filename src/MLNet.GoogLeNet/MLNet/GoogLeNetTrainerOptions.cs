@@ -25,10 +25,13 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>Images per SGD step. Default 128 (recipe).</summary>
     public int BatchSize { get; set; } = 128;
 
-    /// <summary>Initial SGD learning rate. Default 0.1 (recipe).</summary>
+    /// <summary>The optimiser. Default <see cref="OptimizerKind.Sgd"/> (recipe).</summary>
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Sgd;
+
+    /// <summary>Initial learning rate. Default 0.1 (recipe, for SGD; Adam wants about 0.001).</summary>
     public double LearningRate { get; set; } = 0.1;
 
-    /// <summary>SGD momentum. Default 0 (plain SGD, as in the recipe).</summary>
+    /// <summary>SGD momentum (not used by Adam). Default 0 (plain SGD, as in the recipe).</summary>
     public double Momentum { get; set; }
 
     /// <summary>L2 weight decay added by the optimiser. Default 0 (recipe).</summary>
@@ -131,6 +134,7 @@ public sealed class GoogLeNetTrainerOptions
         Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
+        Require(Enum.IsDefined(Optimizer), nameof(Optimizer), Optimizer, "is not a known optimiser");
         Require(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
         Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be 0 or more");
         Require(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");

@@ -30,14 +30,12 @@ public sealed partial class GoogLeNetTransformer : ITransformer
     internal const string ScoreColumnName = "Score";
     internal const string PredictedLabelColumnName = "PredictedLabel";
 
-    private readonly MLContext _context;
     private readonly NetworkScorer _scorer;
 
     internal GoogLeNetTransformer(
-        MLContext context, GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
+        GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
         ClassLabels classes, IReadOnlyList<EpochReport> history, int scoringBatchSize)
     {
-        _context = context;
         Network = network;
         Device = device;
         TrainingSchema = trainingSchema;

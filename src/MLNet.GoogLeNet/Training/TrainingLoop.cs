@@ -10,11 +10,11 @@ namespace MLNet.GoogLeNet.Training;
 
 /// <summary>The optimisation settings of one training run.</summary>
 internal sealed record TrainingPlan(
-    int Epochs, int BatchSize, double LearningRate, double Momentum, double WeightDecay,
+    int Epochs, int BatchSize, OptimizerKind Optimizer, double LearningRate, double Momentum, double WeightDecay,
     LearningRateSchedule Schedule, int StepDecayEpochs, double StepDecayFactor, int PrefetchBatches);
 
 /// <summary>
-/// Mini-batch SGD on a <see cref="GoogLeNetNetwork"/> with cross-entropy loss, reading its batches through
+/// Mini-batch training (SGD or Adam) of a <see cref="GoogLeNetNetwork"/> with cross-entropy loss, reading its batches through
 /// <see cref="BatchReader"/> so that data preparation overlaps with compute. Every step runs inside a dispose
 /// scope, so native memory does not grow from batch to batch or epoch to epoch.
 /// </summary>
@@ -49,7 +49,9 @@ internal sealed class TrainingLoop
         Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
     {
         var reports = new List<EpochReport>();
-        using var optimizer = optim.SGD(_network.parameters(), _plan.LearningRate, momentum: _plan.Momentum, weight_decay: _plan.WeightDecay);
+        using optim.Optimizer optimizer = _plan.Optimizer == OptimizerKind.Adam
+            ? optim.Adam(_network.parameters(), _plan.LearningRate, weight_decay: _plan.WeightDecay)
+            : optim.SGD(_network.parameters(), _plan.LearningRate, momentum: _plan.Momentum, weight_decay: _plan.WeightDecay);
         for (int epoch = 1; epoch <= _plan.Epochs; epoch++)
         {
             double rate = LearningRates.ForEpoch(

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using MLNet.GoogLeNet.Data;
 
 namespace MLNet.GoogLeNet.Tests.TestData;
 
@@ -82,13 +83,7 @@ public sealed class PatternImages : IDisposable
     /// <summary>Saves grayscale pixels as a PNG through ML.NET's own image type.</summary>
     public static void WritePng(string path, byte[] gray, int size)
     {
-        var bgra = new byte[gray.Length * 4];
-        for (int i = 0; i < gray.Length; i++)
-        {
-            bgra[4 * i] = bgra[4 * i + 1] = bgra[4 * i + 2] = gray[i];
-            bgra[4 * i + 3] = 255;
-        }
-        using var image = MLImage.CreateFromPixels(size, size, MLPixelFormat.Bgra32, bgra);
+        using var image = GrayscaleImages.ToImage(gray, size, size);
         image.Save(path);
     }
 

@@ -35,12 +35,12 @@ public sealed class TrainedPatternModel : IDisposable
             Momentum = 0.9,
             WidthDivisor = 8,
             Initialization = WeightInitialization.Kaiming,
-            EpochProgress = new SyncProgress<EpochReport>(report =>
+            EpochProgress = new ProgressHandler<EpochReport>(report =>
             {
                 Epochs.Add(report);
                 LiveTensorsAfterEpoch.Add(DisposeScopeManager.Statistics.ThreadTotalLiveCount);
             }),
-            BatchProgress = new SyncProgress<BatchProgress>(progress => Batches.Add(progress)),
+            BatchProgress = new ProgressHandler<BatchProgress>(progress => Batches.Add(progress)),
         };
         var pipeline = PatternImages.Preprocessing(Context, ImageSize)
             .Append(Context.MulticlassClassification.Trainers.GoogLeNet(Context, Options))
