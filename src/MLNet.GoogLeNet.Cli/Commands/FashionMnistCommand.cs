@@ -25,7 +25,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
     /// </summary>
     internal sealed record QuickRun(int TrainImages, int TestImages, int Epochs, int BatchSize, double LearningRate);
 
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : DeviceSettings
     {
         [CommandOption("--full")]
         [Description("Run the full recipe: all 60,000 training images, 5 epochs, batch 128, SGD 0.1, 96×96, Xavier; 10,000 test images. Meant for a GPU.")]
@@ -39,35 +39,23 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         [Description("Where the model zip, metrics JSON and charts go. Default out/fashion-mnist.")]
         public string OutputFolder { get; init; } = Path.Combine("out", "fashion-mnist");
 
-        [CommandOption("--device <DEVICE>")]
-        [Description("cpu, gpu or gpu:N. Default cpu.")]
-        public string Device { get; init; } = "cpu";
-
-        [CommandOption("--seed <N>")]
-        [Description("Seed of the weights and shuffling. Default 1.")]
-        public int Seed { get; init; } = 1;
-
         [CommandOption("--no-install")]
         [Description("Never install the dataset package; only say how.")]
         public bool NoInstall { get; init; }
 
-        public override ValidationResult Validate() => TrainSettings.TryParseDevice(Device, out _)
-            ? ValidationResult.Success()
-            : ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
         new DatasetInstaller(console).EnsurePresent(settings.DataFolder, allowInstall: !settings.NoInstall);
-        TrainSettings.TryParseDevice(settings.Device, out var gpu);
         string modelPath = Path.Combine(settings.OutputFolder, "model.zip");
         var job = new TrainingJobSettings
         {
             DataFolder = settings.DataFolder,
             ModelPath = modelPath,
             ReportFolder = settings.OutputFolder,
-            GpuDeviceId = gpu,
+            GpuDeviceId = settings.GpuDeviceId,
             Seed = settings.Seed,
             ImageSize = 96,
         };

@@ -1,5 +1,4 @@
 using System.ComponentModel;
-using System.Globalization;
 using MLNet.GoogLeNet.Cli.Jobs;
 using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Modules;
@@ -10,7 +9,7 @@ using Spectre.Console.Cli;
 namespace MLNet.GoogLeNet.Cli.Commands;
 
 /// <summary>Options of <c>googlenet train</c>; defaults are the recipe's.</summary>
-internal class TrainSettings : CommandSettings
+internal class TrainSettings : DeviceSettings
 {
     [CommandOption("--data <DIR>")]
     [Description("Fashion-MNIST IDX folder, or an image folder with one sub-folder per class. Default: " + FashionMnist.DefaultFolder)]
@@ -64,17 +63,9 @@ internal class TrainSettings : CommandSettings
     [Description("Image folders: fraction of each class held out for testing. Default 0.2.")]
     public double TestFraction { get; init; } = 0.2;
 
-    [CommandOption("--device <DEVICE>")]
-    [Description("cpu, gpu or gpu:N (CUDA device N; needs the CUDA build). Default cpu.")]
-    public string Device { get; init; } = "cpu";
-
     [CommandOption("--fallback-to-cpu")]
     [Description("Train on the CPU when the GPU asked for is not available.")]
     public bool FallbackToCpu { get; init; }
-
-    [CommandOption("--seed <N>")]
-    [Description("Seed of the weights, shuffling and splits. Default 1.")]
-    public int Seed { get; init; } = 1;
 
     [CommandOption("--threads <N>")]
     [Description("TorchSharp threads. Default: one per core.")]
@@ -112,7 +103,7 @@ internal class TrainSettings : CommandSettings
         if (WidthDivisor < 1) return ValidationResult.Error("--width-divisor must be at least 1");
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error("--test-fraction must be between 0 and 1");
-        if (!TryParseDevice(Device, out _)) return ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
+        if (base.Validate() is { Successful: false } device) return device;
         if (!Enum.TryParse<OptimizerKind>(Optimizer, ignoreCase: true, out _))
             return ValidationResult.Error($"--optimizer '{Optimizer}' is not sgd or adam");
         if (!Enum.TryParse<WeightInitialization>(Initialization, ignoreCase: true, out _))
@@ -125,7 +116,6 @@ internal class TrainSettings : CommandSettings
 
     public TrainingJobSettings ToJob()
     {
-        TryParseDevice(Device, out var gpu);
         return new TrainingJobSettings
         {
             DataFolder = DataFolder,
@@ -143,7 +133,7 @@ internal class TrainSettings : CommandSettings
             TrainLimit = TrainLimit,
             TestLimit = TestLimit,
             TestFraction = TestFraction,
-            GpuDeviceId = gpu,
+            GpuDeviceId = GpuDeviceId,
             FallbackToCpu = FallbackToCpu,
             Seed = Seed,
             Threads = Threads,
@@ -151,21 +141,5 @@ internal class TrainSettings : CommandSettings
             BadImages = Enum.Parse<BadImagePolicy>(BadImages, ignoreCase: true),
             ValidateEachEpoch = !NoValidation,
         };
-    }
-
-    /// <summary>"cpu" → null; "gpu" → 0; "gpu:N" or "cuda:N" → N.</summary>
-    internal static bool TryParseDevice(string text, out int? gpu)
-    {
-        gpu = null;
-        string value = text.Trim().ToLowerInvariant();
-        if (value == "cpu") return true;
-        if (value is "gpu" or "cuda") { gpu = 0; return true; }
-        var parts = value.Split(':');
-        if (parts.Length == 2 && parts[0] is "gpu" or "cuda" && int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int id))
-        {
-            gpu = id;
-            return true;
-        }
-        return false;
     }
 }
