@@ -47,8 +47,8 @@ public sealed partial class GoogLeNetTransformer
         BuildServingModel().WriteTo(onnx);
         onnx.Position = 0;
 
-        var hashing = ChooseHashing(ml, Classes.Count);
-        var lookup = ServingTables.HashToClassValue(ml, hashing, Classes);
+        var (hashing, hashes) = ChooseHashing(ml, Classes.Count);
+        var lookup = ServingTables.HashToClassValue(ml, hashes, Classes);
         var keyData = ServingTables.ClassValues(ml, Classes);
 
         var estimator = ml.Transforms.ApplyOnnxModel([ScoreColumnName, PredictedIndexColumn], [FeatureColumnName], onnx, gpuDeviceId, fallbackToCpu)
@@ -91,15 +91,19 @@ public sealed partial class GoogLeNetTransformer
         return builder.ToModel(OnnxExporter.OpsetVersion, "GoogLeNet scorer for ML.NET's OnnxTransformer, written by MLNet.GoogLeNet.");
     }
 
-    /// <summary>Hash settings under which the class indices 0 … K−1 get distinct hashes (tries seeds until they do).</summary>
-    private static HashingEstimator.ColumnOptions ChooseHashing(MLContext ml, int classCount)
+    /// <summary>
+    /// Hash settings under which the class indices 0 … K−1 get distinct hashes (tries seeds until they do), with
+    /// those hashes in class order.
+    /// </summary>
+    private static (HashingEstimator.ColumnOptions Options, uint[] Hashes) ChooseHashing(MLContext ml, int classCount)
     {
         for (uint seed = 314489979; ; seed++)
         {
             var options = new HashingEstimator.ColumnOptions(PredictedHashColumn, PredictedIndexColumn, numberOfBits: 31, seed: seed,
                 useOrderedHashing: false, maximumNumberOfInverts: 0, combine: true);
-            if (ServingTables.HashIndices(ml, options, classCount).Distinct().Count() == classCount)
-                return options;
+            var hashes = ServingTables.HashIndices(ml, options, classCount);
+            if (hashes.Distinct().Count() == classCount)
+                return (options, hashes);
         }
     }
 

@@ -46,12 +46,12 @@ internal static class ServingTables
         return hashed.GetColumn<uint>(options.Name).ToArray();
     }
 
-    /// <summary>Hash of each class index → the class value, typed as the label's key values (uint indices without them).</summary>
-    public static IDataView HashToClassValue(MLContext ml, HashingEstimator.ColumnOptions options, ClassLabels classes)
-    {
-        var hashes = HashIndices(ml, options, classes.Count);
-        return Invoke(nameof(Lookup), classes, ml, hashes);
-    }
+    /// <summary>
+    /// Hash of each class index (<paramref name="hashes"/>, in class order) → the class value, typed as the label's key
+    /// values (uint indices without them).
+    /// </summary>
+    public static IDataView HashToClassValue(MLContext ml, uint[] hashes, ClassLabels classes) =>
+        Invoke(nameof(Lookup), classes, ml, hashes);
 
     /// <summary>The class values in key order: the key data of MapValueToKey.</summary>
     public static IDataView ClassValues(MLContext ml, ClassLabels classes) => Invoke(nameof(Values), classes, ml, null);
