@@ -28,7 +28,6 @@ internal sealed class BatchReader : IDisposable
     private readonly Task _producer;
     private readonly BatchSource _source;
     private ExceptionDispatchInfo? _failure;
-    private long _rowsRead;
     private long _rowsSkipped;
 
     /// <param name="data">Rows to read, in the order the data view's cursor gives them.</param>
@@ -49,9 +48,6 @@ internal sealed class BatchReader : IDisposable
         _producer = Task.Factory.StartNew(() => Produce(data, batchSize, cursorSeed, _stop.Token),
             CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
-
-    /// <summary>Rows read from the data view so far (skipped rows included).</summary>
-    public long RowsRead => Interlocked.Read(ref _rowsRead);
 
     /// <summary>Rows skipped because their label was missing.</summary>
     public long RowsSkipped => Interlocked.Read(ref _rowsSkipped);
@@ -117,7 +113,6 @@ internal sealed class BatchReader : IDisposable
             {
                 token.ThrowIfCancellationRequested();
                 row++;
-                Interlocked.Increment(ref _rowsRead);
                 ulong key = 0;
                 if (labelGetter is not null)
                 {

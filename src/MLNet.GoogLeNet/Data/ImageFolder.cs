@@ -42,7 +42,7 @@ public static class ImageFolder
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">With <see cref="BadImagePolicy.Fail"/>, some files cannot be decoded (all are named);
     /// or the folder holds fewer than two classes with images.</exception>
-    public static ImageFolderScan Scan(string root, BadImagePolicy policy = BadImagePolicy.Skip, int? limitPerClass = null)
+    public static ImageFolderScan Scan(string root, BadImagePolicy policy = BadImagePolicy.Skip)
     {
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
@@ -58,8 +58,6 @@ public static class ImageFolder
                 .Order(StringComparer.Ordinal);
             foreach (var file in files)
             {
-                if (kept >= (limitPerClass ?? int.MaxValue))
-                    break;
                 if (TryDecode(file) is { } reason)
                 {
                     bad.Add((file, reason));

@@ -33,7 +33,6 @@ internal sealed class NetworkScorer
     /// </summary>
     public void Score(float[] features, int count, float[] probabilities)
     {
-        using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var input = frombuffer(features, ScalarType.Float32, count: count * _imageShape[0] * _imageShape[1] * _imageShape[2])
             .view([count, _imageShape[0], _imageShape[1], _imageShape[2]]);
