@@ -43,9 +43,9 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var ml = new MLContext(settings.Seed);
-        var data = DataSet.Load(ml, settings.DataFolder, trainLimit: 1, settings.Limit, settings.TestFraction, BadImagePolicy.Skip, settings.Seed, console);
+        var (test, description) = DataSet.LoadTest(ml, settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed, console);
         string reports = settings.ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!;
-        new EvaluationJob(console).Run(settings.ModelPath, data.Test, data.Description, reports);
+        new EvaluationJob(console).Run(settings.ModelPath, test, description, reports);
         return 0;
     }
 }

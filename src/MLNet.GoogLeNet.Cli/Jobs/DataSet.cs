@@ -50,6 +50,22 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
             (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""), FromFiles: true);
     }
 
+    /// <summary>
+    /// The held-out images only (for evaluate): the t10k split of Fashion-MNIST — without reading the training files —
+    /// or the test part of an image folder's seeded split, the same split <see cref="Load"/> makes.
+    /// </summary>
+    public static (IDataView Test, string Description) LoadTest(MLContext context, string folder, int? testLimit, double testFraction,
+        int seed, IAnsiConsole console)
+    {
+        if (FashionMnist.IsPresent(folder))
+        {
+            var test = FashionMnist.Load(folder, FashionMnistSplit.Test, testLimit);
+            return (test.ToDataView(), $"Fashion-MNIST from {folder}: {test.Count:N0} test images ({test.Width}×{test.Height})");
+        }
+        var data = Load(context, folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, console);
+        return (data.Test, data.Description);
+    }
+
     /// <summary>A seeded split that holds out the same fraction of every class.</summary>
     private static (List<ImageFile> Train, List<ImageFile> Test) Split(IReadOnlyList<ImageFile> images, double testFraction, int seed)
     {
