@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 
 namespace MLNet.GoogLeNet.Cli.Commands;
 
-/// <summary>The options every training command shares: where to train and the seed.</summary>
+/// <summary>The options every training command shares: where and how the arithmetic runs, and the seed.</summary>
 internal abstract class DeviceSettings : CommandSettings
 {
     [CommandOption("--device <DEVICE>")]
@@ -16,12 +16,39 @@ internal abstract class DeviceSettings : CommandSettings
     [Description("Seed of the weights, shuffling and splits. Default 1.")]
     public int Seed { get; init; } = 1;
 
+    [CommandOption("--mixed-precision <MODE>")]
+    [Description("none or bf16 (autocast to bfloat16 on a GPU, or on a CPU with AVX512-BF16/AMX; elsewhere fp32 with a warning). Default none.")]
+    public string MixedPrecision { get; init; } = "none";
+
+    [CommandOption("--no-channels-last")]
+    [Description("Train with the standard (N, C, H, W) memory layout instead of channels-last.")]
+    public bool NoChannelsLast { get; init; }
+
     /// <summary>The CUDA device asked for by <see cref="Device"/>; null for the CPU.</summary>
     public int? GpuDeviceId => TryParseDevice(Device, out var gpu) ? gpu : null;
 
-    public override ValidationResult Validate() => TryParseDevice(Device, out _)
-        ? ValidationResult.Success()
-        : ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
+    /// <summary>The mode asked for by <see cref="MixedPrecision"/>.</summary>
+    public Training.MixedPrecision Precision => TryParsePrecision(MixedPrecision, out var mode) ? mode : Training.MixedPrecision.None;
+
+    public override ValidationResult Validate()
+    {
+        if (!TryParseDevice(Device, out _))
+            return ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
+        if (!TryParsePrecision(MixedPrecision, out _))
+            return ValidationResult.Error($"--mixed-precision '{MixedPrecision}' is not none or bf16");
+        return ValidationResult.Success();
+    }
+
+    private static bool TryParsePrecision(string text, out Training.MixedPrecision mode)
+    {
+        (bool ok, mode) = text.Trim().ToLowerInvariant() switch
+        {
+            "none" or "fp32" => (true, Training.MixedPrecision.None),
+            "bf16" or "bfloat16" => (true, Training.MixedPrecision.BFloat16),
+            _ => (false, Training.MixedPrecision.None),
+        };
+        return ok;
+    }
 
     /// <summary>"cpu" → null; "gpu" → 0; "gpu:N" or "cuda:N" → N.</summary>
     internal static bool TryParseDevice(string text, out int? gpu)

@@ -43,6 +43,12 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         [Description("Never install the dataset package; only say how.")]
         public bool NoInstall { get; init; }
 
+        [CommandOption("--epochs <N>")]
+        [Description("Passes over the training images. Default 3, or 5 with --full.")]
+        public int? Epochs { get; init; }
+
+        public override ValidationResult Validate() =>
+            Epochs is < 1 ? ValidationResult.Error("--epochs must be at least 1") : base.Validate();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
@@ -58,16 +64,19 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
             GpuDeviceId = settings.GpuDeviceId,
             Seed = settings.Seed,
             ImageSize = 96,
+            MixedPrecision = settings.Precision,
+            ChannelsLast = !settings.NoChannelsLast,
         };
         if (settings.Full)
         {
-            console.MarkupLine("[bold]Full recipe[/]: 60,000 training images, 5 epochs, batch 128, SGD learning rate 0.1, 96×96, Xavier; 10,000 test images.");
+            console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]Full recipe[/]: 60,000 training images, {settings.Epochs ?? 5} epoch(s), batch 128, SGD learning rate 0.1, 96×96, Xavier; 10,000 test images."));
             job = job with { CacheFeatures = true, Initialization = WeightInitialization.Xavier, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1 };
         }
         else
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                $"[bold]CPU-sized run[/] (about ten minutes on two cores): a subset of {Quick.TrainImages:N0} training and {Quick.TestImages:N0} test images, {Quick.Epochs} epochs at 96×96, batch {Quick.BatchSize}; ") +
+                $"[bold]CPU-sized run[/] (about ten minutes on two cores): a subset of {Quick.TrainImages:N0} training and {Quick.TestImages:N0} test images, {settings.Epochs ?? Quick.Epochs} epoch(s) at 96×96, batch {Quick.BatchSize}; ") +
                 string.Create(CultureInfo.InvariantCulture, $"unlike the recipe, Adam (learning rate {Quick.LearningRate}) and Kaiming initialisation, which learn in this few steps. ") +
                 "Add [bold]--full[/] for the recipe (meant for a GPU).");
             job = job with
@@ -77,6 +86,8 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
             };
         }
 
+        if (settings.Epochs is { } epochCount)
+            job = job with { Epochs = epochCount };
         var (data, epochs) = new TrainingJob(console).Run(job, cancellationToken);
         var evaluation = new EvaluationJob(console).Run(modelPath, data.Test, data.Description, settings.OutputFolder);
         console.MarkupLine(string.Create(CultureInfo.InvariantCulture,

@@ -135,6 +135,8 @@ internal class TrainSettings : DeviceSettings
             TestFraction = TestFraction,
             GpuDeviceId = GpuDeviceId,
             FallbackToCpu = FallbackToCpu,
+            MixedPrecision = Precision,
+            ChannelsLast = !NoChannelsLast,
             Seed = Seed,
             Threads = Threads,
             CacheFeatures = Cache,

@@ -29,6 +29,8 @@ internal sealed record TrainingJobSettings
     public double TestFraction { get; init; } = 0.2;
     public int? GpuDeviceId { get; init; }
     public bool FallbackToCpu { get; init; }
+    public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.None;
+    public bool ChannelsLast { get; init; } = true;
     public int Seed { get; init; } = 1;
     public int? Threads { get; init; }
     public bool CacheFeatures { get; init; }
@@ -53,7 +55,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
         context.Log += (_, e) =>
         {
             if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning && e.Source.Contains(nameof(GoogLeNetTrainer), StringComparison.Ordinal))
-                console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.Message)}");
+                console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.RawMessage)}");
         };
         var data = DataSet.Load(context, settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
             settings.BadImages, settings.Seed, console);
@@ -75,6 +77,8 @@ internal sealed class TrainingJob(IAnsiConsole console)
             CacheFeatures = settings.CacheFeatures,
             // A training process: reuse native memory between batches (docs/performance.md).
             KeepNativeMemory = true,
+            MixedPrecision = settings.MixedPrecision,
+            ChannelsLast = settings.ChannelsLast,
             Seed = settings.Seed,
             CancellationToken = cancellation,
             ValidationSet = settings.ValidateEachEpoch ? preprocessing.Fit(data.Test).Transform(data.Test) : null,

@@ -85,9 +85,15 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         try
         {
             network.to(device);
+            var precision = PrecisionSupport.Resolve(device, options.MixedPrecision, out string? precisionWarning);
+            if (precisionWarning is not null)
+                channel.Warning(MessageSensitivity.None, precisionWarning);
+            if (DeviceTransfer.Prepare(device, options.CudnnAutotune) is { } prepareWarning)
+                channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Training GoogLeNet ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
-                $"on {device} for {options.Epochs} epochs, batch {options.BatchSize}, {options.Optimizer} learning rate {options.LearningRate:G4}, seed {seed}."));
+                $"on {device} for {options.Epochs} epochs, batch {options.BatchSize}, {options.Optimizer} learning rate {options.LearningRate:G4}, seed {seed}; " +
+                $"{(options.ChannelsLast ? "channels-last" : "contiguous")} layout, {(precision == MixedPrecision.None ? "fp32" : "bf16 autocast")}."));
 
             var source = new BatchSource(options.FeatureColumnName, configuration.FeatureLength, options.LabelColumnName, classes.Count,
                 RequireFiniteFeatures: true);
@@ -104,7 +110,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 train, seed: shuffleSeeds.Next(), shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);
 
             var plan = new TrainingPlan(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate, options.Momentum, options.WeightDecay,
-                options.LearningRateSchedule, options.StepDecayEpochs, options.StepDecayFactor, options.PrefetchBatches);
+                options.LearningRateSchedule, options.StepDecayEpochs, options.StepDecayFactor, options.PrefetchBatches,
+                options.ChannelsLast, precision);
             var loop = new TrainingLoop(network, device, plan);
             var reports = loop.Run(EpochData, source, validation, input.GetRowCount(),
                 report =>

@@ -102,6 +102,27 @@ public sealed class GoogLeNetTrainerOptions
     /// </summary>
     public bool KeepNativeMemory { get; set; }
 
+    /// <summary>
+    /// Train with the convolution weights, and so the activations, laid out channels-last
+    /// (<see cref="GoogLeNetNetwork.UseChannelsLast"/>): the layout oneDNN and cuDNN convolve fastest, about 1.3× the
+    /// CPU training rate here. The trained model is the same; its weights are handed back in the standard layout.
+    /// Default true.
+    /// </summary>
+    public bool ChannelsLast { get; set; } = true;
+
+    /// <summary>
+    /// Reduced-precision training: <see cref="Training.MixedPrecision.BFloat16"/> autocasts the forward pass to bf16
+    /// on CUDA devices and on CPUs with native bf16 arithmetic; elsewhere training stays in fp32 with a warning.
+    /// Default <see cref="Training.MixedPrecision.None"/>.
+    /// </summary>
+    public MixedPrecision MixedPrecision { get; set; } = MixedPrecision.None;
+
+    /// <summary>
+    /// On CUDA devices, let cuDNN time its convolution algorithms on the first batch and keep the fastest (PyTorch's
+    /// <c>cudnn.benchmark</c>; process-wide). No effect on the CPU. Default true.
+    /// </summary>
+    public bool CudnnAutotune { get; set; } = true;
+
     /// <summary>Batches prepared on a background thread ahead of the network. Default 2.</summary>
     public int PrefetchBatches { get; set; } = 2;
 
@@ -140,6 +161,7 @@ public sealed class GoogLeNetTrainerOptions
         Require(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
         Require(StepDecayEpochs >= 1, nameof(StepDecayEpochs), StepDecayEpochs, "must be at least 1");
         Require(StepDecayFactor > 0 && StepDecayFactor <= 1, nameof(StepDecayFactor), StepDecayFactor, "must be in (0, 1]");
+        Require(Enum.IsDefined(MixedPrecision), nameof(MixedPrecision), MixedPrecision, "is not a known precision mode");
         Require(Enum.IsDefined(Initialization), nameof(Initialization), Initialization, "is not a known initialisation");
         Require(ImageChannels is null or 1 or 3, nameof(ImageChannels), ImageChannels, "must be 1 or 3");
         Require(ImageHeight is null or > 0, nameof(ImageHeight), ImageHeight, "must be positive");

@@ -11,7 +11,8 @@ namespace MLNet.GoogLeNet.Training;
 /// <summary>The optimisation settings of one training run.</summary>
 internal sealed record TrainingPlan(
     int Epochs, int BatchSize, OptimizerKind Optimizer, double LearningRate, double Momentum, double WeightDecay,
-    LearningRateSchedule Schedule, int StepDecayEpochs, double StepDecayFactor, int PrefetchBatches);
+    LearningRateSchedule Schedule, int StepDecayEpochs, double StepDecayFactor, int PrefetchBatches,
+    bool ChannelsLast = false, MixedPrecision Precision = MixedPrecision.None);
 
 /// <summary>
 /// Mini-batch training (SGD or Adam) of a <see cref="GoogLeNetNetwork"/> with cross-entropy loss, reading its batches through
@@ -30,7 +31,6 @@ internal sealed class TrainingLoop
         _network = network;
         _device = device;
         _plan = plan;
-        DeviceTransfer.Prepare(device);
         var c = network.Configuration;
         _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
     }
@@ -45,6 +45,23 @@ internal sealed class TrainingLoop
     /// <param name="log">Informational messages.</param>
     /// <param name="cancellation">Checked between batches.</param>
     public IReadOnlyList<EpochReport> Run(
+        Func<int, IDataView> epochData, BatchSource trainSource, IDataView? validation, long? imagesPerEpoch,
+        Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
+    {
+        // The layout changes the weight Parameter objects, so it comes before the optimiser is made; the weights go
+        // back to the standard layout however training ends.
+        _network.UseChannelsLast(_plan.ChannelsLast);
+        try
+        {
+            return RunEpochs(epochData, trainSource, validation, imagesPerEpoch, onEpoch, onBatch, log, cancellation);
+        }
+        finally
+        {
+            _network.UseChannelsLast(false);
+        }
+    }
+
+    private List<EpochReport> RunEpochs(
         Func<int, IDataView> epochData, BatchSource trainSource, IDataView? validation, long? imagesPerEpoch,
         Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
     {
@@ -127,8 +144,12 @@ internal sealed class TrainingLoop
         var input = DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device);
         var target = DeviceTransfer.ToDevice(batch.LabelTensor(), _device);
         optimizer.zero_grad();
-        var logits = _network.call(input);
-        var loss = nn.functional.cross_entropy(logits, target);
+        Tensor logits, loss;
+        using (AutocastRegion.Enter(_device.type, _plan.Precision))
+        {
+            logits = _network.call(input);
+            loss = nn.functional.cross_entropy(logits, target);  // autocast computes the loss in fp32
+        }
         float value = loss.item<float>();
         if (!float.IsFinite(value))
             throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,

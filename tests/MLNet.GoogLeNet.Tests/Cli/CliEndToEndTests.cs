@@ -28,7 +28,7 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     private static string[] SmallNetwork => ["--image-size", "32", "--width-divisor", "8", "--init", "kaiming", "--batch-size", "8",
-        "--learning-rate", "0.01", "--momentum", "0.9", "--seed", "3"];
+        "--optimizer", "adam", "--learning-rate", "0.001", "--seed", "3"];
 
     private static void AssertNonEmpty(string path) =>
         Assert.True(File.Exists(path) && new FileInfo(path).Length > 0, $"{path} is missing or empty");
@@ -85,8 +85,13 @@ public sealed class CliEndToEndTests : IDisposable
         string data = Path.Combine(_work, "idx");
         IdxFiles.WriteFashionMnist(data, trainCount: 48, testCount: 16);
         string model = Path.Combine(_work, "idx-out", "model.zip");
-        var train = Run(["train", "--data", data, "--limit", "40", "--test-limit", "12", "--epochs", "1", "--model", model, .. SmallNetwork]);
+        var train = Run(["train", "--data", data, "--limit", "40", "--test-limit", "12", "--epochs", "1", "--model", model,
+            "--mixed-precision", "bf16", "--no-channels-last", .. SmallNetwork]);
         Assert.True(train.ExitCode == 0, train.Output);
+        bool bf16Used = MLNet.GoogLeNet.Training.PrecisionSupport.Resolve(TorchSharp.torch.CPU, MLNet.GoogLeNet.Training.MixedPrecision.BFloat16, out _)
+                        == MLNet.GoogLeNet.Training.MixedPrecision.BFloat16;
+        if (!bf16Used)
+            Assert.Contains("warning: MixedPrecision.BFloat16 is not used", train.Output);
         Assert.Contains("Fashion-MNIST from", train.Output);
         Assert.Contains("40 training and 12 test images (28×28)", train.Output);
         AssertNonEmpty(model);
@@ -110,6 +115,12 @@ public sealed class CliEndToEndTests : IDisposable
         var badOption = Run("train", "--epochs", "0");
         Assert.NotEqual(0, badOption.ExitCode);
         Assert.Contains("--epochs must be at least 1", badOption.Output);
+        var badPrecision = Run("fashion-mnist", "--mixed-precision", "fp8");
+        Assert.NotEqual(0, badPrecision.ExitCode);
+        Assert.Contains("--mixed-precision 'fp8' is not none or bf16", badPrecision.Output);
+        var badEpochs = Run("fashion-mnist", "--epochs", "0");
+        Assert.NotEqual(0, badEpochs.ExitCode);
+        Assert.Contains("--epochs must be at least 1", badEpochs.Output);
 
         string corrupt = Path.Combine(_work, "corrupt.zip");
         File.WriteAllText(corrupt, "not a model");

@@ -108,6 +108,52 @@ public class GoogLeNetNetworkTests
         Assert.False(first.equal(c.parameters().First()).all().item<bool>());
     }
 
+    [Fact]
+    public void Channels_last_layout_keeps_names_values_and_outputs_and_converts_back()
+    {
+        using var net = new GoogLeNetNetwork(new GoogLeNetConfiguration(3, 4, 32, 32, WidthDivisor: 8), seed: 2);
+        net.eval();
+        using var scope = NewDisposeScope();
+        var input = rand([2, 3, 32, 32], generator: new Generator(4));
+        var before = net.named_parameters().Select(p => (p.name, Value: p.parameter.detach().clone())).ToList();
+        Tensor expected;
+        using (no_grad()) expected = net.call(input);
+        Assert.False(net.IsChannelsLast);
+
+        net.UseChannelsLast(true);
+        Assert.True(net.IsChannelsLast);
+        var weight = net.named_parameters().Single(p => p.name == "b2.conv2.weight").parameter;
+        // (N, C, H, W) = (24, 8, 3, 3) laid out N, H, W, C: C innermost, then W, then H.
+        Assert.Equal([24L, 8, 3, 3], weight.shape);
+        Assert.Equal([72L, 1, 24, 8], weight.stride());
+        Assert.True(weight.requires_grad);
+        AssertSameParameters(before, net);
+        using (no_grad())
+        {
+            var actual = net.call(input);
+            Assert.True(actual.allclose(expected, rtol: 1e-4, atol: 1e-5), $"max difference {(actual - expected).abs().max().item<float>()}");
+        }
+
+        net.UseChannelsLast(false);
+        Assert.False(net.IsChannelsLast);
+        Assert.All(net.parameters(), p => Assert.True(p.is_contiguous()));
+        AssertSameParameters(before, net);
+
+        // Each replaced weight is disposed: changing the layout leaves no tensors behind.
+        long live = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
+        net.UseChannelsLast(true);
+        net.UseChannelsLast(false);
+        Assert.Equal(live, DisposeScopeManager.Statistics.ThreadTotalLiveCount);
+    }
+
+    private static void AssertSameParameters(List<(string Name, Tensor Value)> expected, GoogLeNetNetwork net)
+    {
+        var actual = net.named_parameters().ToList();
+        Assert.Equal(expected.Select(p => p.Name), actual.Select(p => p.name));
+        foreach (var ((name, value), (_, parameter)) in expected.Zip(actual))
+            Assert.True(value.equal(parameter).all().item<bool>(), $"{name} changed");
+    }
+
     [Theory]
     [InlineData(0, 10, 96, 96, 1, "InputChannels")]
     [InlineData(2, 10, 96, 96, 1, "InputChannels")]

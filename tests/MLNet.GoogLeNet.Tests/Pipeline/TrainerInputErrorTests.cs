@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.TestData;
+using MLNet.GoogLeNet.Training;
 
 namespace MLNet.GoogLeNet.Tests.Pipeline;
 
@@ -190,6 +191,33 @@ public class TrainerInputErrorTests
         var model = Trainer(ml).Fit(data);
         Assert.Equal(TorchSharp.DeviceType.CPU, model.Device.type);
         Assert.Contains(warnings, w => w.Contains("falling back to the CPU"));
+    }
+
+    [Fact]
+    public void Mixed_precision_without_native_bf16_trains_in_fp32_with_a_warning()
+    {
+        var ml = new MLContext(1);
+        var messages = new List<(bool Warning, string Text)>();
+        ml.Log += (_, e) => { lock (messages) messages.Add((e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning, e.Message)); };
+        var data = Keyed(ml, ml.Data.LoadFromEnumerable(Enumerable.Range(0, 8).Select(i => Row(i % 2 == 0 ? "a" : "b", i / 8f))));
+        var options = new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = 4, WidthDivisor = 16, MixedPrecision = MixedPrecision.BFloat16 };
+        var used = PrecisionSupport.Resolve(TorchSharp.torch.CPU, MixedPrecision.BFloat16, out _);
+
+        var model = Trainer(ml, options).Fit(data);
+
+        Assert.True(double.IsFinite(model.TrainingHistory.Single().Loss));
+        lock (messages)
+        {
+            if (used == MixedPrecision.None)
+            {
+                Assert.Contains(messages, m => m.Warning && m.Text.Contains("MixedPrecision.BFloat16") && m.Text.Contains("fp32"));
+                Assert.Contains(messages, m => m.Text.Contains("layout, fp32."));
+            }
+            else
+            {
+                Assert.Contains(messages, m => m.Text.Contains("layout, bf16 autocast."));
+            }
+        }
     }
 
     [Fact]

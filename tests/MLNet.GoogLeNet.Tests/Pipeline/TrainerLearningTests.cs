@@ -19,7 +19,7 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
     {
         var metrics = fixture.Context.MulticlassClassification.Evaluate(fixture.Model.Transform(fixture.TestData));
         // Four balanced classes: chance is 0.25.
-        Assert.True(metrics.MicroAccuracy >= 0.85, $"held-out accuracy {metrics.MicroAccuracy:F3}");
+        Assert.True(metrics.MicroAccuracy >= 0.85, $"held-out accuracy {metrics.MicroAccuracy:F3}; loss/train accuracy per epoch: " + string.Join(" ", fixture.Epochs.Select(e => $"{e.Loss:F3}/{e.TrainAccuracy:F2}")));
         Assert.Equal(4, metrics.ConfusionMatrix.NumberOfClasses);
         Assert.True(metrics.LogLoss < 1.0, $"log-loss {metrics.LogLoss:F3}");
     }
@@ -32,7 +32,7 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
         {
             Assert.Equal(320, e.Images);
             Assert.True(double.IsFinite(e.Loss) && e.Seconds > 0 && e.ImagesPerSecond > 0);
-            Assert.Equal(0.01, e.LearningRate);
+            Assert.Equal(0.001, e.LearningRate);
             Assert.Null(e.ValidationAccuracy);
         });
         Assert.True(fixture.Epochs[^1].TrainAccuracy > fixture.Epochs[0].TrainAccuracy);
@@ -41,11 +41,19 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
         {
             Assert.Contains(fixture.LogMessages, m => m.Contains("epoch 1, loss ") && m.Contains("train acc"));
             Assert.Contains(fixture.LogMessages, m => m.Contains("epoch 6, loss "));
-            Assert.Contains(fixture.LogMessages, m => m.Contains("Training GoogLeNet (1×32×32, 4 classes"));
+            Assert.Contains(fixture.LogMessages, m => m.Contains("Training GoogLeNet (1×32×32, 4 classes") && m.Contains("channels-last layout, fp32"));
         }
         // 320 images in batches of 8: 40 batch reports per epoch, the last one at the epoch's end.
         Assert.Equal(6 * 40, fixture.Batches.Count);
         Assert.Equal(320, fixture.Batches[39].ImagesDone);
+    }
+
+    [Fact]
+    public void Trains_channels_last_by_default_and_hands_back_weights_in_the_standard_layout()
+    {
+        Assert.True(fixture.Options.ChannelsLast);
+        Assert.False(fixture.GoogLeNet.Network.IsChannelsLast);
+        Assert.All(fixture.GoogLeNet.Network.parameters(), p => Assert.True(p.is_contiguous()));
     }
 
     [Fact]

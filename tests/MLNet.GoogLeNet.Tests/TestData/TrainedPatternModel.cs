@@ -31,8 +31,8 @@ public sealed class TrainedPatternModel : IDisposable
         {
             Epochs = 6,
             BatchSize = 8,
-            LearningRate = 0.01,
-            Momentum = 0.9,
+            Optimizer = OptimizerKind.Adam,
+            LearningRate = 0.001,
             WidthDivisor = 8,
             Initialization = WeightInitialization.Kaiming,
             EpochProgress = new ProgressHandler<EpochReport>(report =>
