@@ -25,8 +25,9 @@ if (options.Phase is { } phase)
     IEnumerable<Measurement> results = phase switch
     {
         "compute" => ComputePhase.Run(options),
-        "fit" => FitPhase.Run(options, tuned: false),
-        "fit-tuned" => FitPhase.Run(options, tuned: true),
+        "fit" => FitPhase.Run(options, FitPhase.Variant.Defaults),
+        "fit-nocache" => FitPhase.Run(options, FitPhase.Variant.NoCache),
+        "fit-tuned" => FitPhase.Run(options, FitPhase.Variant.Tuned),
         "inference" => InferencePhase.Fitted(options),
         "serve" => InferencePhase.Loaded(options),
         _ => throw new ArgumentException($"Unknown phase '{phase}'."),
@@ -36,7 +37,7 @@ if (options.Phase is { } phase)
 }
 
 var all = new Dictionary<string, Measurement>();
-foreach (var name in new[] { "compute", "fit", "fit-tuned", "inference", "serve" })
+foreach (var name in new[] { "compute", "fit", "fit-nocache", "fit-tuned", "inference", "serve" })
 {
     Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] phase {name}…");
     foreach (var m in RunPhase(name, options))

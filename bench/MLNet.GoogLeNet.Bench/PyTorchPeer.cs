@@ -14,7 +14,7 @@ internal static class PyTorchPeer
         string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { script, "--batch", options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--train-steps", options.ComputeSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inference-batches", "3" })
+                     "--train-steps", options.ComputeSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inference-batches", "5" })
             start.ArgumentList.Add(argument);
         try
         {
@@ -30,6 +30,7 @@ internal static class PyTorchPeer
             return new Result($"PyTorch {root.GetProperty("torch").GetString()}, {root.GetProperty("threads").GetInt32()} threads",
             [
                 new Measurement("pytorch_train", root.GetProperty("train_images_per_second").GetDouble(), "img/s"),
+                new Measurement("pytorch_train_channels_last", root.GetProperty("train_channels_last_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_inference", root.GetProperty("inference_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_peak_rss", root.GetProperty("peak_rss_mb").GetDouble(), "MiB"),
             ]);

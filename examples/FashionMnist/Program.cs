@@ -37,7 +37,8 @@ var options = new GoogLeNetTrainerOptions
     LearningRate = 0.1,
     Initialization = MLNet.GoogLeNet.Modules.WeightInitialization.Xavier,
     ValidationSet = preprocessing.Fit(test).Transform(test),
-    CacheFeatures = limit is null,  // the full set fits in memory (about 2.6 GB of pixels); later epochs skip the resizing
+    // CacheFeatures is left to the trainer: it keeps the preprocessed images (2.6 GB for the whole set) in memory
+    // when they take at most a quarter of it, and later epochs skip the resizing.
 };
 var pipeline = preprocessing
     .Append(mlContext.MulticlassClassification.Trainers.GoogLeNet(mlContext, options))

@@ -11,12 +11,29 @@ namespace MLNet.GoogLeNet.Bench.Phases;
 /// </summary>
 internal static class FitPhase
 {
-    /// <param name="options">Sizes.</param>
-    /// <param name="tuned">Train as the CLI does: CacheFeatures (preprocessed images kept after the first epoch) and
-    /// KeepNativeMemory; otherwise with the trainer's defaults.</param>
-    public static IEnumerable<Measurement> Run(BenchOptions options, bool tuned)
+    /// <summary>The ways Fit is measured.</summary>
+    public enum Variant
     {
-        string prefix = tuned ? "fit_tuned" : "fit";
+        /// <summary>The trainer's defaults: the preprocessed images are cached automatically (they fit in memory).</summary>
+        Defaults,
+
+        /// <summary>CacheFeatures = false: every epoch decodes, resizes and extracts pixels again.</summary>
+        NoCache,
+
+        /// <summary>As the CLI trains: the defaults plus KeepNativeMemory.</summary>
+        Tuned,
+    }
+
+    public static string Prefix(Variant variant) => variant switch
+    {
+        Variant.Defaults => "fit",
+        Variant.NoCache => "fit_nocache",
+        _ => "fit_tuned",
+    };
+
+    public static IEnumerable<Measurement> Run(BenchOptions options, Variant variant)
+    {
+        string prefix = Prefix(variant);
         var images = BenchData.Load(options.Data, FashionMnistSplit.Train, options.FitImages);
         var ml = new MLContext(seed: 1);
         var reports = new List<(EpochReport Report, double ResidentMiB)>();
@@ -24,8 +41,8 @@ internal static class FitPhase
         {
             Epochs = options.FitEpochs,
             BatchSize = options.BatchSize,
-            CacheFeatures = tuned,
-            KeepNativeMemory = tuned,
+            CacheFeatures = variant == Variant.NoCache ? false : null,
+            KeepNativeMemory = variant == Variant.Tuned,
             EpochProgress = new ProgressHandler<EpochReport>(r => reports.Add((r, Memory.ResidentMiB))),
         });
         var pipeline = ImagePreprocessing.FromImages(ml, 96, 1, FashionMnist.ClassNames).Append(trainer);

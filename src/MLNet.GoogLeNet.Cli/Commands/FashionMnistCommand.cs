@@ -71,7 +71,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"[bold]Full recipe[/]: 60,000 training images, {settings.Epochs ?? 5} epoch(s), batch 128, SGD learning rate 0.1, 96×96, Xavier; 10,000 test images."));
-            job = job with { CacheFeatures = true, Initialization = WeightInitialization.Xavier, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1 };
+            job = job with { Initialization = WeightInitialization.Xavier, Optimizer = OptimizerKind.Sgd, LearningRate = 0.1 };
         }
         else
         {

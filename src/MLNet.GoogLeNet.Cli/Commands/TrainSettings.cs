@@ -72,8 +72,12 @@ internal class TrainSettings : DeviceSettings
     public int? Threads { get; init; }
 
     [CommandOption("--cache")]
-    [Description("Keep the preprocessed images in memory after the first epoch.")]
+    [Description("Keep the preprocessed images in memory after the first epoch, whatever their size. Default: when they take at most a quarter of the memory.")]
     public bool Cache { get; init; }
+
+    [CommandOption("--no-cache")]
+    [Description("Never keep the preprocessed images: every epoch decodes and resizes them again.")]
+    public bool NoCache { get; init; }
 
     [CommandOption("--bad-images <POLICY>")]
     [Description("Image folders: skip (report and leave out) or fail on files that cannot be decoded. Default skip.")]
@@ -103,6 +107,7 @@ internal class TrainSettings : DeviceSettings
         if (WidthDivisor < 1) return ValidationResult.Error("--width-divisor must be at least 1");
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error("--test-fraction must be between 0 and 1");
+        if (Cache && NoCache) return ValidationResult.Error("--cache and --no-cache cannot both be given");
         if (base.Validate() is { Successful: false } device) return device;
         if (!Enum.TryParse<OptimizerKind>(Optimizer, ignoreCase: true, out _))
             return ValidationResult.Error($"--optimizer '{Optimizer}' is not sgd or adam");
@@ -139,7 +144,7 @@ internal class TrainSettings : DeviceSettings
             ChannelsLast = !NoChannelsLast,
             Seed = Seed,
             Threads = Threads,
-            CacheFeatures = Cache,
+            CacheFeatures = Cache ? true : NoCache ? false : null,
             BadImages = Enum.Parse<BadImagePolicy>(BadImages, ignoreCase: true),
             ValidateEachEpoch = !NoValidation,
         };

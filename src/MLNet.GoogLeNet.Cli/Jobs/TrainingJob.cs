@@ -33,7 +33,7 @@ internal sealed record TrainingJobSettings
     public bool ChannelsLast { get; init; } = true;
     public int Seed { get; init; } = 1;
     public int? Threads { get; init; }
-    public bool CacheFeatures { get; init; }
+    public bool? CacheFeatures { get; init; }
     public BadImagePolicy BadImages { get; init; } = BadImagePolicy.Skip;
     public bool ValidateEachEpoch { get; init; } = true;
 }

@@ -99,7 +99,10 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 RequireFiniteFeatures: true);
             IDataView train = input;
             IDataView? validation = options.ValidationSet;
-            if (options.CacheFeatures)
+            bool cache = FeatureCache.Decide(options.CacheFeatures, input.GetRowCount(), validation?.GetRowCount(), validation is not null,
+                configuration.FeatureLength, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, out string cacheMessage);
+            channel.Info(MessageSensitivity.None, cacheMessage);
+            if (cache)
             {
                 train = _context.Data.Cache(input, options.FeatureColumnName, options.LabelColumnName);
                 if (validation is not null)

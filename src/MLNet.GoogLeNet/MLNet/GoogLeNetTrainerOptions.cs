@@ -90,10 +90,11 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// Keep the preprocessed feature vectors of the training (and validation) data in memory after the first
-    /// epoch, so that later epochs skip image decoding and resizing. Costs C×H×W×4 bytes per image
-    /// (about 36 KiB at 96×96 grayscale). Default false.
+    /// epoch, so that later epochs skip image decoding and resizing. Costs C×H×W×4 bytes per image (about 36 KiB at
+    /// 96×96 grayscale). Default null: cache when the data's row count is known and its feature vectors take at most
+    /// a quarter of the memory available to the process; true or false decide it outright.
     /// </summary>
-    public bool CacheFeatures { get; set; }
+    public bool? CacheFeatures { get; set; }
 
     /// <summary>
     /// On Linux with glibc, keep freed native memory for reuse instead of unmapping it after every batch

@@ -42,6 +42,8 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
             Assert.Contains(fixture.LogMessages, m => m.Contains("epoch 1, loss ") && m.Contains("train acc"));
             Assert.Contains(fixture.LogMessages, m => m.Contains("epoch 6, loss "));
             Assert.Contains(fixture.LogMessages, m => m.Contains("Training GoogLeNet (1×32×32, 4 classes") && m.Contains("channels-last layout, fp32"));
+            // 320 images of 32×32 floats (1.25 MiB) fit easily: cached without being asked.
+            Assert.Contains(fixture.LogMessages, m => m.Contains("Caching the preprocessed images in memory (1 MiB"));
         }
         // 320 images in batches of 8: 40 batch reports per epoch, the last one at the epoch's end.
         Assert.Equal(6 * 40, fixture.Batches.Count);
