@@ -12,11 +12,11 @@ namespace MLNet.GoogLeNet.Cli.Commands;
 
 /// <summary>
 /// The main job: GoogLeNet on Fashion-MNIST through the ML.NET pipeline — train, save the model zip, evaluate the
-/// saved zip on test images. By default a CPU-sized run (about ten minutes on two cores); <c>--full</c> runs the recipe.
+/// saved zip on test images. By default a CPU-sized run (five to ten minutes on two cores); <c>--full</c> runs the recipe.
 /// </summary>
 internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<FashionMnistCommand.Settings>
 {
-    /// <summary>The default run, sized for about ten minutes on a 2-core CPU (see docs/recipe.md).</summary>
+    /// <summary>The default run, sized for five to ten minutes on a 2-core CPU (see docs/recipe.md).</summary>
     internal static readonly QuickRun Quick = new(TrainImages: 7000, TestImages: 1000, Epochs: 3, BatchSize: 64, LearningRate: 0.001);
 
     /// <summary>
@@ -76,7 +76,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         else
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                $"[bold]CPU-sized run[/] (about ten minutes on two cores): a subset of {Quick.TrainImages:N0} training and {Quick.TestImages:N0} test images, {settings.Epochs ?? Quick.Epochs} epoch(s) at 96×96, batch {Quick.BatchSize}; ") +
+                $"[bold]CPU-sized run[/] (five to ten minutes on two cores): a subset of {Quick.TrainImages:N0} training and {Quick.TestImages:N0} test images, {settings.Epochs ?? Quick.Epochs} epoch(s) at 96×96, batch {Quick.BatchSize}; ") +
                 string.Create(CultureInfo.InvariantCulture, $"unlike the recipe, Adam (learning rate {Quick.LearningRate}) and Kaiming initialisation, which learn in this few steps. ") +
                 "Add [bold]--full[/] for the recipe (meant for a GPU).");
             job = job with
