@@ -35,6 +35,8 @@ internal static class Report
             new[] { "(c) PredictionEngine, fitted model (TorchSharp)", F(V("engine_fitted")), R(V("engine_fitted"), torchInfer) + " (d)", "", "" },
             new[] { "(c) Transform, model loaded from zip (ONNX Runtime)", F(V("transform_loaded")), R(V("transform_loaded"), torchInfer) + " (d)", "≥ 1.5× (d) inference", Pass(V("transform_loaded"), torchInfer, 1.5) },
             new[] { "(c) PredictionEngine, model loaded from zip (ONNX Runtime)", F(V("engine_loaded")), R(V("engine_loaded"), torchInfer) + " (d)", "", "" },
+            new[] { "(c') ONNX Runtime, the fitted network alone on a tensor in memory, batch 1", F(V("onnx_network_batch1")), R(V("onnx_network_batch1"), torchInfer) + " (d)", "like for like with (d)", "" },
+            new[] { $"(c') the same, batch {options.BatchSize}", F(V($"onnx_network_batch{options.BatchSize}")), R(V($"onnx_network_batch{options.BatchSize}"), torchInfer) + " (d)", "like for like with (d)", "" },
             new[] { "(d) PyTorch training step", F(torchTrain), R(compute, torchTrain) + " (a)/(d)", "(a) ≥ 1.0× (d)", Pass(compute, torchTrain, 1.0) },
             new[] { "(d) PyTorch training step, channels-last", F(torchTrainChannelsLast), R(compute, torchTrainChannelsLast) + " (a)/(d)", "(a) ≥ 1.0× (d)", Pass(compute, torchTrainChannelsLast, 1.0) },
             new[] { "(d) PyTorch training step, channels-last, against (a+)", F(torchTrainChannelsLast), R(computeKept, torchTrainChannelsLast) + " (a+)/(d)", "", "" },
