@@ -71,15 +71,26 @@ internal static class InferencePhase
         for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)random.NextDouble();
         var inputs = new[] { NamedOnnxValue.CreateFromTensor(session.InputMetadata.Keys.Single(), new DenseTensor<float>(pixels, [batch, 1, 96, 96])) };
         using (session.Run(inputs)) { }  // warm-up
-        var passes = new List<double>();
-        for (int pass = 0; pass < 3; pass++)
+        return MedianOfThree(() =>
         {
-            var clock = Stopwatch.StartNew();
             for (int done = 0; done < images; done += batch)
                 using (session.Run(inputs)) { }
-            passes.Add(images / clock.Elapsed.TotalSeconds);
+            return images;
+        });
+    }
+
+    /// <summary>Images per second of <paramref name="pass"/> (which returns the images it handled): the median of three passes.</summary>
+    private static double MedianOfThree(Func<int> pass)
+    {
+        var rates = new double[3];
+        for (int i = 0; i < rates.Length; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            int images = pass();
+            rates[i] = images / clock.Elapsed.TotalSeconds;
         }
-        return passes.Order().ElementAt(1);
+        Array.Sort(rates);
+        return rates[1];
     }
 
     private static IEnumerable<Measurement> Measure(string which, MLContext ml, ITransformer model, BenchOptions options)
@@ -88,21 +99,13 @@ internal static class InferencePhase
         var view = test.ToDataView();
         Consume(model.Transform(BenchData.Load(options.Data, FashionMnistSplit.Test, 16).ToDataView()));  // warm-up
         // The median of three passes, as the PyTorch peer takes the median of its batches.
-        var passes = new List<double>();
-        var clock = new Stopwatch();
-        for (int pass = 0; pass < 3; pass++)
-        {
-            clock.Restart();
-            int rows = Consume(model.Transform(view));
-            passes.Add(rows / clock.Elapsed.TotalSeconds);
-        }
-        double transform = passes.Order().ElementAt(1);
+        double transform = MedianOfThree(() => Consume(model.Transform(view)));
 
         using var engine = ml.Model.CreatePredictionEngine<Input, Output>(model, new PredictionEngineOptions { OwnsTransformer = false });
         var inputs = Enumerable.Range(0, options.EngineImages + 4)
             .Select(i => new Input { Image = GrayscaleImages.ToImage(test.Image(i % test.Count), test.Width, test.Height) }).ToList();
         for (int i = 0; i < 4; i++) engine.Predict(inputs[i]);  // warm-up
-        clock.Restart();
+        var clock = Stopwatch.StartNew();
         for (int i = 4; i < inputs.Count; i++)
             engine.Predict(inputs[i]);
         double predictions = options.EngineImages / clock.Elapsed.TotalSeconds;

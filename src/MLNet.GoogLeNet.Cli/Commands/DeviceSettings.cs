@@ -30,6 +30,15 @@ internal abstract class DeviceSettings : CommandSettings
     /// <summary>The mode asked for by <see cref="MixedPrecision"/>.</summary>
     public Training.MixedPrecision Precision => TryParsePrecision(MixedPrecision, out var mode) ? mode : Training.MixedPrecision.None;
 
+    /// <summary><paramref name="job"/> with these options: device, seed, precision and layout.</summary>
+    public Jobs.TrainingJobSettings ApplyTo(Jobs.TrainingJobSettings job) => job with
+    {
+        GpuDeviceId = GpuDeviceId,
+        Seed = Seed,
+        MixedPrecision = Precision,
+        ChannelsLast = !NoChannelsLast,
+    };
+
     public override ValidationResult Validate()
     {
         if (!TryParseDevice(Device, out _))

@@ -56,17 +56,13 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         var clock = Stopwatch.StartNew();
         new DatasetInstaller(console).EnsurePresent(settings.DataFolder, allowInstall: !settings.NoInstall);
         string modelPath = Path.Combine(settings.OutputFolder, "model.zip");
-        var job = new TrainingJobSettings
+        var job = settings.ApplyTo(new TrainingJobSettings
         {
             DataFolder = settings.DataFolder,
             ModelPath = modelPath,
             ReportFolder = settings.OutputFolder,
-            GpuDeviceId = settings.GpuDeviceId,
-            Seed = settings.Seed,
             ImageSize = 96,
-            MixedPrecision = settings.Precision,
-            ChannelsLast = !settings.NoChannelsLast,
-        };
+        });
         if (settings.Full)
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,

@@ -121,7 +121,7 @@ internal class TrainSettings : DeviceSettings
 
     public TrainingJobSettings ToJob()
     {
-        return new TrainingJobSettings
+        return ApplyTo(new TrainingJobSettings
         {
             DataFolder = DataFolder,
             ModelPath = ModelPath,
@@ -138,15 +138,11 @@ internal class TrainSettings : DeviceSettings
             TrainLimit = TrainLimit,
             TestLimit = TestLimit,
             TestFraction = TestFraction,
-            GpuDeviceId = GpuDeviceId,
             FallbackToCpu = FallbackToCpu,
-            MixedPrecision = Precision,
-            ChannelsLast = !NoChannelsLast,
-            Seed = Seed,
             Threads = Threads,
             CacheFeatures = Cache ? true : NoCache ? false : null,
             BadImages = Enum.Parse<BadImagePolicy>(BadImages, ignoreCase: true),
             ValidateEachEpoch = !NoValidation,
-        };
+        });
     }
 }

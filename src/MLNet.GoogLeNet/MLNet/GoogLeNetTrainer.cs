@@ -99,7 +99,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 RequireFiniteFeatures: true);
             IDataView train = input;
             IDataView? validation = options.ValidationSet;
-            bool cache = FeatureCache.Decide(options.CacheFeatures, input.GetRowCount(), validation?.GetRowCount(), validation is not null,
+            long? trainRows = input.GetRowCount();
+            bool cache = FeatureCache.Decide(options.CacheFeatures, trainRows, validation?.GetRowCount(), validation is not null,
                 configuration.FeatureLength, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, out string cacheMessage);
             channel.Info(MessageSensitivity.None, cacheMessage);
             if (cache)
@@ -116,7 +117,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 options.LearningRateSchedule, options.StepDecayEpochs, options.StepDecayFactor, options.PrefetchBatches,
                 options.ChannelsLast, precision);
             var loop = new TrainingLoop(network, device, plan);
-            var reports = loop.Run(EpochData, source, validation, input.GetRowCount(),
+            var reports = loop.Run(EpochData, source, validation, trainRows,
                 report =>
                 {
                     channel.Info(MessageSensitivity.None, report.ToString());

@@ -41,19 +41,24 @@ internal static partial class LibTorchSwitches
         return (torch.ScalarType)GetAutocastDType((sbyte)device);
     }
 
-    /// <summary>
-    /// Turns autocast on or off for <paramref name="device"/> on the calling thread, casting to
-    /// <paramref name="dtype"/>. Turning it off clears the cache of weights already cast, as PyTorch's autocast does
-    /// when its outermost region ends (the cache would otherwise hold weights from before the next optimiser step).
-    /// </summary>
-    public static void SetAutocast(DeviceType device, bool enabled, torch.ScalarType dtype)
+    /// <summary>Turns autocast on for <paramref name="device"/> on the calling thread, casting to <paramref name="dtype"/>.</summary>
+    public static void EnableAutocast(DeviceType device, torch.ScalarType dtype)
     {
         RequireAvailable();
-        if (enabled)
-            SetAutocastDType((sbyte)device, (sbyte)dtype);
-        SetAutocastEnabled((sbyte)device, enabled);
-        if (!enabled)
-            ClearAutocastCache();
+        SetAutocastDType((sbyte)device, (sbyte)dtype);
+        SetAutocastEnabled((sbyte)device, true);
+    }
+
+    /// <summary>
+    /// Turns autocast off for <paramref name="device"/> on the calling thread and clears the cache of weights already
+    /// cast, as PyTorch's autocast does when its outermost region ends (the cache would otherwise hold weights from
+    /// before the next optimiser step).
+    /// </summary>
+    public static void DisableAutocast(DeviceType device)
+    {
+        RequireAvailable();
+        SetAutocastEnabled((sbyte)device, false);
+        ClearAutocastCache();
     }
 
     private static bool RequireAvailable() => Available

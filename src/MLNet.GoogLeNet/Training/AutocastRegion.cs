@@ -22,13 +22,13 @@ internal readonly struct AutocastRegion : IDisposable
     {
         if (precision == MixedPrecision.None || LibTorchSwitches.IsAutocastEnabled(device))
             return default;  // nothing asked for, or an outer region already casts
-        LibTorchSwitches.SetAutocast(device, true, torch.ScalarType.BFloat16);
+        LibTorchSwitches.EnableAutocast(device, torch.ScalarType.BFloat16);
         return new AutocastRegion(device, active: true);
     }
 
     public void Dispose()
     {
         if (_active)
-            LibTorchSwitches.SetAutocast(_device, false, torch.ScalarType.BFloat16);
+            LibTorchSwitches.DisableAutocast(_device);
     }
 }
