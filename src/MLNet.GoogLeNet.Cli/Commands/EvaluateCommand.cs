@@ -42,8 +42,7 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var ml = new MLContext(settings.Seed);
-        var (test, description) = DataSet.LoadTest(ml, settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed, console);
+        var (test, description) = DataSet.LoadTest(settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed, console);
         string reports = settings.ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!;
         new EvaluationJob(console).Run(settings.ModelPath, test, description, reports);
         return 0;

@@ -21,7 +21,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// Loads <paramref name="folder"/>: the four Fashion-MNIST IDX files (train and t10k splits), or an image folder
     /// with one sub-folder per class, split into training and test parts.
     /// </summary>
-    public static DataSet Load(MLContext context, string folder, int? trainLimit, int? testLimit, double testFraction,
+    public static DataSet Load(string folder, int? trainLimit, int? testLimit, double testFraction,
         BadImagePolicy badImages, int seed, IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
@@ -45,7 +45,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
         testRows = testRows.Take(testLimit ?? int.MaxValue).ToList();
         if (testRows.Count == 0)
             throw new InvalidDataException($"Image folder '{folder}' has too few images to hold some out for testing (test fraction {testFraction}).");
-        return new DataSet(context.Data.LoadFromEnumerable(trainRows), context.Data.LoadFromEnumerable(testRows), scan.Classes,
+        return new DataSet(ImageFolder.ToDataView(trainRows), ImageFolder.ToDataView(testRows), scan.Classes,
             $"Image folder {folder}: {scan.Classes.Count} classes, {trainRows.Count:N0} training and {testRows.Count:N0} test images" +
             (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""), FromFiles: true);
     }
@@ -54,7 +54,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// The held-out images only (for evaluate): the t10k split of Fashion-MNIST — without reading the training files —
     /// or the test part of an image folder's seeded split, the same split <see cref="Load"/> makes.
     /// </summary>
-    public static (IDataView Test, string Description) LoadTest(MLContext context, string folder, int? testLimit, double testFraction,
+    public static (IDataView Test, string Description) LoadTest(string folder, int? testLimit, double testFraction,
         int seed, IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
@@ -62,7 +62,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
             var test = FashionMnist.Load(folder, FashionMnistSplit.Test, testLimit);
             return (test.ToDataView(), $"Fashion-MNIST from {folder}: {test.Count:N0} test images ({test.Width}×{test.Height})");
         }
-        var data = Load(context, folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, console);
+        var data = Load(folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, console);
         return (data.Test, data.Description);
     }
 

@@ -57,7 +57,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
             if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning && e.Source.Contains(nameof(GoogLeNetTrainer), StringComparison.Ordinal))
                 console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.RawMessage)}");
         };
-        var data = DataSet.Load(context, settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
+        var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
             settings.BadImages, settings.Seed, console);
         console.MarkupLine(Markup.Escape(data.Description));
 

@@ -54,7 +54,8 @@ public sealed class GrayscaleImages
 
     /// <summary>
     /// The images as an ML.NET data view: <c>Image</c> (<see cref="ImageDataViewType"/> of this size) and <c>Label</c>
-    /// (text). It can be shuffled, so training permutes all rows every epoch.
+    /// (text). It can be shuffled, so training permutes all rows every epoch, and ML.NET can read it on parallel
+    /// cursors, so that transforms above it (image preprocessing, the saved model's ONNX scorer) run on every core.
     /// </summary>
     public IDataView ToDataView(string imageColumn = "Image", string labelColumn = "Label") =>
         new View(this, imageColumn, labelColumn);
@@ -71,80 +72,31 @@ public sealed class GrayscaleImages
         return MLImage.CreateFromPixels(width, height, MLPixelFormat.Bgra32, bgra);
     }
 
-    private sealed class View : IDataView
+    private sealed class View : PartitionedView
     {
         private readonly GrayscaleImages _images;
 
         public View(GrayscaleImages images, string imageColumn, string labelColumn)
+            : base(MakeSchema(images, imageColumn, labelColumn), images.Count)
         {
             _images = images;
+        }
+
+        private static DataViewSchema MakeSchema(GrayscaleImages images, string imageColumn, string labelColumn)
+        {
             var builder = new DataViewSchema.Builder();
             builder.AddColumn(imageColumn, new ImageDataViewType(images.Height, images.Width));
             builder.AddColumn(labelColumn, TextDataViewType.Instance);
-            Schema = builder.ToSchema();
+            return builder.ToSchema();
         }
 
-        public DataViewSchema Schema { get; }
-
-        public bool CanShuffle => true;
-
-        public long? GetRowCount() => _images.Count;
-
-        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
-        {
-            var active = columnsNeeded.Select(c => c.Index).ToHashSet();
-            int[]? order = null;
-            if (rand is not null)
+        protected override Delegate MakeGetter(DataViewSchema.Column column, Func<int> row) => column.Index == 0
+            ? (ValueGetter<MLImage>)((ref MLImage image) =>
             {
-                order = Enumerable.Range(0, _images.Count).ToArray();
-                rand.Shuffle(order);
-            }
-            return new Cursor(this, active, order);
-        }
-
-        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
-            [GetRowCursor(columnsNeeded, rand)];
-
-        private sealed class Cursor(View view, HashSet<int> active, int[]? order) : DataViewRowCursor
-        {
-            private long _position = -1;
-            private int _row = -1;
-
-            public override DataViewSchema Schema => view.Schema;
-
-            public override long Position => _position;
-
-            public override long Batch => 0;
-
-            public override bool IsColumnActive(DataViewSchema.Column column) => active.Contains(column.Index);
-
-            public override bool MoveNext()
-            {
-                if (_position + 1 >= view._images.Count)
-                    return false;
-                _position++;
-                _row = order is null ? (int)_position : order[_position];
-                return true;
-            }
-
-            public override ValueGetter<DataViewRowId> GetIdGetter() =>
-                (ref DataViewRowId id) => id = new DataViewRowId((ulong)_row, 0);
-
-            public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-            {
-                if (!IsColumnActive(column))
-                    throw new InvalidOperationException($"Column '{column.Name}' was not asked for when the cursor was opened.");
-                Delegate getter = column.Index == 0
-                    ? (ValueGetter<MLImage>)((ref MLImage image) =>
-                    {
-                        // The previous image was handed to the caller, which is done with it once it asks for the next.
-                        image?.Dispose();
-                        image = ToImage(view._images.Image(_row), view._images.Width, view._images.Height);
-                    })
-                    : (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> label) => label = view._images.Labels[_row].AsMemory());
-                return getter as ValueGetter<TValue> ?? throw new InvalidOperationException(
-                    $"Column '{column.Name}' is {column.Type}; a getter of {typeof(TValue).Name} was asked for.");
-            }
-        }
+                // The previous image was handed to the caller, which is done with it once it asks for the next.
+                image?.Dispose();
+                image = ToImage(_images.Image(row()), _images.Width, _images.Height);
+            })
+            : (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> label) => label = _images.Labels[row()].AsMemory());
     }
 }

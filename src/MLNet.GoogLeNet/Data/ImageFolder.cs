@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using Microsoft.ML.Data;
 
 namespace MLNet.GoogLeNet.Data;
@@ -79,6 +80,32 @@ public static class ImageFolder
                 $"Image folder '{root}' must hold one sub-folder per class with {string.Join("/", Extensions)} files; " +
                 $"found {classes.Count} class(es) with images.");
         return new ImageFolderScan(images, classes, bad);
+    }
+
+    /// <summary>
+    /// <paramref name="images"/> as a data view with <see cref="ImageFile"/>'s columns, <c>ImagePath</c> and <c>Label</c>
+    /// (both text): what <c>LoadFromEnumerable</c> gives, except that ML.NET can read it on parallel cursors, so that
+    /// image decoding and the saved model's scoring run on every core. The rows are copied when called.
+    /// </summary>
+    public static IDataView ToDataView(IEnumerable<ImageFile> images)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        return new ImageFileView(images.Select(i => (i.ImagePath, i.Label)).ToArray());
+    }
+
+    private sealed class ImageFileView((string Path, string Label)[] rows) : PartitionedView(MakeSchema(), rows.Length)
+    {
+        private static DataViewSchema MakeSchema()
+        {
+            var builder = new DataViewSchema.Builder();
+            builder.AddColumn(nameof(ImageFile.ImagePath), TextDataViewType.Instance);
+            builder.AddColumn(nameof(ImageFile.Label), TextDataViewType.Instance);
+            return builder.ToSchema();
+        }
+
+        protected override Delegate MakeGetter(DataViewSchema.Column column, Func<int> row) => column.Index == 0
+            ? (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> path) => path = rows[row()].Path.AsMemory())
+            : (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> label) => label = rows[row()].Label.AsMemory());
     }
 
     private static string? TryDecode(string path)
