@@ -128,7 +128,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 options.CancellationToken);
 
             return new GoogLeNetTransformer(network, device, input.Schema, options.FeatureColumnName, classes,
-                reports, options.ScoringBatchSize);
+                reports, options.ScoringBatchSize, scoreChannelsLast: options.ChannelsLast);
         }
         catch
         {

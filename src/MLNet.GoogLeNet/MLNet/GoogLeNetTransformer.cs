@@ -34,7 +34,7 @@ public sealed partial class GoogLeNetTransformer : ITransformer
 
     internal GoogLeNetTransformer(
         GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
-        ClassLabels classes, IReadOnlyList<EpochReport> history, int scoringBatchSize)
+        ClassLabels classes, IReadOnlyList<EpochReport> history, int scoringBatchSize, bool scoreChannelsLast)
     {
         Network = network;
         Device = device;
@@ -45,7 +45,7 @@ public sealed partial class GoogLeNetTransformer : ITransformer
         TrainingHistory = history;
         ScoringBatchSize = scoringBatchSize;
         network.eval();
-        _scorer = new NetworkScorer(network, device);
+        _scorer = new NetworkScorer(network, device, scoreChannelsLast);
     }
 
     /// <summary>The trained TorchSharp network (in evaluation mode).</summary>

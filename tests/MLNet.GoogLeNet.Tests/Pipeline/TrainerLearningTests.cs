@@ -59,6 +59,28 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
     }
 
     [Fact]
+    public void Scores_with_a_channels_last_copy_that_agrees_with_the_standard_network()
+    {
+        var transformer = fixture.GoogLeNet;
+        Assert.True(transformer.Scorer.IsChannelsLast);
+        Assert.False(transformer.Network.IsChannelsLast);  // the copy is the scorer's own
+
+        var features = Preprocessed(fixture.TestData).GetColumn<float[]>("Features").Take(12).SelectMany(f => f).ToArray();
+        var fromCopy = new float[12 * transformer.Scorer.ClassCount];
+        transformer.Scorer.Score(features, 12, fromCopy);
+
+        using var noGrad = TorchSharp.torch.no_grad();
+        using var input = TorchSharp.torch.tensor(features, [12, 1, TrainedPatternModel.ImageSize, TrainedPatternModel.ImageSize]);
+        using var logits = transformer.Network.call(input);
+        using var probabilities = TorchSharp.torch.nn.functional.softmax(logits, dim: 1);
+        var fromNetwork = probabilities.data<float>().ToArray();
+        Assert.Equal(fromNetwork.Length, fromCopy.Length);
+        for (int i = 0; i < fromCopy.Length; i++)
+            Assert.Equal(fromNetwork[i], fromCopy[i], 1e-4f);
+        Assert.Contains(fromCopy, p => p > 0.5f);  // a trained network, not a uniform one
+    }
+
+    [Fact]
     public void Native_tensors_do_not_accumulate_across_epochs()
     {
         // Epoch 1 creates the optimiser's momentum buffers; from then on the live count must stay flat.
