@@ -32,6 +32,7 @@ internal static class PyTorchPeer
                 new Measurement("pytorch_train", root.GetProperty("train_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_train_channels_last", root.GetProperty("train_channels_last_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_inference", root.GetProperty("inference_images_per_second").GetDouble(), "img/s"),
+                new Measurement("pytorch_inference_channels_last", root.GetProperty("inference_channels_last_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_peak_rss", root.GetProperty("peak_rss_mb").GetDouble(), "MiB"),
             ]);
         }
