@@ -31,7 +31,8 @@ internal static class ComputePhase
         yield return new Measurement("compute_threads", get_num_threads(), "threads");
     }
 
-    private static double StepsPerSecond(bool channelsLast, MixedPrecision precision, int batch, int steps)
+    /// <summary>Images per second of <paramref name="steps"/> training steps after two warm-up steps.</summary>
+    internal static double StepsPerSecond(bool channelsLast, MixedPrecision precision, int batch, int steps)
     {
         using var network = new GoogLeNetNetwork(GoogLeNetConfiguration.Recipe, seed: 1);
         network.UseChannelsLast(channelsLast);

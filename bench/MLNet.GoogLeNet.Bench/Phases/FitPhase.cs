@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet.Native;
 using MLNet.GoogLeNet.Training;
 
 namespace MLNet.GoogLeNet.Bench.Phases;
@@ -7,7 +8,8 @@ namespace MLNet.GoogLeNet.Bench.Phases;
 /// <summary>
 /// (b) End-to-end Fit through the ML.NET image pipeline — in-memory 28×28 images, grayscale, resize to 96×96, pixel
 /// extraction, batching, training — with the recipe's settings. Epoch 1 is reported apart from the rest; resident
-/// memory is read after every epoch.
+/// memory is read after every epoch. The compute-only rate (a) is measured once more just before Fit, as a
+/// same-process reference.
 /// </summary>
 internal static class FitPhase
 {
@@ -46,7 +48,14 @@ internal static class FitPhase
             EpochProgress = new ProgressHandler<EpochReport>(r => reports.Add((r, Memory.ResidentMiB))),
         });
         var pipeline = ImagePreprocessing.FromImages(ml, 96, 1, FashionMnist.ClassNames).Append(trainer);
+
+        // (a) again, in this process and just before Fit, under the same allocator setting: a reference for (b)
+        // that the machine's drift between phases (minutes apart) does not move.
+        if (variant == Variant.Tuned)
+            NativeMemory.KeepFreedMemory();
+        double reference = ComputePhase.StepsPerSecond(channelsLast: true, MixedPrecision.None, options.BatchSize, options.ComputeSteps);
         pipeline.Fit(images.ToDataView());
+        yield return new Measurement($"{prefix}_compute_reference", reference, "img/s");
 
         yield return new Measurement($"{prefix}_epoch1", reports[0].Report.ImagesPerSecond, "img/s");
         var steady = reports.Skip(1).ToList();
