@@ -10,8 +10,10 @@ namespace MLNet.GoogLeNet.Modules;
 /// <param name="ImageWidth">Input width in pixels; at least <see cref="MinimumImageSize"/>. The recipe uses 96.</param>
 /// <param name="WidthDivisor">Divides every channel count of blocks 1 to 5 (never below 1). 1 is the recipe's network;
 /// 8 or 16 give small networks for tests and quick experiments.</param>
+/// <param name="Architecture">The network: the recipe's GoogLeNet (default) or its batch-normalised variant.</param>
 public sealed record GoogLeNetConfiguration(
-    int InputChannels, int ClassCount, int ImageHeight = 96, int ImageWidth = 96, int WidthDivisor = 1)
+    int InputChannels, int ClassCount, int ImageHeight = 96, int ImageWidth = 96, int WidthDivisor = 1,
+    NetworkArchitecture Architecture = NetworkArchitecture.GoogLeNet)
 {
     /// <summary>
     /// The smallest accepted height and width. Five stride-2 stages (the 7×7 convolution and four max-pools)
@@ -40,6 +42,8 @@ public sealed record GoogLeNetConfiguration(
                 nameof(ImageWidth));
         if (WidthDivisor < 1)
             throw new ArgumentException($"WidthDivisor must be 1 or more; got {WidthDivisor}.", nameof(WidthDivisor));
+        if (!Enum.IsDefined(Architecture))
+            throw new ArgumentException($"Architecture {Architecture} is not a known network.", nameof(Architecture));
     }
 
     /// <summary>Number of values in one input image: channels × height × width.</summary>
