@@ -17,11 +17,7 @@ public static class TorchRuntime
     public static void EnsureLoaded()
     {
         if (LoadFailure.Value is { } failure)
-            throw new InvalidOperationException(
-                "TorchSharp's native libraries could not be loaded. On Linux, libLibTorchSharp.so must sit in the " +
-                "application's output folder as the MLNet.GoogLeNet build leaves it there (runtimes/<rid>/native), and a " +
-                "libstdc++ older than GCC 13 needs the GLIBCXX_3.4.32 fix that the build applies; rebuild the application " +
-                "and see docs/native-loading.md. Cause: " + Innermost(failure).Message, failure);
+            throw new InvalidOperationException(Explain(failure), failure);
     }
 
     /// <summary>True when a CUDA device is usable by TorchSharp (the CUDA back end is installed and a GPU is present).</summary>
@@ -38,6 +34,8 @@ public static class TorchRuntime
     {
         try
         {
+            // Normally done by the module initializer already; repeated here so that loading never depends on it.
+            LibTorchSharpLoader.Register();
             // The first call into torch runs its static initialiser, which loads the native libraries.
             _ = torch.get_num_threads();
             return null;
@@ -47,6 +45,23 @@ public static class TorchRuntime
         {
             return e;
         }
+    }
+
+    private static string Explain(Exception failure)
+    {
+        string message = "TorchSharp's native libraries could not be loaded. ";
+        if (OperatingSystem.IsLinux())
+        {
+            message += "On Linux, libLibTorchSharp.so and libtorch must sit in the application's output folder " +
+                       "(runtimes/linux-x64/native, or the folder itself after a RID-specific publish), copied there from the " +
+                       "TorchSharp-cpu or TorchSharp-cuda-linux packages; ";
+            if (!LibTorchSharpLoader.Enabled)
+                message += $"the {LibTorchSharpLoader.Version} fix for a libstdc++ older than GCC 13 is turned off " +
+                           $"({LibTorchSharpLoader.Switch}=false); ";
+            else if (LibTorchSharpLoader.Failure is { } fixFailure)
+                message += $"the {LibTorchSharpLoader.Version} fix for a libstdc++ older than GCC 13 did not help: {fixFailure} ";
+        }
+        return message + "see docs/native-loading.md. Cause: " + Innermost(failure).Message;
     }
 
     private static Exception Innermost(Exception e)
