@@ -52,13 +52,14 @@ internal static class LibTorchSharpLoader
 
     // The handler must be in place before the first use of TorchSharp, which may come from the application's code
     // (building a module) before anything calls TorchRuntime.EnsureLoaded; the module initializer runs at the first
-    // use of any type of this library. Registering only adds an event handler; all work waits for a failed load.
+    // use of any type of this library. Registering only adds an event handler; all work waits for a failed load, and
+    // the switch is read then too, so that an application can still set it before its first use of TorchSharp.
     [ModuleInitializer]
     [SuppressMessage("Usage", "CA2255:The 'ModuleInitializer' attribute should not be used in libraries",
         Justification = "TorchSharp loads its native library once, at its first use; the fallback must be registered before.")]
     internal static void Register()
     {
-        if (!Enabled)
+        if (!OperatingSystem.IsLinux())
             return;
         lock (Gate)
         {
@@ -66,7 +67,7 @@ internal static class LibTorchSharpLoader
                 return;
             var torchSharp = typeof(torch).Assembly;
             (AssemblyLoadContext.GetLoadContext(torchSharp) ?? AssemblyLoadContext.Default).ResolvingUnmanagedDll +=
-                (assembly, name) => assembly == torchSharp && name == LibraryName ? Load() : IntPtr.Zero;
+                (assembly, name) => assembly == torchSharp && name == LibraryName && Enabled ? Load() : IntPtr.Zero;
             registered = true;
         }
     }
