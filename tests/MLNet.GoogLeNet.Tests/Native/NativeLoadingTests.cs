@@ -1,12 +1,13 @@
-using System.Diagnostics;
+using System.Runtime.InteropServices;
 using MLNet.GoogLeNet.Native;
+using MLNet.GoogLeNet.Tests.TestData;
 using TorchSharp;
 
 namespace MLNet.GoogLeNet.Tests.Native;
 
 public class NativeLoadingTests
 {
-    private const string Version = "GLIBCXX_3.4.32";
+    private const string Version = LibTorchSharpLoader.Version;
 
     [Fact]
     public void TorchSharp_initialises_from_the_test_output()
@@ -16,33 +17,42 @@ public class NativeLoadingTests
         Assert.Equal(6f, x.sum().item<float>());
     }
 
-    [Fact]
-    public void Output_copy_is_weak_exactly_when_the_system_lacks_the_version_and_the_package_cache_is_untouched()
+    [LinuxFact]
+    public void Patched_copy_is_loaded_exactly_when_the_loader_refuses_the_output_copy_which_stays_untouched()
     {
-        if (!OperatingSystem.IsLinux()) return; // the fix concerns Linux alone
+        TorchRuntime.EnsureLoaded();
         string output = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
         Assert.True(File.Exists(output), $"{output} is missing from the test output");
 
-        bool systemHasVersion = File.ReadAllText("/usr/lib/x86_64-linux-gnu/libstdc++.so.6", System.Text.Encoding.Latin1)
-            .Contains(Version + "\0", StringComparison.Ordinal);
-        Assert.Equal(systemHasVersion ? "none" : "WEAK", VersionNeedFlags(output));
+        // The loader's verdict on the output copy, with whatever libstdc++ it resolves in this process.
+        bool loaderAccepts = NativeLibrary.TryLoad(output, out _);
+        Assert.Equal(!loaderAccepts, LibTorchSharpLoader.PatchedCopy is not null);
+        Assert.Null(LibTorchSharpLoader.Failure);
+        byte[] original = File.ReadAllBytes(output);
+        Assert.Equal(ElfVersionNeeds.Outcome.Marked, ElfVersionNeeds.MarkWeak(original.ToArray(), Version));
 
-        string cache = Path.Combine(
-            Environment.GetEnvironmentVariable("NUGET_PACKAGES") ??
-            Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages"),
-            "torchsharp", "0.107.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
-        if (File.Exists(cache))
-            Assert.Equal("none", VersionNeedFlags(cache));
+        if (LibTorchSharpLoader.PatchedCopy is { } copy)
+        {
+            byte[] patched = File.ReadAllBytes(copy);
+            Assert.Equal(ElfVersionNeeds.Outcome.AlreadyWeak, ElfVersionNeeds.MarkWeak(patched.ToArray(), Version));
+            Assert.Equal(original.Length, patched.Length);
+            Assert.Single(Enumerable.Range(0, original.Length), i => original[i] != patched[i]); // the flag's low byte
+        }
     }
 
-    /// <summary>The flags readelf prints for the GLIBCXX_3.4.32 version-need entry ("none" or "WEAK").</summary>
-    private static string VersionNeedFlags(string library)
+    [LinuxFact]
+    public void Marking_weak_changes_the_one_flag_and_reads_the_needed_libraries()
     {
-        var start = new ProcessStartInfo("readelf", ["-V", "-W", library]) { RedirectStandardOutput = true };
-        using var process = Process.Start(start)!;
-        string text = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        var line = text.Split('\n').Single(l => l.Contains("Name: " + Version, StringComparison.Ordinal));
-        return line.Split("Flags:")[1].Trim().Split(' ')[0];
+        string output = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        byte[] elf = File.ReadAllBytes(output);
+        Assert.Equal(["libtorch.so", "libc10.so", "libtorch_cpu.so"], ElfVersionNeeds.Needed(elf).Take(3));
+        Assert.Contains("libstdc++.so.6", ElfVersionNeeds.Needed(elf));
+
+        Assert.Equal(ElfVersionNeeds.Outcome.Marked, ElfVersionNeeds.MarkWeak(elf, Version));
+        Assert.Equal(ElfVersionNeeds.Outcome.AlreadyWeak, ElfVersionNeeds.MarkWeak(elf, Version));
+        Assert.Equal(ElfVersionNeeds.Outcome.NotNeeded, ElfVersionNeeds.MarkWeak(elf, "GLIBCXX_9.9.9"));
+
+        Assert.Throws<InvalidDataException>(() => ElfVersionNeeds.MarkWeak(elf[..4096], Version));
+        Assert.Throws<InvalidDataException>(() => ElfVersionNeeds.MarkWeak(new byte[100], Version));
     }
 }

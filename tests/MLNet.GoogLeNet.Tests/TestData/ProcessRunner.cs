@@ -2,30 +2,44 @@ using System.Diagnostics;
 
 namespace MLNet.GoogLeNet.Tests.TestData;
 
-/// <summary>Runs a .NET program in its own process and captures what it prints.</summary>
+/// <summary>Runs a .NET program or a dotnet command in its own process and captures what it prints.</summary>
 public static class ProcessRunner
 {
     public sealed record Result(int ExitCode, string Output, string Error);
 
-    public static Result RunDotnet(string assembly, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null)
+    public static Result RunDotnet(string assembly, IEnumerable<string> arguments, TimeSpan timeout, string? workingDirectory = null) =>
+        Dotnet([assembly, .. arguments], timeout, workingDirectory ?? Path.GetDirectoryName(assembly)!);
+
+    /// <summary>
+    /// Runs <c>dotnet</c> with <paramref name="arguments"/>. <paramref name="environment"/> sets (or, with a null value,
+    /// removes) variables of the child's environment.
+    /// </summary>
+    public static Result Dotnet(IEnumerable<string> arguments, TimeSpan timeout, string workingDirectory,
+                                IReadOnlyDictionary<string, string?>? environment = null)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
-            WorkingDirectory = workingDirectory ?? Path.GetDirectoryName(assembly)!,
+            WorkingDirectory = workingDirectory,
         };
-        start.ArgumentList.Add(assembly);
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+                start.Environment.Remove(name);
+            else
+                start.Environment[name] = value;
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Path.GetFileName(assembly)} did not finish within {timeout}.");
+            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {timeout}.");
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }
