@@ -38,9 +38,10 @@ internal static class LibTorchSharpLoader
 
     private static readonly object Gate = new();
     private static bool registered;
+    private static bool attempted;
     private static IntPtr loaded;
 
-    /// <summary>Why the last attempt of the fix did not load the library; null when it never ran or succeeded.</summary>
+    /// <summary>Why the fix did not load the library; null when it never ran or succeeded.</summary>
     public static string? Failure { get; private set; }
 
     /// <summary>The patched copy that was loaded; null when the fix was not needed (or not possible).</summary>
@@ -76,12 +77,13 @@ internal static class LibTorchSharpLoader
     {
         lock (Gate)
         {
-            if (loaded != IntPtr.Zero)
+            // The runtime asks again for every P/Invoke it binds; the answer, handle or failure, is given once.
+            if (attempted)
                 return loaded;
+            attempted = true;
             try
             {
                 loaded = LoadPatched();
-                Failure = null;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException
                                           or DllNotFoundException or BadImageFormatException)
