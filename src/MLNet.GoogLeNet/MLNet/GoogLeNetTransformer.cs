@@ -21,35 +21,56 @@ namespace MLNet.GoogLeNet;
 /// <item><term><c>PredictedLabel</c></term><term>key type over the classes</term>
 /// <description>The class with the highest score, with the label's key values.</description></item>
 /// </list>
-/// <para>Like ML.NET's own transformers it is not <see cref="IDisposable"/>: ML.NET's PredictionEngine disposes the
-/// transformers it was created from, which would break every other engine sharing the model. The network's native
-/// memory is released when the transformer is garbage-collected.</para>
+/// <para><see cref="Network"/> is the one copy of the weights: <c>Transform</c>, <c>PredictionEngine</c> and
+/// <c>Save</c> all read it, so a change to its weights shows in all three.</para>
+/// <para><see cref="Dispose"/> frees the network's native (and GPU) memory once the transformer and every
+/// PredictionEngine created from it have been disposed: ML.NET's PredictionEngine disposes the model it was made from
+/// when it is disposed, so each engine holds the network too, and disposing one engine leaves the others working.
+/// After that, scoring or saving throws <see cref="ObjectDisposedException"/>. Without <c>Dispose</c> the memory is
+/// released when the transformer is garbage-collected.</para>
 /// </remarks>
-public sealed partial class GoogLeNetTransformer : ITransformer
+public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 {
     internal const string ScoreColumnName = "Score";
     internal const string PredictedLabelColumnName = "PredictedLabel";
 
+    private readonly GoogLeNetNetwork _network;
     private readonly NetworkScorer _scorer;
+
+    // The owner's hold plus one per row mapper handed out (one per PredictionEngine); each Dispose releases one.
+    private int _holds = 1;
 
     internal GoogLeNetTransformer(
         GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
         ClassLabels classes, IReadOnlyList<EpochReport> history, int scoringBatchSize, bool scoreChannelsLast)
     {
-        Network = network;
+        _network = network;
         Device = device;
-        TrainingSchema = trainingSchema;
         FeatureColumnName = featureColumnName;
         FeatureType = (VectorDataViewType)trainingSchema[featureColumnName].Type;
         Classes = classes;
         TrainingHistory = history;
         ScoringBatchSize = scoringBatchSize;
         network.eval();
-        _scorer = new NetworkScorer(network, device, scoreChannelsLast);
+        // The layout oneDNN and cuDNN score fastest in (docs/performance.md); values and shapes are unchanged.
+        network.UseChannelsLast(scoreChannelsLast);
+        _scorer = new NetworkScorer(network, device);
     }
 
-    /// <summary>The trained TorchSharp network (in evaluation mode).</summary>
-    public GoogLeNetNetwork Network { get; }
+    /// <summary>
+    /// The trained TorchSharp network, in evaluation mode: the weights that <c>Transform</c>, <c>PredictionEngine</c>
+    /// and <c>Save</c> use. Its convolution weights may be laid out channels-last in memory
+    /// (<see cref="GoogLeNetTrainerOptions.ChannelsLast"/>); their shapes and values are the usual ones.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The transformer has been disposed.</exception>
+    public GoogLeNetNetwork Network
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _network;
+        }
+    }
 
     /// <summary>The device the network lives on and scores on.</summary>
     public torch.Device Device { get; }
@@ -71,9 +92,44 @@ public sealed partial class GoogLeNetTransformer : ITransformer
 
     internal VectorDataViewType FeatureType { get; }
 
-    internal DataViewSchema TrainingSchema { get; }
+    internal NetworkScorer Scorer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _scorer;
+        }
+    }
 
-    internal NetworkScorer Scorer => _scorer;
+    /// <summary>True once the network has been freed (see <see cref="Dispose"/>).</summary>
+    public bool IsDisposed => Volatile.Read(ref _holds) <= 0;
+
+    /// <summary>
+    /// Releases this holder's hold on the network; the network is freed when the transformer and every
+    /// PredictionEngine created from it have been disposed. Calls after that do nothing.
+    /// </summary>
+    public void Dispose()
+    {
+        int holds;
+        do
+        {
+            holds = Volatile.Read(ref _holds);
+            if (holds <= 0)
+                return;
+        }
+        while (Interlocked.CompareExchange(ref _holds, holds - 1, holds) != holds);
+        if (holds == 1)
+            _network.Dispose();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException(nameof(GoogLeNetTransformer),
+                "This GoogLeNet model has been disposed: its network was freed when the model and every PredictionEngine " +
+                "created from it had been disposed (a PredictionEngine's Dispose disposes the model it was made from). " +
+                "Keep the model or an engine alive while scoring, or load the saved zip again.");
+    }
 
     /// <summary>
     /// The input schema plus <c>Score</c> (slot names: the class names, when the label key has values) and
@@ -104,10 +160,21 @@ public sealed partial class GoogLeNetTransformer : ITransformer
     }
 
     /// <summary>A mapper that scores one row at a time (what PredictionEngine uses).</summary>
+    /// <remarks>Each mapper holds the network until one <see cref="Dispose"/> call releases it: ML.NET's PredictionEngine
+    /// makes one mapper and disposes the model once when it is disposed.</remarks>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        return new ScoringRowMapper(this, inputSchema, GetOutputSchema(inputSchema));
+        var mapper = new ScoringRowMapper(this, inputSchema, GetOutputSchema(inputSchema));
+        int holds;
+        do
+        {
+            holds = Volatile.Read(ref _holds);
+            if (holds <= 0)
+                ThrowIfDisposed();
+        }
+        while (Interlocked.CompareExchange(ref _holds, holds + 1, holds) != holds);
+        return mapper;
     }
 
     private void CheckInput(DataViewSchema inputSchema)
