@@ -23,11 +23,11 @@ namespace MLNet.GoogLeNet;
 /// </list>
 /// <para><see cref="Network"/> is the one copy of the weights: <c>Transform</c>, <c>PredictionEngine</c> and
 /// <c>Save</c> all read it, so a change to its weights shows in all three.</para>
-/// <para><see cref="Dispose"/> frees the network's native (and GPU) memory once the transformer and every
-/// PredictionEngine created from it have been disposed: ML.NET's PredictionEngine disposes the model it was made from
-/// when it is disposed, so each engine holds the network too, and disposing one engine leaves the others working.
-/// After that, scoring or saving throws <see cref="ObjectDisposedException"/>. Without <c>Dispose</c> the memory is
-/// released when the transformer is garbage-collected.</para>
+/// <para><see cref="Dispose"/> frees the network's native (and GPU) memory; scoring or saving afterwards throws
+/// <see cref="ObjectDisposedException"/>. Without it the memory is released when the transformer is garbage-collected.
+/// A PredictionEngine disposes the model it was created from when it is itself disposed, unless it was created with
+/// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>: create engines that share one model (a pool, a web
+/// service) that way.</para>
 /// </remarks>
 public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 {
@@ -36,9 +36,7 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 
     private readonly GoogLeNetNetwork _network;
     private readonly NetworkScorer _scorer;
-
-    // The owner's hold plus one per row mapper handed out (one per PredictionEngine); each Dispose releases one.
-    private int _holds = 1;
+    private int _disposed;
 
     internal GoogLeNetTransformer(
         GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
@@ -102,23 +100,12 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
     }
 
     /// <summary>True once the network has been freed (see <see cref="Dispose"/>).</summary>
-    public bool IsDisposed => Volatile.Read(ref _holds) <= 0;
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
 
-    /// <summary>
-    /// Releases this holder's hold on the network; the network is freed when the transformer and every
-    /// PredictionEngine created from it have been disposed. Calls after that do nothing.
-    /// </summary>
+    /// <summary>Frees the network's native (and GPU) memory. Calls after the first do nothing.</summary>
     public void Dispose()
     {
-        int holds;
-        do
-        {
-            holds = Volatile.Read(ref _holds);
-            if (holds <= 0)
-                return;
-        }
-        while (Interlocked.CompareExchange(ref _holds, holds - 1, holds) != holds);
-        if (holds == 1)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
             _network.Dispose();
     }
 
@@ -126,9 +113,9 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
     {
         if (IsDisposed)
             throw new ObjectDisposedException(nameof(GoogLeNetTransformer),
-                "This GoogLeNet model has been disposed: its network was freed when the model and every PredictionEngine " +
-                "created from it had been disposed (a PredictionEngine's Dispose disposes the model it was made from). " +
-                "Keep the model or an engine alive while scoring, or load the saved zip again.");
+                "This GoogLeNet model has been disposed and its network freed. A PredictionEngine disposes the model it was " +
+                "created from when the engine is disposed: to share one model between engines, create them with " +
+                "new PredictionEngineOptions { OwnsTransformer = false }, or load the saved zip again.");
     }
 
     /// <summary>
@@ -160,21 +147,11 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
     }
 
     /// <summary>A mapper that scores one row at a time (what PredictionEngine uses).</summary>
-    /// <remarks>Each mapper holds the network until one <see cref="Dispose"/> call releases it: ML.NET's PredictionEngine
-    /// makes one mapper and disposes the model once when it is disposed.</remarks>
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var mapper = new ScoringRowMapper(this, inputSchema, GetOutputSchema(inputSchema));
-        int holds;
-        do
-        {
-            holds = Volatile.Read(ref _holds);
-            if (holds <= 0)
-                ThrowIfDisposed();
-        }
-        while (Interlocked.CompareExchange(ref _holds, holds + 1, holds) != holds);
-        return mapper;
+        ThrowIfDisposed();
+        return new ScoringRowMapper(this, inputSchema, GetOutputSchema(inputSchema));
     }
 
     private void CheckInput(DataViewSchema inputSchema)
