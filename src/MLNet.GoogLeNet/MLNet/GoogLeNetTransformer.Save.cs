@@ -91,13 +91,16 @@ public sealed partial class GoogLeNetTransformer
         return builder.ToModel(OnnxExporter.OpsetVersion, "GoogLeNet scorer for ML.NET's OnnxTransformer, written by MLNet.GoogLeNet.");
     }
 
+    /// <summary>The seed ML.NET's <c>HashingEstimator</c> uses when none is given, tried first.</summary>
+    private const uint HashingEstimatorDefaultSeed = 314489979;
+
     /// <summary>
     /// Hash settings under which the class indices 0 … K−1 get distinct hashes (tries seeds until they do), with
     /// those hashes in class order.
     /// </summary>
     private static (HashingEstimator.ColumnOptions Options, uint[] Hashes) ChooseHashing(MLContext ml, int classCount)
     {
-        for (uint seed = 314489979; ; seed++)
+        for (uint seed = HashingEstimatorDefaultSeed; ; seed++)
         {
             var options = new HashingEstimator.ColumnOptions(PredictedHashColumn, PredictedIndexColumn, numberOfBits: 31, seed: seed,
                 useOrderedHashing: false, maximumNumberOfInverts: 0, combine: true);

@@ -21,35 +21,54 @@ namespace MLNet.GoogLeNet;
 /// <item><term><c>PredictedLabel</c></term><term>key type over the classes</term>
 /// <description>The class with the highest score, with the label's key values.</description></item>
 /// </list>
-/// <para>Like ML.NET's own transformers it is not <see cref="IDisposable"/>: ML.NET's PredictionEngine disposes the
-/// transformers it was created from, which would break every other engine sharing the model. The network's native
-/// memory is released when the transformer is garbage-collected.</para>
+/// <para><see cref="Network"/> is the one copy of the weights: <c>Transform</c>, <c>PredictionEngine</c> and
+/// <c>Save</c> all read it, so a change to its weights shows in all three.</para>
+/// <para><see cref="Dispose"/> frees the network's native (and GPU) memory; scoring or saving afterwards throws
+/// <see cref="ObjectDisposedException"/>. Without it the memory is released when the transformer is garbage-collected.
+/// A PredictionEngine disposes the model it was created from when it is itself disposed, unless it was created with
+/// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>: create engines that share one model (a pool, a web
+/// service) that way.</para>
 /// </remarks>
-public sealed partial class GoogLeNetTransformer : ITransformer
+public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 {
     internal const string ScoreColumnName = "Score";
     internal const string PredictedLabelColumnName = "PredictedLabel";
 
+    private readonly GoogLeNetNetwork _network;
     private readonly NetworkScorer _scorer;
+    private int _disposed;
 
     internal GoogLeNetTransformer(
         GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
         ClassLabels classes, IReadOnlyList<EpochReport> history, int scoringBatchSize, bool scoreChannelsLast)
     {
-        Network = network;
+        _network = network;
         Device = device;
-        TrainingSchema = trainingSchema;
         FeatureColumnName = featureColumnName;
         FeatureType = (VectorDataViewType)trainingSchema[featureColumnName].Type;
         Classes = classes;
         TrainingHistory = history;
         ScoringBatchSize = scoringBatchSize;
         network.eval();
-        _scorer = new NetworkScorer(network, device, scoreChannelsLast);
+        // The layout oneDNN and cuDNN score fastest in (docs/performance.md); values and shapes are unchanged.
+        network.UseChannelsLast(scoreChannelsLast);
+        _scorer = new NetworkScorer(network, device);
     }
 
-    /// <summary>The trained TorchSharp network (in evaluation mode).</summary>
-    public GoogLeNetNetwork Network { get; }
+    /// <summary>
+    /// The trained TorchSharp network, in evaluation mode: the weights that <c>Transform</c>, <c>PredictionEngine</c>
+    /// and <c>Save</c> use. Its convolution weights may be laid out channels-last in memory
+    /// (<see cref="GoogLeNetTrainerOptions.ChannelsLast"/>); their shapes and values are the usual ones.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The transformer has been disposed.</exception>
+    public GoogLeNetNetwork Network
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _network;
+        }
+    }
 
     /// <summary>The device the network lives on and scores on.</summary>
     public torch.Device Device { get; }
@@ -71,9 +90,33 @@ public sealed partial class GoogLeNetTransformer : ITransformer
 
     internal VectorDataViewType FeatureType { get; }
 
-    internal DataViewSchema TrainingSchema { get; }
+    internal NetworkScorer Scorer
+    {
+        get
+        {
+            ThrowIfDisposed();
+            return _scorer;
+        }
+    }
 
-    internal NetworkScorer Scorer => _scorer;
+    /// <summary>True once the network has been freed (see <see cref="Dispose"/>).</summary>
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
+    /// <summary>Frees the network's native (and GPU) memory. Calls after the first do nothing.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            _network.Dispose();
+    }
+
+    private void ThrowIfDisposed()
+    {
+        if (IsDisposed)
+            throw new ObjectDisposedException(nameof(GoogLeNetTransformer),
+                "This GoogLeNet model has been disposed and its network freed. A PredictionEngine disposes the model it was " +
+                "created from when the engine is disposed: to share one model between engines, create them with " +
+                "new PredictionEngineOptions { OwnsTransformer = false }, or load the saved zip again.");
+    }
 
     /// <summary>
     /// The input schema plus <c>Score</c> (slot names: the class names, when the label key has values) and
@@ -107,6 +150,7 @@ public sealed partial class GoogLeNetTransformer : ITransformer
     public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
+        ThrowIfDisposed();
         return new ScoringRowMapper(this, inputSchema, GetOutputSchema(inputSchema));
     }
 

@@ -1,3 +1,4 @@
+using MLNet.GoogLeNet.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,12 +8,17 @@ namespace MLNet.GoogLeNet.Modules;
 
 /// <summary>
 /// GoogLeNet (Inception v1, Szegedy et al. 2015) as the Dive into Deep Learning recipe builds it: five blocks,
-/// global average pooling and one dense layer with an output per class. Input (N, C, H, W) planar floats;
-/// output (N, classes) logits.
+/// global average pooling and one dense layer with an output per class; with
+/// <see cref="NetworkArchitecture.GoogLeNetBatchNorm"/>, the same channel table with batch normalisation after every
+/// convolution. Input (N, C, H, W) planar floats; output (N, classes) logits.
 /// </summary>
-public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
+/// <remarks>
+/// <see cref="Stages"/> is the one description of the network: <see cref="forward"/>, the shape trace and the ONNX
+/// exporter all walk it.
+/// </remarks>
+public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 {
-    // Stage fields: their names are the state-dict keys ("b3.0.path2.conv.weight", "dense.weight").
+    // Stage fields: their names are the state-dict keys ("b3.0.path2.conv.conv.weight", "dense.weight").
     private readonly Sequential b1;
     private readonly Sequential b2;
     private readonly Sequential b3;
@@ -22,7 +28,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
     private readonly Linear dense;
 
     /// <summary>Builds the network and initialises it as the recipe does (Xavier uniform weights, zero biases).</summary>
-    /// <param name="configuration">Input shape, class count and width divisor.</param>
+    /// <param name="configuration">Architecture, input shape, class count and width divisor.</param>
     /// <param name="seed">Seed of the initial weights; the same seed gives the same network.</param>
     /// <param name="initialization">Weight initialisation; the recipe's Xavier by default.</param>
     /// <exception cref="ArgumentException">The configuration is invalid; the message names the parameter.</exception>
@@ -37,20 +43,22 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
         InceptionChannels Block(int c1, (int, int) c2, (int, int) c3, int c4) =>
             new InceptionChannels(c1, c2.Item1, c2.Item2, c3.Item1, c3.Item2, c4).DividedBy(configuration.WidthDivisor);
 
+        bool batchNorm = configuration.Architecture == NetworkArchitecture.GoogLeNetBatchNorm;
+
         // b1: 7×7 conv 64, stride 2, pad 3, ReLU; 3×3 max-pool stride 2 pad 1 (recipe).
         b1 = Sequential(
-            ("conv", Conv2d(configuration.InputChannels, Width(64), kernel_size: 7, stride: 2, padding: 3)),
-            ("relu", ReLU()),
+            ("conv", new ConvUnit(configuration.InputChannels, Width(64), 7, batchNorm, activation: true, stride: 2, padding: 3)),
             ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
 
-        // b2: 1×1 conv 64; 3×3 conv 192 pad 1, both without activation as the recipe writes them; max-pool as in b1.
+        // b2: 1×1 conv 64; 3×3 conv 192 pad 1; max-pool as in b1. The recipe writes both convolutions without
+        // activation; the batch-normalised network puts normalisation and ReLU after each, as GoogLeNet-BN does.
         b2 = Sequential(
-            ("conv1", Conv2d(Width(64), Width(64), kernel_size: 1)),
-            ("conv2", Conv2d(Width(64), Width(192), kernel_size: 3, padding: 1)),
+            ("conv1", new ConvUnit(Width(64), Width(64), 1, batchNorm, activation: batchNorm)),
+            ("conv2", new ConvUnit(Width(64), Width(192), 3, batchNorm, activation: batchNorm, padding: 1)),
             ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
 
         // b3–b5: the recipe's Inception channel table.
-        b3 = InceptionStage(Width(192), [Block(64, (96, 128), (16, 32), 32), Block(128, (128, 192), (32, 96), 64)],
+        b3 = InceptionStage(Width(192), [Block(64, (96, 128), (16, 32), 32), Block(128, (128, 192), (32, 96), 64)], batchNorm,
             out int b3Out, ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
         b4 = InceptionStage(b3Out,
             [
@@ -58,8 +66,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
                 Block(128, (128, 256), (24, 64), 64), Block(112, (144, 288), (32, 64), 64),
                 Block(256, (160, 320), (32, 128), 128),
             ],
-            out int b4Out, ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
-        b5 = InceptionStage(b4Out, [Block(256, (160, 320), (32, 128), 128), Block(384, (192, 384), (48, 128), 128)],
+            batchNorm, out int b4Out, ("pool", MaxPool2d(kernel_size: 3, stride: 2, padding: 1)));
+        b5 = InceptionStage(b4Out, [Block(256, (160, 320), (32, 128), 128), Block(384, (192, 384), (48, 128), 128)], batchNorm,
             out int b5Out, ("pool", AdaptiveAvgPool2d(1)));  // global average pooling
 
         flatten = Flatten();
@@ -71,9 +79,20 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
     /// <summary>The configuration the network was built from.</summary>
     public GoogLeNetConfiguration Configuration { get; }
 
-    /// <summary>The stages in order, with the names the shape trace prints.</summary>
-    internal IReadOnlyList<(string Name, Module<Tensor, Tensor> Stage)> Stages =>
-        [("b1", b1), ("b2", b2), ("b3", b3), ("b4", b4), ("b5", b5), ("flatten", flatten), ("dense", dense)];
+    /// <summary>
+    /// The stages in order, with their names (the state-dict prefixes and the names the shape trace prints) and the
+    /// shape each leaves at the recipe's width.
+    /// </summary>
+    private (string Name, Module<Tensor, Tensor> Stage)[] Stages =>
+    [
+        ("b1", b1),            // (N, 64, H/4, W/4)
+        ("b2", b2),            // (N, 192, H/8, W/8)
+        ("b3", b3),            // (N, 480, H/16, W/16)
+        ("b4", b4),            // (N, 832, H/32, W/32)
+        ("b5", b5),            // (N, 1024, 1, 1)
+        ("flatten", flatten),  // (N, 1024)
+        ("dense", dense),      // (N, classes)
+    ];
 
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
@@ -106,7 +125,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
         }
     }
 
-    private IEnumerable<Conv2d> Convolutions() => modules().OfType<Conv2d>();
+    private IEnumerable<Conv2d> Convolutions() => modules().OfType<ConvUnit>().Select(unit => unit.Convolution);
 
     /// <summary>
     /// True when an (N, C, H, W) tensor is laid out C innermost, then W, then H, then N. Dimensions of size 1 have no
@@ -130,15 +149,15 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = b1.call(input);   // (N, 64, H/4, W/4)
-        x = b2.call(x);           // (N, 192, H/8, W/8)
-        x = b3.call(x);           // (N, 480, H/16, W/16)
-        x = b4.call(x);           // (N, 832, H/32, W/32)
-        x = b5.call(x);           // (N, 1024, 1, 1)
-        x = flatten.call(x);      // (N, 1024)
-        x = dense.call(x);        // (N, classes)
+        var x = input;
+        foreach (var (_, stage) in Stages)
+            x = stage.call(x);
         return x.MoveToOuterDisposeScope();
     }
+
+    /// <summary>The stages in order, as <see cref="forward"/> runs them.</summary>
+    string IOnnxModule.EmitOnnx(OnnxScope scope, string input, string? output) =>
+        scope.Chain(Stages, input, output);
 
     /// <summary>
     /// Runs a zero image of batch size <paramref name="batchSize"/> through the network and returns each stage's
@@ -174,13 +193,13 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
         $"{stage} output shape:\t ({string.Join(", ", shape)})";
 
     private static Sequential InceptionStage(
-        int inputChannels, InceptionChannels[] blocks, out int outputChannels, (string, Module<Tensor, Tensor>) pool)
+        int inputChannels, InceptionChannels[] blocks, bool batchNorm, out int outputChannels, (string, Module<Tensor, Tensor>) pool)
     {
         var layers = new List<(string, Module<Tensor, Tensor>)>();
         int channels = inputChannels;
         for (int i = 0; i < blocks.Length; i++)
         {
-            layers.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture), new Inception($"inception{i}", channels, blocks[i])));
+            layers.Add((i.ToString(System.Globalization.CultureInfo.InvariantCulture), new Inception($"inception{i}", channels, blocks[i], batchNorm)));
             channels = blocks[i].OutputChannels;
         }
         layers.Add(pool);
@@ -188,7 +207,10 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>
         return Sequential(layers);
     }
 
-    /// <summary>Initial weights for every convolution and the dense layer (uniform, see below), zero biases.</summary>
+    /// <summary>
+    /// Initial weights for every convolution and the dense layer (uniform, see below), zero biases; batch normalisation
+    /// starts as the identity (scale 1, shift 0).
+    /// </summary>
     private void Initialize(long seed, WeightInitialization initialization)
     {
         using var noGrad = no_grad();

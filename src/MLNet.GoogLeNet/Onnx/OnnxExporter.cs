@@ -24,9 +24,10 @@ public sealed class OnnxExportOptions
 
 /// <summary>
 /// Writes the project's TorchSharp networks as ONNX models (opset <see cref="OpsetVersion"/>, IR version 8), with the
-/// weights as initializers. Supported layers: Conv2d, ReLU, MaxPool2d, AdaptiveAvgPool2d(1) (as GlobalAveragePool),
-/// Flatten, Linear (as Gemm), Sequential, <see cref="Inception"/> (its paths, then Concat) and
-/// <see cref="GoogLeNetNetwork"/>; the optional final softmax becomes Softmax(axis 1). The batch dimension is symbolic ("N").
+/// weights as initializers. The library's modules emit their own nodes next to their <c>forward</c>
+/// (<see cref="IOnnxModule"/>), so a network is described once; TorchSharp's Conv2d, ReLU, MaxPool2d,
+/// AdaptiveAvgPool2d(1) (as GlobalAveragePool), Flatten, Linear (as Gemm) and Sequential are translated here. The
+/// optional final softmax becomes Softmax(axis 1). The batch dimension is symbolic ("N").
 /// </summary>
 public static class OnnxExporter
 {
@@ -94,30 +95,30 @@ public static class OnnxExporter
         return builder.ToModel(OpsetVersion, $"{module.GetType().Name} exported on its own.");
     }
 
-    /// <summary>Emits <paramref name="module"/> reading <paramref name="input"/>; names its result <paramref name="output"/> when given.</summary>
-    private static string Emit(OnnxGraphBuilder builder, nn.Module<Tensor, Tensor> module, string path, string input, string? output)
+    /// <summary>
+    /// Emits <paramref name="module"/> reading <paramref name="input"/>; names its result <paramref name="output"/> when
+    /// given. The library's own modules emit themselves (<see cref="IOnnxModule"/>); TorchSharp's layers are
+    /// translated here.
+    /// </summary>
+    internal static string Emit(OnnxGraphBuilder builder, nn.Module<Tensor, Tensor> module, string path, string input, string? output)
     {
+        var scope = new OnnxScope(builder, path);
         switch (module)
         {
-            case GoogLeNetNetwork network:
-                return EmitChain(builder, network.Stages.Select(s => (s.Name, s.Stage)).ToList(), path, input, output);
+            case IOnnxModule own:
+                return own.EmitOnnx(scope, input, output);
             case Sequential sequential:
-                return EmitChain(builder, sequential.named_children().Select(c => (c.name, (nn.Module<Tensor, Tensor>)c.module)).ToList(), path, input, output);
-            case Inception inception:
-            {
-                var branches = inception.Paths.Select((p, i) => Emit(builder, p, Join(path, $"path{i + 1}"), input, null)).ToList();
-                return builder.Node("Concat", Join(path, "concat"), branches, output, [OnnxGraphBuilder.Int("axis", 1)]);
-            }
+                return scope.Chain(sequential.named_children().Select(c => (c.name, (nn.Module<Tensor, Tensor>)c.module)).ToList(), input, output);
             case Conv2d conv:
-                return EmitConv(builder, conv, path, input, output);
+                return EmitConv(scope, conv, conv.weight, conv.bias, input, output);
             case ReLU:
-                return builder.Node("Relu", Join(path, "relu"), [input], output);
+                return scope.Node("Relu", "relu", [input], output);
             case MaxPool2d pool:
             {
                 if (pool.ceil_mode || (pool.dilation ?? [1, 1]).Any(d => d != 1))
                     throw Unsupported(path, "MaxPool2d with ceil_mode or dilation");
                 long[] pad = Pair(pool.padding, 0);
-                return builder.Node("MaxPool", Join(path, "maxpool"), [input], output,
+                return scope.Node("MaxPool", "maxpool", [input], output,
                 [
                     OnnxGraphBuilder.Ints("kernel_shape", Pair(pool.kernel_size, 1)),
                     OnnxGraphBuilder.Ints("strides", Pair(pool.stride ?? pool.kernel_size, 1)),
@@ -127,41 +128,34 @@ public static class OnnxExporter
             case AdaptiveAvgPool2d adaptive:
                 if (!adaptive.output_size.All(s => s == 1))
                     throw Unsupported(path, $"AdaptiveAvgPool2d to ({string.Join(", ", adaptive.output_size)}); only (1, 1) (global average pooling) is exported");
-                return builder.Node("GlobalAveragePool", Join(path, "globalavgpool"), [input], output);
+                return scope.Node("GlobalAveragePool", "globalavgpool", [input], output);
             case Flatten:
-                return builder.Node("Flatten", Join(path, "flatten"), [input], output, [OnnxGraphBuilder.Int("axis", 1)]);
+                return scope.Node("Flatten", "flatten", [input], output, [OnnxGraphBuilder.Int("axis", 1)]);
             case Linear linear:
             {
-                var inputs = new List<string> { input, builder.Initializer(Join(path, "weight"), linear.weight) };
+                var inputs = new List<string> { input, scope.Initializer("weight", linear.weight) };
                 if (linear.bias is not null)
-                    inputs.Add(builder.Initializer(Join(path, "bias"), linear.bias));
-                return builder.Node("Gemm", Join(path, "gemm"), inputs, output, [OnnxGraphBuilder.Int("transB", 1)]);
+                    inputs.Add(scope.Initializer("bias", linear.bias));
+                return scope.Node("Gemm", "gemm", inputs, output, [OnnxGraphBuilder.Int("transB", 1)]);
             }
             default:
                 throw Unsupported(path, module.GetType().Name);
         }
     }
 
-    private static string EmitChain(OnnxGraphBuilder builder, IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Module)> children,
-        string path, string input, string? output)
-    {
-        string current = input;
-        for (int i = 0; i < children.Count; i++)
-            current = Emit(builder, children[i].Module, Join(path, children[i].Name), current, i == children.Count - 1 ? output : null);
-        if (children.Count == 0)
-            current = builder.Node("Identity", Join(path, "identity"), [input], output);
-        return current;
-    }
-
-    private static string EmitConv(OnnxGraphBuilder builder, Conv2d conv, string path, string input, string? output)
+    /// <summary>
+    /// A Conv node with <paramref name="conv"/>'s geometry and the given weight and bias (the layer's own, or values
+    /// folded from a following normalisation).
+    /// </summary>
+    internal static string EmitConv(OnnxScope scope, Conv2d conv, Tensor weight, Tensor? bias, string input, string? output)
     {
         if (conv.padding_mode != TorchSharp.PaddingModes.Zeros || conv.padding is null)
-            throw Unsupported(path, "Conv2d with non-zero padding mode or 'same'/'valid' padding");
+            throw Unsupported(scope.Path, "Conv2d with non-zero padding mode or 'same'/'valid' padding");
         long[] pad = Pair(conv.padding, 0);
-        var inputs = new List<string> { input, builder.Initializer(Join(path, "weight"), conv.weight) };
-        if (conv.bias is not null)
-            inputs.Add(builder.Initializer(Join(path, "bias"), conv.bias));
-        return builder.Node("Conv", Join(path, "conv"), inputs, output,
+        var inputs = new List<string> { input, scope.Initializer("weight", weight) };
+        if (bias is not null)
+            inputs.Add(scope.Initializer("bias", bias));
+        return scope.Node("Conv", "conv", inputs, output,
         [
             OnnxGraphBuilder.Ints("kernel_shape", Pair(conv.kernel_size, 1)),
             OnnxGraphBuilder.Ints("strides", Pair(conv.stride, 1)),
@@ -179,8 +173,6 @@ public static class OnnxExporter
         _ => [values[0], values[1]],
     };
 
-    private static string Join(string path, string name) => path.Length == 0 ? name : $"{path}.{name}";
-
     private static NotSupportedException Unsupported(string path, string what) =>
         new($"The ONNX exporter does not support {what} (at '{(path.Length == 0 ? "<root>" : path)}').");
 
@@ -188,6 +180,6 @@ public static class OnnxExporter
     {
         var c = network.Configuration;
         return string.Create(CultureInfo.InvariantCulture,
-            $"GoogLeNet (Inception v1) for {c.InputChannels}×{c.ImageHeight}×{c.ImageWidth} images, {c.ClassCount} classes, width divisor {c.WidthDivisor}; output: {(softmax ? "softmax probabilities" : "logits")}.");
+            $"{c.Architecture} for {c.InputChannels}×{c.ImageHeight}×{c.ImageWidth} images, {c.ClassCount} classes, width divisor {c.WidthDivisor}; output: {(softmax ? "softmax probabilities" : "logits")}.");
     }
 }

@@ -6,7 +6,8 @@ namespace MLNet.GoogLeNet.Scoring;
 
 /// <summary>
 /// Runs a trained network forward on batches of planar images and returns softmax probabilities. Safe to call from
-/// several threads at once: the network is only read, and gradient mode and dispose scopes are per thread.
+/// several threads at once: the network is only read, and gradient mode and dispose scopes are per thread. It scores
+/// the network it is given, not a copy, so changes to the weights show at once.
 /// </summary>
 internal sealed class NetworkScorer
 {
@@ -16,14 +17,9 @@ internal sealed class NetworkScorer
 
     /// <param name="network">The trained network, in evaluation mode, on <paramref name="device"/>.</param>
     /// <param name="device">Where the network lives and scores.</param>
-    /// <param name="channelsLast">
-    /// Score with a private copy of the network whose weights are laid out channels-last: about 1.7× the CPU
-    /// inference rate of the standard layout here (docs/performance.md), for the memory of a second set of weights.
-    /// <paramref name="network"/> itself is left as it is, so what users read from it or export keeps the standard layout.
-    /// </param>
-    public NetworkScorer(GoogLeNetNetwork network, Device device, bool channelsLast)
+    public NetworkScorer(GoogLeNetNetwork network, Device device)
     {
-        _network = channelsLast ? ChannelsLastCopy(network, device) : network;
+        _network = network;
         _device = device;
         var c = network.Configuration;
         _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
@@ -31,27 +27,6 @@ internal sealed class NetworkScorer
     }
 
     public int ClassCount { get; }
-
-    /// <summary>True when scoring runs on a channels-last copy of the network.</summary>
-    public bool IsChannelsLast => _network.IsChannelsLast;
-
-    private static GoogLeNetNetwork ChannelsLastCopy(GoogLeNetNetwork network, Device device)
-    {
-        var copy = new GoogLeNetNetwork(network.Configuration);
-        copy.to(device);
-        using (no_grad())
-        {
-            // Same names, shapes and values: load_state_dict copies each tensor into the copy's own storage.
-            copy.load_state_dict(network.state_dict());
-        }
-        foreach (var parameter in copy.parameters())
-            parameter.requires_grad = false;
-        copy.eval();
-        copy.UseChannelsLast(true);
-        return copy;
-    }
-
-    public ReadOnlySpan<long> ImageShape => _imageShape;
 
     /// <summary>
     /// Scores <paramref name="count"/> images held in <paramref name="features"/> (C×H×W planar each) and writes

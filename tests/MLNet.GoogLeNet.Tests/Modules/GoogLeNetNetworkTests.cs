@@ -122,7 +122,7 @@ public class GoogLeNetNetworkTests
 
         net.UseChannelsLast(true);
         Assert.True(net.IsChannelsLast);
-        var weight = net.named_parameters().Single(p => p.name == "b2.conv2.weight").parameter;
+        var weight = net.named_parameters().Single(p => p.name == "b2.conv2.conv.weight").parameter;
         // (N, C, H, W) = (24, 8, 3, 3) laid out N, H, W, C: C innermost, then W, then H.
         Assert.Equal([24L, 8, 3, 3], weight.shape);
         Assert.Equal([72L, 1, 24, 8], weight.stride());

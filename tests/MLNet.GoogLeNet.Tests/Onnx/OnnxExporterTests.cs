@@ -16,7 +16,7 @@ public class OnnxExporterTests
     {
         "conv 1x1", "conv 3x3 pad 1", "conv 5x5 pad 2", "conv 7x7 stride 2 pad 3", "conv no bias",
         "relu", "maxpool 3 stride 1 pad 1", "maxpool 3 stride 2 pad 1", "global average pool", "flatten", "linear",
-        "sequential conv relu pool", "inception",
+        "sequential conv relu pool", "inception", "inception with batch normalisation",
     };
 
     [Theory]
@@ -120,6 +120,8 @@ public class OnnxExporterTests
         "linear" => (nn.Linear(12, 5), [3, 12]),
         "sequential conv relu pool" => (nn.Sequential(("c", nn.Conv2d(2, 3, 3, padding: 1)), ("r", nn.ReLU()), ("p", nn.MaxPool2d(3, stride: 2, padding: 1))), [1, 2, 10, 10]),
         "inception" => (new Inception("block", 6, new InceptionChannels(3, 2, 4, 2, 3, 2)), [2, 6, 7, 7]),
+        "inception with batch normalisation" => (Modules.BatchNormTests.WithRunningStatistics(
+            new Inception("block", 6, new InceptionChannels(3, 2, 4, 2, 3, 2), batchNorm: true), [8, 6, 7, 7]), [2, 6, 7, 7]),
         _ => throw new ArgumentOutOfRangeException(nameof(layer)),
     };
 

@@ -1,0 +1,82 @@
+using MLNet.GoogLeNet.Onnx;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace MLNet.GoogLeNet.Modules;
+
+/// <summary>
+/// One convolution of GoogLeNet and what follows it: batch normalisation in the batch-normalised architecture, then
+/// ReLU (everywhere except the recipe's b2, which the recipe writes without activations). Its fields are its
+/// state-dict keys: <c>conv.weight</c>, <c>conv.bias</c> (without normalisation only: a bias before batch
+/// normalisation would be cancelled by it), <c>bn.weight</c>, <c>bn.bias</c>, <c>bn.running_mean</c>, <c>bn.running_var</c>.
+/// </summary>
+/// <remarks>
+/// Batch normalisation normalises each channel with the statistics of the current batch while training and with
+/// running estimates when scoring (<c>eval()</c>): running = (1 − <see cref="BatchNormMomentum"/>) · running +
+/// <see cref="BatchNormMomentum"/> · batch, and <see cref="BatchNormEpsilon"/> is added to the variance. In ONNX the
+/// normalisation is folded into the convolution's weight and bias, which is exact for scoring.
+/// </remarks>
+internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule
+{
+    /// <summary>Weight of the newest batch in the running statistics (PyTorch's convention and default).</summary>
+    public const double BatchNormMomentum = 0.1;
+
+    /// <summary>Added to the variance before its square root (PyTorch's default).</summary>
+    public const double BatchNormEpsilon = 1e-5;
+
+    private readonly Conv2d conv;
+    private readonly BatchNorm2d? bn;
+    private readonly ReLU? relu;
+
+    public ConvUnit(int inputChannels, int outputChannels, int kernelSize, bool batchNorm, bool activation,
+        int stride = 1, int padding = 0) : base(nameof(ConvUnit))
+    {
+        conv = Conv2d(inputChannels, outputChannels, kernel_size: kernelSize, stride: stride, padding: padding, bias: !batchNorm);
+        bn = batchNorm ? BatchNorm2d(outputChannels, eps: BatchNormEpsilon, momentum: BatchNormMomentum) : null;
+        relu = activation ? ReLU() : null;
+        RegisterComponents();
+    }
+
+    /// <summary>The convolution.</summary>
+    public Conv2d Convolution => conv;
+
+    /// <summary>The batch normalisation after the convolution, or null.</summary>
+    public BatchNorm2d? Normalization => bn;
+
+    /// <inheritdoc/>
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = conv.call(input);
+        if (bn is not null) x = bn.call(x);
+        if (relu is not null) x = relu.call(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Conv (with the normalisation folded in), then Relu.</summary>
+    public string EmitOnnx(OnnxScope scope, string input, string? output)
+    {
+        using var disposeScope = NewDisposeScope();
+        var (weight, bias) = ScoringWeights();
+        string convolved = OnnxExporter.EmitConv(scope, conv, weight, bias, input, relu is null ? output : null);
+        return relu is null ? convolved : scope.Node("Relu", "relu", [convolved], output);
+    }
+
+    /// <summary>
+    /// The weight and bias of one convolution that computes conv then batch normalisation in evaluation mode:
+    /// y = γ (conv(x) − μ) / √(σ² + ε) + β, so w' = w · s and b' = β + (b − μ) · s per output channel, with s = γ / √(σ² + ε).
+    /// </summary>
+    internal (Tensor Weight, Tensor? Bias) ScoringWeights()
+    {
+        if (bn is null)
+            return (conv.weight, conv.bias);
+        using var noGrad = no_grad();
+        var scale = bn.weight!.div(bn.running_var!.add(bn.eps).sqrt());
+        var weight = conv.weight.mul(scale.view(-1, 1, 1, 1));
+        var shift = conv.bias is null ? bn.running_mean!.neg() : conv.bias.sub(bn.running_mean!);
+        var bias = bn.bias!.add(shift.mul(scale));
+        return (weight, bias);
+    }
+}
