@@ -66,7 +66,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var classes = ClassLabels.FromLabelColumn(input.Schema[options.LabelColumnName]);
         var (channels, height, width) = SchemaChecks.ResolveImageShape(
             vector, options.FeatureColumnName, options.ImageChannels, options.ImageHeight, options.ImageWidth);
-        var configuration = new GoogLeNetConfiguration(channels, classes.Count, height, width, options.WidthDivisor);
+        var configuration = new GoogLeNetConfiguration(channels, classes.Count, height, width, options.WidthDivisor, options.Architecture);
         CheckConfiguration(configuration, options.FeatureColumnName);
         if (options.ValidationSet is { } validationSet)
             CheckValidationSet(validationSet.Schema, vector, classes.Count);
@@ -91,8 +91,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             if (DeviceTransfer.Prepare(device, options.CudnnAutotune) is { } prepareWarning)
                 channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                $"Training GoogLeNet ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
-                $"on {device} for {options.Epochs} epochs, batch {options.BatchSize}, {options.Optimizer} learning rate {options.LearningRate:G4}, seed {seed}; " +
+                $"Training {options.Architecture} ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
+                $"on {device} with the {options.Preset} preset's options: {Describe(options)}, seed {seed}; " +
                 $"{(options.ChannelsLast ? "channels-last" : "contiguous")} layout, {(precision == MixedPrecision.None ? "fp32" : "bf16 autocast")}."));
 
             var source = new BatchSource(options.FeatureColumnName, configuration.FeatureLength, options.LabelColumnName, classes.Count,
@@ -113,11 +113,10 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             IDataView EpochData(int epoch) => _context.Data.ShuffleRows(
                 train, seed: shuffleSeeds.Next(), shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);
 
-            var plan = new TrainingPlan(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate, options.Momentum, options.WeightDecay,
-                options.LearningRateSchedule, options.StepDecayEpochs, options.StepDecayFactor, options.PrefetchBatches,
-                options.ChannelsLast, precision);
-            var loop = new TrainingLoop(network, device, plan);
-            var reports = loop.Run(EpochData, source, validation, trainRows,
+            // The per-step schedule needs the number of steps before the first epoch has counted them.
+            long? rowsPerEpoch = trainRows ?? CountRows(input, options.LabelColumnName);
+            var loop = new TrainingLoop(network, device, options, precision, seed);
+            var reports = loop.Run(EpochData, source, validation, rowsPerEpoch,
                 report =>
                 {
                     channel.Info(MessageSensitivity.None, report.ToString());
@@ -151,6 +150,32 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         return _context.MulticlassClassification.Trainers
             .LbfgsMaximumEntropy(_options.LabelColumnName, _options.FeatureColumnName)
             .GetOutputSchema(inputSchema);
+    }
+
+    /// <summary>The optimisation settings, for the log: "10 epochs, batch 64, AdamW learning rate 0.002 (OneCycle, warmup 0.3), …".</summary>
+    internal static string Describe(GoogLeNetTrainerOptions o)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"{o.Epochs} epochs, batch {o.BatchSize}, {o.Optimizer} learning rate {o.LearningRate:G4} ({o.LearningRateSchedule}, warmup {o.WarmupFraction:G3})");
+        if (o.Optimizer == OptimizerKind.Sgd)
+            text += string.Create(CultureInfo.InvariantCulture, $", momentum {o.Momentum:G3}{(o.Nesterov && o.Momentum > 0 ? " (Nesterov)" : "")}");
+        text += string.Create(CultureInfo.InvariantCulture,
+            $", weight decay {o.WeightDecay:G3}, label smoothing {o.LabelSmoothing:G3}, augmentation {o.Augmentation}{(o.HorizontalFlip ? " + horizontal flip" : "")}, {o.Initialization} initialisation");
+        if (o.GradientClipNorm is { } clip)
+            text += string.Create(CultureInfo.InvariantCulture, $", gradient norm clipped at {clip:G3}");
+        if (o.EarlyStoppingPatience is { } patience)
+            text += string.Create(CultureInfo.InvariantCulture, $", early stopping after {patience} epoch(s) without improvement");
+        return text;
+    }
+
+    /// <summary>Rows of <paramref name="data"/>, counted with only the label column active (images are not decoded).</summary>
+    private static long CountRows(IDataView data, string labelColumn)
+    {
+        long rows = 0;
+        using var cursor = data.GetRowCursor([data.Schema[labelColumn]]);
+        while (cursor.MoveNext())
+            rows++;
+        return rows;
     }
 
     private static void CheckConfiguration(GoogLeNetConfiguration configuration, string featureColumn)
