@@ -92,7 +92,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Training {options.Architecture} ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
-                $"on {device} with the {options.Preset} preset's options: {Describe(options)}, seed {seed}; " +
+                $"on {device} with the {options.Preset} preset's options: {options}, seed {seed}; " +
                 $"{(options.ChannelsLast ? "channels-last" : "contiguous")} layout, {(precision == MixedPrecision.None ? "fp32" : "bf16 autocast")}."));
 
             var source = new BatchSource(options.FeatureColumnName, configuration.FeatureLength, options.LabelColumnName, classes.Count,
@@ -150,22 +150,6 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         return _context.MulticlassClassification.Trainers
             .LbfgsMaximumEntropy(_options.LabelColumnName, _options.FeatureColumnName)
             .GetOutputSchema(inputSchema);
-    }
-
-    /// <summary>The optimisation settings, for the log: "10 epochs, batch 64, AdamW learning rate 0.002 (OneCycle, warmup 0.3), …".</summary>
-    internal static string Describe(GoogLeNetTrainerOptions o)
-    {
-        var text = string.Create(CultureInfo.InvariantCulture,
-            $"{o.Epochs} epochs, batch {o.BatchSize}, {o.Optimizer} learning rate {o.LearningRate:G4} ({o.LearningRateSchedule}, warmup {o.WarmupFraction:G3})");
-        if (o.Optimizer == OptimizerKind.Sgd)
-            text += string.Create(CultureInfo.InvariantCulture, $", momentum {o.Momentum:G3}{(o.Nesterov && o.Momentum > 0 ? " (Nesterov)" : "")}");
-        text += string.Create(CultureInfo.InvariantCulture,
-            $", weight decay {o.WeightDecay:G3}, label smoothing {o.LabelSmoothing:G3}, augmentation {o.Augmentation}{(o.HorizontalFlip ? " + horizontal flip" : "")}, {o.Initialization} initialisation");
-        if (o.GradientClipNorm is { } clip)
-            text += string.Create(CultureInfo.InvariantCulture, $", gradient norm clipped at {clip:G3}");
-        if (o.EarlyStoppingPatience is { } patience)
-            text += string.Create(CultureInfo.InvariantCulture, $", early stopping after {patience} epoch(s) without improvement");
-        return text;
     }
 
     /// <summary>Rows of <paramref name="data"/>, counted with only the label column active (images are not decoded).</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Training;
@@ -259,6 +260,23 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>Stops training between batches; <c>Fit</c> then throws <see cref="OperationCanceledException"/>. Default none.</summary>
     public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>The optimisation settings in one line, for logs: "10 epochs, batch 64, AdamW learning rate 0.002 (OneCycle, warmup 0.3), …".</summary>
+    public override string ToString()
+    {
+        var o = this;
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"{o.Epochs} epochs, batch {o.BatchSize}, {o.Optimizer} learning rate {o.LearningRate:G4} ({o.LearningRateSchedule}, warmup {o.WarmupFraction:G3})");
+        if (o.Optimizer == OptimizerKind.Sgd)
+            text += string.Create(CultureInfo.InvariantCulture, $", momentum {o.Momentum:G3}{(o.Nesterov && o.Momentum > 0 ? " (Nesterov)" : "")}");
+        text += string.Create(CultureInfo.InvariantCulture,
+            $", weight decay {o.WeightDecay:G3}, label smoothing {o.LabelSmoothing:G3}, augmentation {o.Augmentation}{(o.HorizontalFlip ? " + horizontal flip" : "")}, {o.Initialization} initialisation");
+        if (o.GradientClipNorm is { } clip)
+            text += string.Create(CultureInfo.InvariantCulture, $", gradient norm clipped at {clip:G3}");
+        if (o.EarlyStoppingPatience is { } patience)
+            text += string.Create(CultureInfo.InvariantCulture, $", early stopping after {patience} epoch(s) without improvement");
+        return text;
+    }
 
     /// <summary>A copy, so that a trainer is not affected by later changes to the options object it was given.</summary>
     internal GoogLeNetTrainerOptions Clone() => (GoogLeNetTrainerOptions)MemberwiseClone();
