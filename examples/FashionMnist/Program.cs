@@ -1,5 +1,6 @@
-// The Dive into Deep Learning GoogLeNet recipe as an ML.NET program: Fashion-MNIST resized to 96×96 by ML.NET's image
-// transforms, SGD with learning rate 0.1, batch 128, Xavier initialisation, 5 epochs.
+// The Dive into Deep Learning GoogLeNet recipe as an ML.NET program, with the trainer's recipe preset
+// (GoogLeNetTrainerOptions.Recipe(): the plain network, SGD with learning rate 0.1, batch 128, Xavier initialisation,
+// 5 epochs) on Fashion-MNIST resized to 96×96 by ML.NET's image transforms.
 //
 //   dotnet run -c Release --project examples/FashionMnist                     # the recipe (about 2 hours per epoch on a 2-core CPU; meant for a GPU)
 //   dotnet run -c Release --project examples/FashionMnist -- --limit 2000 --epochs 1   # a quick look
@@ -11,7 +12,7 @@ using MLNet.GoogLeNet.Data;
 
 string data = Option("--data") ?? FashionMnist.DefaultFolder;
 int? limit = Option("--limit") is { } l ? int.Parse(l, CultureInfo.InvariantCulture) : null;
-int epochs = Option("--epochs") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : 5;
+int? epochs = Option("--epochs") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : null;
 int? gpu = Option("--gpu") is { } g ? int.Parse(g, CultureInfo.InvariantCulture) : null;
 string modelPath = Option("--model") ?? "fashion-mnist-googlenet.zip";
 
@@ -29,17 +30,13 @@ var test = FashionMnist.Load(data, FashionMnistSplit.Test, limit is null ? null 
 // 2. ML.NET's image transforms: grayscale → resize to 96×96 → pixels / 255 → label key (in the dataset's class order).
 var preprocessing = ImagePreprocessing.FromImages(mlContext, imageSize: 96, channels: 1, classes: FashionMnist.ClassNames);
 
-// 3. The trainer with the recipe's settings (these are also the defaults); "test acc" is reported after each epoch.
-var options = new GoogLeNetTrainerOptions
-{
-    Epochs = epochs,
-    BatchSize = 128,
-    LearningRate = 0.1,
-    Initialization = MLNet.GoogLeNet.Modules.WeightInitialization.Xavier,
-    ValidationSet = preprocessing.Fit(test).Transform(test),
-    // CacheFeatures is left to the trainer: it keeps the preprocessed images (2.6 GB for the whole set) in memory
-    // when they take at most a quarter of it, and later epochs skip the resizing.
-};
+// 3. The trainer with the recipe preset; "test acc" is reported after each epoch.
+var options = GoogLeNetTrainerOptions.Recipe();
+options.Epochs = epochs ?? options.Epochs;
+options.ValidationSet = preprocessing.Fit(test).Transform(test);
+// CacheFeatures is left to the trainer: it keeps the preprocessed images (2.6 GB for the whole set) in memory when
+// they take at most a quarter of it, and later epochs skip the resizing.
+Console.WriteLine($"Training with the {options.Preset} preset: {options}");
 var pipeline = preprocessing
     .Append(mlContext.MulticlassClassification.Trainers.GoogLeNet(mlContext, options))
     .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel"));

@@ -18,6 +18,7 @@ var random = new Random(1);
 var shuffled = rows.OrderBy(_ => random.Next()).ToList();
 var trainRows = shuffled.Skip(shuffled.Count / 5).ToList();
 var testRows = shuffled.Take(shuffled.Count / 5).ToList();
+Console.WriteLine("Training with the trainer's default preset (new GoogLeNetTrainerOptions()), changing only the epochs.");
 Console.WriteLine($"{scan.Classes.Count} classes, {trainRows.Count} training and {testRows.Count} test images from {folder}");
 
 IDataView trainData = mlContext.Data.LoadFromEnumerable(trainRows);

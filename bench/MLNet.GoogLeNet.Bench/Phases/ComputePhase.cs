@@ -8,9 +8,8 @@ using static TorchSharp.torch;
 namespace MLNet.GoogLeNet.Bench.Phases;
 
 /// <summary>
-/// (a) The ceiling for Fit: SGD steps of the recipe's network on a batch already in memory, the same operations the
-/// trainer's loop runs (zero_grad, forward, cross-entropy, backward, step, loss and accuracy read back), in the
-/// channels-last layout Fit trains in by default and in the standard layout.
+/// (a) The ceiling for Fit: the trainer's own <see cref="TrainingStep"/> with the recipe's options (SGD, the plain
+/// network) on a batch already in memory, in the channels-last layout Fit trains in by default and in the standard layout.
 /// </summary>
 internal static class ComputePhase
 {
@@ -34,32 +33,17 @@ internal static class ComputePhase
     /// <summary>Images per second of <paramref name="steps"/> training steps after two warm-up steps.</summary>
     internal static double StepsPerSecond(bool channelsLast, MixedPrecision precision, int batch, int steps)
     {
-        using var network = new GoogLeNetNetwork(GoogLeNetConfiguration.Recipe, seed: 1);
+        var options = GoogLeNetTrainerOptions.Recipe();
+        using var network = new GoogLeNetNetwork(GoogLeNetConfiguration.Recipe with { Architecture = options.Architecture }, seed: 1, options.Initialization);
         network.UseChannelsLast(channelsLast);
-        using var optimizer = optim.SGD(network.parameters(), 0.1);
+        using var step = new TrainingStep(network, options, DeviceType.CPU, precision);
         using var input = rand([batch, 1, 96, 96], generator: new Generator(1));
         using var target = randint(0, 10, [batch], generator: new Generator(2));
         for (int i = 0; i < 2; i++)
-            Step(network, optimizer, input, target, precision);  // warm-up: allocations, kernel selection
+            step.Run(input, target);  // warm-up: allocations, kernel selection
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++)
-            Step(network, optimizer, input, target, precision);
+            step.Run(input, target);
         return steps * batch / clock.Elapsed.TotalSeconds;
-    }
-
-    private static void Step(GoogLeNetNetwork network, optim.Optimizer optimizer, Tensor input, Tensor target, MixedPrecision precision)
-    {
-        using var scope = NewDisposeScope();
-        optimizer.zero_grad();
-        Tensor logits, loss;
-        using (AutocastRegion.Enter(DeviceType.CPU, precision))
-        {
-            logits = network.call(input);
-            loss = nn.functional.cross_entropy(logits, target);
-        }
-        _ = loss.item<float>();
-        loss.backward();
-        optimizer.step();
-        _ = logits.argmax(1).eq(target).sum().item<long>();
     }
 }

@@ -39,7 +39,7 @@ internal static class FitPhase
         var images = BenchData.Load(options.Data, FashionMnistSplit.Train, options.FitImages);
         var ml = new MLContext(seed: 1);
         var reports = new List<(EpochReport Report, double ResidentMiB)>();
-        var trainer = ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions
+        var trainer = ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions(TrainingPreset.Recipe)
         {
             Epochs = options.FitEpochs,
             BatchSize = options.BatchSize,

@@ -41,7 +41,7 @@ internal static class InferencePhase
         var ml = new MLContext(seed: 1);
         var train = BenchData.Load(options.Data, FashionMnistSplit.Train, options.BatchSize).ToDataView();
         var pipeline = ImagePreprocessing.FromImages(ml, 96, 1, FashionMnist.ClassNames)
-            .Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = options.BatchSize }));
+            .Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions(TrainingPreset.Recipe) { Epochs = 1, BatchSize = options.BatchSize }));
         var model = pipeline.Fit(train);
         ModelFile.Save(ml, model, train.Schema, ZipPath);
         OnnxExporter.Export(((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single().Network, OnnxPath);

@@ -17,8 +17,8 @@ internal abstract class DeviceSettings : CommandSettings
     public int Seed { get; init; } = 1;
 
     [CommandOption("--mixed-precision <MODE>")]
-    [Description("none or bf16 (autocast to bfloat16 on a GPU, or on a CPU with AVX512-BF16/AMX; elsewhere fp32 with a warning). Default none.")]
-    public string MixedPrecision { get; init; } = "none";
+    [Description("none or bf16 (autocast to bfloat16 on a GPU, or on a CPU with AVX512-BF16/AMX; elsewhere fp32 with a warning). Default: the preset's (see googlenet presets).")]
+    public string? MixedPrecision { get; init; }
 
     [CommandOption("--no-channels-last")]
     [Description("Train with the standard (N, C, H, W) memory layout instead of channels-last.")]
@@ -27,23 +27,21 @@ internal abstract class DeviceSettings : CommandSettings
     /// <summary>The CUDA device asked for by <see cref="Device"/>; null for the CPU.</summary>
     public int? GpuDeviceId => TryParseDevice(Device, out var gpu) ? gpu : null;
 
-    /// <summary>The mode asked for by <see cref="MixedPrecision"/>.</summary>
-    public Training.MixedPrecision Precision => TryParsePrecision(MixedPrecision, out var mode) ? mode : Training.MixedPrecision.None;
-
-    /// <summary><paramref name="job"/> with these options: device, seed, precision and layout.</summary>
-    public Jobs.TrainingJobSettings ApplyTo(Jobs.TrainingJobSettings job) => job with
+    /// <summary>Sets the seed, and the precision and layout where the command line asks for them, on <paramref name="options"/>.</summary>
+    public void ApplyTo(GoogLeNetTrainerOptions options)
     {
-        GpuDeviceId = GpuDeviceId,
-        Seed = Seed,
-        MixedPrecision = Precision,
-        ChannelsLast = !NoChannelsLast,
-    };
+        options.Seed = Seed;
+        if (MixedPrecision is not null && TryParsePrecision(MixedPrecision, out var mode))
+            options.MixedPrecision = mode;
+        if (NoChannelsLast)
+            options.ChannelsLast = false;
+    }
 
     public override ValidationResult Validate()
     {
         if (!TryParseDevice(Device, out _))
             return ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
-        if (!TryParsePrecision(MixedPrecision, out _))
+        if (MixedPrecision is not null && !TryParsePrecision(MixedPrecision, out _))
             return ValidationResult.Error($"--mixed-precision '{MixedPrecision}' is not none or bf16");
         return ValidationResult.Success();
     }

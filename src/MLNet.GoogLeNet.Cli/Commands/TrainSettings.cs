@@ -2,54 +2,107 @@ using System.ComponentModel;
 using MLNet.GoogLeNet.Cli.Jobs;
 using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace MLNet.GoogLeNet.Cli.Commands;
 
-/// <summary>Options of <c>googlenet train</c>; defaults are the recipe's.</summary>
+/// <summary>
+/// Options of <c>googlenet train</c>. The training options start from the chosen preset
+/// (<see cref="GoogLeNetTrainerOptions"/>), and only those given on the command line change it; the rest say where the
+/// data is, how it is prepared, and where the results go.
+/// </summary>
 internal class TrainSettings : DeviceSettings
 {
+    private const string PresetDefault = "Default: the preset's (see googlenet presets).";
+
+    [CommandOption("--preset <NAME>")]
+    [Description("The training options the others change: default (batch-normalised network, AdamW, one-cycle) or recipe (the Dive into Deep Learning recipe exactly). Default: default. See googlenet presets.")]
+    public string Preset { get; init; } = "default";
+
     [CommandOption("--data <DIR>")]
     [Description("Fashion-MNIST IDX folder, or an image folder with one sub-folder per class. Default: " + FashionMnist.DefaultFolder)]
     public string DataFolder { get; init; } = FashionMnist.DefaultFolder;
 
+    [CommandOption("--architecture <NAME>")]
+    [Description("googlenet (the recipe's) or googlenet-bn (batch normalisation after every convolution). " + PresetDefault)]
+    public string? Architecture { get; init; }
+
     [CommandOption("--epochs <N>")]
-    [Description("Passes over the training data. Default 5.")]
-    public int Epochs { get; init; } = 5;
+    [Description("Passes over the training data. " + PresetDefault)]
+    public int? Epochs { get; init; }
 
     [CommandOption("--batch-size <N>")]
-    [Description("Images per SGD step. Default 128.")]
-    public int BatchSize { get; init; } = 128;
+    [Description("Images per optimiser step. " + PresetDefault)]
+    public int? BatchSize { get; init; }
 
     [CommandOption("--optimizer <NAME>")]
-    [Description("sgd (recipe) or adam. Default sgd.")]
-    public string Optimizer { get; init; } = "sgd";
+    [Description("sgd, adam or adamw. " + PresetDefault)]
+    public string? Optimizer { get; init; }
 
     [CommandOption("--learning-rate <RATE>")]
-    [Description("Learning rate. Default 0.1 (the recipe's SGD rate; use about 0.001 with adam).")]
-    public double LearningRate { get; init; } = 0.1;
+    [Description("Peak learning rate (about 0.1 for sgd, 0.001-0.003 for adam and adamw). " + PresetDefault)]
+    public double? LearningRate { get; init; }
 
     [CommandOption("--momentum <M>")]
-    [Description("SGD momentum. Default 0.")]
-    public double Momentum { get; init; }
+    [Description("SGD momentum, in [0, 1). " + PresetDefault)]
+    public double? Momentum { get; init; }
+
+    [CommandOption("--nesterov")]
+    [Description("SGD with Nesterov momentum (needs --momentum above 0). Without it: the preset's.")]
+    public bool Nesterov { get; init; }
+
+    [CommandOption("--weight-decay <W>")]
+    [Description("Weight decay of convolution and dense weights (never of biases or normalisation parameters). " + PresetDefault)]
+    public double? WeightDecay { get; init; }
+
+    [CommandOption("--schedule <NAME>")]
+    [Description("Learning-rate schedule, set every step: constant, step, cosine or one-cycle. " + PresetDefault)]
+    public string? Schedule { get; init; }
+
+    [CommandOption("--warmup <FRACTION>")]
+    [Description("Fraction of the steps spent rising to the peak learning rate, 0 to 0.9. " + PresetDefault)]
+    public double? Warmup { get; init; }
+
+    [CommandOption("--label-smoothing <E>")]
+    [Description("Label smoothing of the loss, in [0, 1). " + PresetDefault)]
+    public double? LabelSmoothing { get; init; }
+
+    [CommandOption("--augment <KIND>")]
+    [Description("Training-time augmentation: none, translate (random crop with zero padding) or resized-crop. " + PresetDefault)]
+    public string? Augment { get; init; }
+
+    [CommandOption("--max-translation <FRACTION>")]
+    [Description("With --augment translate: the largest shift, as a fraction of the image size. " + PresetDefault)]
+    public double? MaxTranslation { get; init; }
+
+    [CommandOption("--hflip")]
+    [Description("Also mirror training images left to right: only when a mirrored image is of the same class. Without it: the preset's (off in both).")]
+    public bool HorizontalFlip { get; init; }
+
+    [CommandOption("--early-stopping <EPOCHS>")]
+    [Description("Stop when the test accuracy has not improved for this many epochs, and keep the best epoch's weights. " + PresetDefault)]
+    public int? EarlyStopping { get; init; }
+
+    [CommandOption("--clip-grad-norm <NORM>")]
+    [Description("Clip the gradients' overall L2 norm to this value before each step. " + PresetDefault)]
+    public double? ClipGradNorm { get; init; }
+
+    [CommandOption("--init <KIND>")]
+    [Description("Weight initialisation: xavier or kaiming. " + PresetDefault)]
+    public string? Initialization { get; init; }
+
+    [CommandOption("--width-divisor <N>")]
+    [Description("Divide every channel count of the network by N (1 = the recipe's network). " + PresetDefault)]
+    public int? WidthDivisor { get; init; }
 
     [CommandOption("--image-size <PIXELS>")]
-    [Description("Height and width the images are resized to. Default 96.")]
+    [Description("Height and width the images are resized to. Default 96 (the recipe's).")]
     public int ImageSize { get; init; } = 96;
 
     [CommandOption("--channels <N>")]
     [Description("1 (grayscale) or 3 (RGB). Default 1.")]
     public int Channels { get; init; } = 1;
-
-    [CommandOption("--width-divisor <N>")]
-    [Description("Divide every channel count of the network by N (1 = the recipe's network). Default 1.")]
-    public int WidthDivisor { get; init; } = 1;
-
-    [CommandOption("--init <KIND>")]
-    [Description("Weight initialisation: xavier (recipe) or kaiming. Default xavier.")]
-    public string Initialization { get; init; } = "xavier";
 
     [CommandOption("--limit <N>")]
     [Description("Use only the first N training images (a subset). Default: all.")]
@@ -84,7 +137,7 @@ internal class TrainSettings : DeviceSettings
     public string BadImages { get; init; } = "skip";
 
     [CommandOption("--no-validation")]
-    [Description("Do not score the test images after every epoch (faster; no 'test acc' per epoch).")]
+    [Description("Do not score the test images after every epoch (faster; no 'test acc' per epoch; no --early-stopping).")]
     public bool NoValidation { get; init; }
 
     [CommandOption("--model <PATH>")]
@@ -97,52 +150,114 @@ internal class TrainSettings : DeviceSettings
 
     public override ValidationResult Validate()
     {
-        if (Epochs < 1) return ValidationResult.Error("--epochs must be at least 1");
-        if (BatchSize < 1) return ValidationResult.Error("--batch-size must be at least 1");
-        if (!(LearningRate > 0)) return ValidationResult.Error("--learning-rate must be positive");
-        if (Momentum is < 0 or >= 1) return ValidationResult.Error("--momentum must be in [0, 1)");
+        if (base.Validate() is { Successful: false } device) return device;
         if (ImageSize < GoogLeNetConfiguration.MinimumImageSize)
             return ValidationResult.Error($"--image-size must be at least {GoogLeNetConfiguration.MinimumImageSize}");
         if (Channels is not (1 or 3)) return ValidationResult.Error("--channels must be 1 or 3");
-        if (WidthDivisor < 1) return ValidationResult.Error("--width-divisor must be at least 1");
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error("--test-fraction must be between 0 and 1");
         if (Cache && NoCache) return ValidationResult.Error("--cache and --no-cache cannot both be given");
-        if (base.Validate() is { Successful: false } device) return device;
-        if (!Enum.TryParse<OptimizerKind>(Optimizer, ignoreCase: true, out _))
-            return ValidationResult.Error($"--optimizer '{Optimizer}' is not sgd or adam");
-        if (!Enum.TryParse<WeightInitialization>(Initialization, ignoreCase: true, out _))
-            return ValidationResult.Error($"--init '{Initialization}' is not xavier or kaiming");
-        if (!Enum.TryParse<BadImagePolicy>(BadImages, ignoreCase: true, out _))
-            return ValidationResult.Error($"--bad-images '{BadImages}' is not skip or fail");
+        var policy = BadImagePolicy.Skip;
+        if (OptionNames.TryParse(OptionNames.BadImagePolicies, BadImages, "--bad-images", ref policy) is { } badImages)
+            return ValidationResult.Error(badImages);
         if (string.IsNullOrWhiteSpace(ModelPath)) return ValidationResult.Error("--model must name a file");
-        return ValidationResult.Success();
+        var (_, problem) = BuildOptions();
+        return problem is null ? ValidationResult.Success() : ValidationResult.Error(problem);
+    }
+
+    /// <summary>
+    /// The preset's options with the values given on the command line, or the first problem in the command line's
+    /// words ("--learning-rate must be a positive number (got -1)").
+    /// </summary>
+    public (GoogLeNetTrainerOptions Options, string? Problem) BuildOptions()
+    {
+        var preset = GoogLeNetTrainerOptions.Recipe().Preset;
+        if (OptionNames.TryParse(OptionNames.Presets, Preset, "--preset", ref preset) is { } presetProblem)
+            return (new GoogLeNetTrainerOptions(), presetProblem);
+        var options = new GoogLeNetTrainerOptions(preset);
+        var (architecture, optimizer, schedule, augmentation, initialization) =
+            (options.Architecture, options.Optimizer, options.LearningRateSchedule, options.Augmentation, options.Initialization);
+        string? problem = OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture)
+            ?? OptionNames.TryParse(OptionNames.Optimizers, Optimizer, "--optimizer", ref optimizer)
+            ?? OptionNames.TryParse(OptionNames.Schedules, Schedule, "--schedule", ref schedule)
+            ?? OptionNames.TryParse(OptionNames.Augmentations, Augment, "--augment", ref augmentation)
+            ?? OptionNames.TryParse(OptionNames.Initializations, Initialization, "--init", ref initialization);
+        if (problem is not null)
+            return (options, problem);
+        options.Architecture = architecture;
+        options.Optimizer = optimizer;
+        options.LearningRateSchedule = schedule;
+        options.Augmentation = augmentation;
+        options.Initialization = initialization;
+        if (Epochs is { } epochs) options.Epochs = epochs;
+        if (BatchSize is { } batchSize) options.BatchSize = batchSize;
+        if (LearningRate is { } rate) options.LearningRate = rate;
+        if (Momentum is { } momentum) options.Momentum = momentum;
+        if (Nesterov) options.Nesterov = true;
+        if (WeightDecay is { } decay) options.WeightDecay = decay;
+        if (Warmup is { } warmup) options.WarmupFraction = warmup;
+        if (LabelSmoothing is { } smoothing) options.LabelSmoothing = smoothing;
+        if (MaxTranslation is { } translation) options.MaxTranslation = translation;
+        if (HorizontalFlip) options.HorizontalFlip = true;
+        if (EarlyStopping is { } patience) options.EarlyStoppingPatience = patience;
+        if (ClipGradNorm is { } clip) options.GradientClipNorm = clip;
+        if (WidthDivisor is { } divisor) options.WidthDivisor = divisor;
+        options.NumberOfThreads = Threads;
+        options.CacheFeatures = Cache ? true : NoCache ? false : null;
+        ApplyTo(options);
+        if (EarlyStopping is not null && NoValidation)
+            return (options, "--early-stopping needs the test images scored after every epoch: leave out --no-validation");
+        return (options, FindProblem(options) is { } found ? OptionNames.Describe(found) : null);
+    }
+
+    /// <summary>
+    /// The first problem of <paramref name="options"/>, judged as the job will run them: the job attaches the test
+    /// images as the validation set (unless --no-validation), so an empty stand-in takes their place here.
+    /// </summary>
+    private OptionProblem? FindProblem(GoogLeNetTrainerOptions options)
+    {
+        var saved = options.ValidationSet;
+        if (!NoValidation)
+            options.ValidationSet = new Microsoft.ML.MLContext().Data.LoadFromEnumerable(Array.Empty<StandIn>());
+        try
+        {
+            return options.FindProblem();
+        }
+        finally
+        {
+            options.ValidationSet = saved;
+        }
     }
 
     public TrainingJobSettings ToJob()
     {
-        return ApplyTo(new TrainingJobSettings
+        var (options, problem) = BuildOptions();
+        if (problem is not null)
+            throw new InvalidOperationException(problem);  // Validate has reported it already
+        var policy = BadImagePolicy.Skip;
+        OptionNames.TryParse(OptionNames.BadImagePolicies, BadImages, "--bad-images", ref policy);
+        return new TrainingJobSettings
         {
             DataFolder = DataFolder,
             ModelPath = ModelPath,
             ReportFolder = ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(ModelPath))!,
-            Epochs = Epochs,
-            BatchSize = BatchSize,
-            Optimizer = Enum.Parse<OptimizerKind>(Optimizer, ignoreCase: true),
-            LearningRate = LearningRate,
-            Momentum = Momentum,
+            PresetName = Preset.Trim().ToLowerInvariant(),
+            Options = options,
             ImageSize = ImageSize,
             Channels = Channels,
-            WidthDivisor = WidthDivisor,
-            Initialization = Enum.Parse<WeightInitialization>(Initialization, ignoreCase: true),
             TrainLimit = TrainLimit,
             TestLimit = TestLimit,
             TestFraction = TestFraction,
+            GpuDeviceId = GpuDeviceId,
             FallbackToCpu = FallbackToCpu,
-            Threads = Threads,
-            CacheFeatures = Cache ? true : NoCache ? false : null,
-            BadImages = Enum.Parse<BadImagePolicy>(BadImages, ignoreCase: true),
+            Seed = Seed,
+            BadImages = policy,
             ValidateEachEpoch = !NoValidation,
-        });
+        };
+    }
+
+    private sealed class StandIn
+    {
+        public float Value { get; set; }
     }
 }

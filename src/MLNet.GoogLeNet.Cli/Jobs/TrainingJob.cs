@@ -9,31 +9,31 @@ using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Jobs;
 
-/// <summary>Everything a training run needs to know; the CLI options map onto it one to one.</summary>
+/// <summary>
+/// A training run: the trainer's options (a preset with the command line's changes, and all the training defaults
+/// are theirs), plus what the run needs around them: the data, its preparation and limits, the device and where the
+/// results go.
+/// </summary>
 internal sealed record TrainingJobSettings
 {
     public required string DataFolder { get; init; }
     public required string ModelPath { get; init; }
     public required string ReportFolder { get; init; }
-    public int Epochs { get; init; } = 5;
-    public int BatchSize { get; init; } = 128;
-    public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
-    public double LearningRate { get; init; } = 0.1;
-    public double Momentum { get; init; }
-    public int ImageSize { get; init; } = 96;
-    public int Channels { get; init; } = 1;
-    public int WidthDivisor { get; init; } = 1;
-    public WeightInitialization Initialization { get; init; } = WeightInitialization.Xavier;
+
+    /// <summary>The preset the options were made from, as the command line names it ("default", "recipe").</summary>
+    public required string PresetName { get; init; }
+
+    /// <summary>The training options; the job adds the validation set, progress reports and cancellation.</summary>
+    public required GoogLeNetTrainerOptions Options { get; init; }
+
+    public required int ImageSize { get; init; }
+    public required int Channels { get; init; }
     public int? TrainLimit { get; init; }
     public int? TestLimit { get; init; }
-    public double TestFraction { get; init; } = 0.2;
+    public required double TestFraction { get; init; }
     public int? GpuDeviceId { get; init; }
     public bool FallbackToCpu { get; init; }
-    public MixedPrecision MixedPrecision { get; init; } = MixedPrecision.None;
-    public bool ChannelsLast { get; init; } = true;
-    public int Seed { get; init; } = 1;
-    public int? Threads { get; init; }
-    public bool? CacheFeatures { get; init; }
+    public required int Seed { get; init; }
     public BadImagePolicy BadImages { get; init; } = BadImagePolicy.Skip;
     public bool ValidateEachEpoch { get; init; } = true;
 }
@@ -63,42 +63,25 @@ internal sealed class TrainingJob(IAnsiConsole console)
 
         var preprocessing = data.Preprocessing(context, settings.ImageSize, settings.Channels);
         var epochs = new List<EpochReport>();
-        using var progress = new TrainingProgress(console, settings.Epochs, data.Train.GetRowCount());
-        var options = new GoogLeNetTrainerOptions
+        var options = settings.Options;
+        using var progress = new TrainingProgress(console, options.Epochs, data.Train.GetRowCount());
+        // A training process: reuse native memory between batches (docs/performance.md).
+        options.KeepNativeMemory = true;
+        options.CancellationToken = cancellation;
+        options.ValidationSet = settings.ValidateEachEpoch ? preprocessing.Fit(data.Test).Transform(data.Test) : null;
+        options.EpochProgress = new ProgressHandler<EpochReport>(report =>
         {
-            Epochs = settings.Epochs,
-            BatchSize = settings.BatchSize,
-            Optimizer = settings.Optimizer,
-            LearningRate = settings.LearningRate,
-            Momentum = settings.Momentum,
-            WidthDivisor = settings.WidthDivisor,
-            Initialization = settings.Initialization,
-            NumberOfThreads = settings.Threads,
-            CacheFeatures = settings.CacheFeatures,
-            // A training process: reuse native memory between batches (docs/performance.md).
-            KeepNativeMemory = true,
-            MixedPrecision = settings.MixedPrecision,
-            ChannelsLast = settings.ChannelsLast,
-            Seed = settings.Seed,
-            CancellationToken = cancellation,
-            ValidationSet = settings.ValidateEachEpoch ? preprocessing.Fit(data.Test).Transform(data.Test) : null,
-            EpochProgress = new ProgressHandler<EpochReport>(report =>
-            {
-                epochs.Add(report);
-                progress.EpochDone(report);
-            }),
-            BatchProgress = new ProgressHandler<BatchProgress>(progress.BatchDone),
-        };
+            epochs.Add(report);
+            progress.EpochDone(report);
+        });
+        options.BatchProgress = new ProgressHandler<BatchProgress>(progress.BatchDone);
         var pipeline = preprocessing
             .Append(context.MulticlassClassification.Trainers.GoogLeNet(context, options))
             .Append(context.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
 
-        string optimizer = settings.Optimizer == OptimizerKind.Sgd
-            ? string.Create(CultureInfo.InvariantCulture, $"SGD learning rate {settings.LearningRate:G4}, momentum {settings.Momentum:G4}")
-            : string.Create(CultureInfo.InvariantCulture, $"{settings.Optimizer} learning rate {settings.LearningRate:G4}");
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-            $"Training {settings.Epochs} epoch(s) at {settings.ImageSize}×{settings.ImageSize}, batch {settings.BatchSize}, {optimizer}, ") +
-            $"{settings.Initialization} initialisation, width divisor {settings.WidthDivisor}, device {(settings.GpuDeviceId is { } id ? $"GPU {id}" : "CPU")}"));
+            $"Training with the {settings.PresetName} preset's options (googlenet presets lists them), {options.Architecture} at {settings.ImageSize}×{settings.ImageSize}: ") +
+            $"{options}, width divisor {options.WidthDivisor}, device {(settings.GpuDeviceId is { } id ? $"GPU {id}" : "CPU")}"));
         var model = progress.Run(() => pipeline.Fit(data.Train));
 
         ModelFile.Save(context, model, data.Train.Schema, settings.ModelPath);

@@ -14,12 +14,17 @@ internal sealed record TrainingReport(
     public void Write(string path) => JsonFile.Write(path, new
     {
         data = Data,
-        network = new { imageSize = Settings.ImageSize, channels = Settings.Channels, widthDivisor = Settings.WidthDivisor, parameters = Parameters },
+        network = new
+        {
+            architecture = Settings.Options.Architecture.ToString(), imageSize = Settings.ImageSize, channels = Settings.Channels,
+            widthDivisor = Settings.Options.WidthDivisor, parameters = Parameters,
+        },
         training = new
         {
-            epochs = Settings.Epochs, batchSize = Settings.BatchSize, optimizer = Settings.Optimizer.ToString(),
-            learningRate = Settings.LearningRate, momentum = Settings.Momentum,
-            initialization = Settings.Initialization.ToString(), seed = Settings.Seed,
+            preset = Settings.PresetName, options = Settings.Options.ToString(),
+            epochs = Settings.Options.Epochs, batchSize = Settings.Options.BatchSize, optimizer = Settings.Options.Optimizer.ToString(),
+            learningRate = Settings.Options.LearningRate, schedule = Settings.Options.LearningRateSchedule.ToString(),
+            initialization = Settings.Options.Initialization.ToString(), seed = Settings.Seed,
             device = Settings.GpuDeviceId is { } id ? $"cuda:{id}" : "cpu",
             trainLimit = Settings.TrainLimit, testLimit = Settings.TestLimit,
         },

@@ -12,35 +12,45 @@ namespace MLNet.GoogLeNet;
 public static class GoogLeNetCatalog
 {
     /// <summary>
-    /// A GoogLeNet trainer with the recipe's defaults (5 epochs, batch 128, SGD learning rate 0.1, Xavier
-    /// initialisation). See <see cref="GoogLeNetTrainer"/> for the columns it adds.
+    /// A GoogLeNet trainer with the options of <paramref name="preset"/> (by default <see cref="TrainingPreset.Default"/>;
+    /// <see cref="TrainingPreset.Recipe"/> is the Dive into Deep Learning recipe), changed only where a value is given.
+    /// See <see cref="GoogLeNetTrainer"/> for the columns it adds and <see cref="GoogLeNetTrainerOptions"/> for every
+    /// option's default.
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="context">The MLContext whose seed, GPU settings and log the trainer uses.</param>
     /// <param name="labelColumnName">Key-typed label column.</param>
     /// <param name="featureColumnName">Known-size float vector column, C×H×W planar (ExtractPixels).</param>
-    /// <param name="epochs">Passes over the training data.</param>
-    /// <param name="batchSize">Images per SGD step.</param>
-    /// <param name="learningRate">SGD learning rate.</param>
+    /// <param name="epochs">Passes over the training data; null for the preset's.</param>
+    /// <param name="batchSize">Images per optimiser step; null for the preset's.</param>
+    /// <param name="learningRate">Peak learning rate; null for the preset's.</param>
     /// <param name="validationSet">Data scored after every epoch to report validation accuracy; optional.</param>
+    /// <param name="preset">The options the others change.</param>
     public static GoogLeNetTrainer GoogLeNet(
         this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         MLContext context,
         string labelColumnName = "Label",
         string featureColumnName = "Features",
-        int epochs = 5,
-        int batchSize = 128,
-        double learningRate = 0.1,
-        IDataView? validationSet = null) =>
-        catalog.GoogLeNet(context, new GoogLeNetTrainerOptions
+        int? epochs = null,
+        int? batchSize = null,
+        double? learningRate = null,
+        IDataView? validationSet = null,
+        TrainingPreset preset = TrainingPreset.Default)
+    {
+        var options = new GoogLeNetTrainerOptions(preset)
         {
             LabelColumnName = labelColumnName,
             FeatureColumnName = featureColumnName,
-            Epochs = epochs,
-            BatchSize = batchSize,
-            LearningRate = learningRate,
             ValidationSet = validationSet,
-        });
+        };
+        if (epochs is { } e)
+            options.Epochs = e;
+        if (batchSize is { } b)
+            options.BatchSize = b;
+        if (learningRate is { } r)
+            options.LearningRate = r;
+        return catalog.GoogLeNet(context, options);
+    }
 
     /// <summary>A GoogLeNet trainer configured by <paramref name="options"/>.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>

@@ -66,7 +66,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var classes = ClassLabels.FromLabelColumn(input.Schema[options.LabelColumnName]);
         var (channels, height, width) = SchemaChecks.ResolveImageShape(
             vector, options.FeatureColumnName, options.ImageChannels, options.ImageHeight, options.ImageWidth);
-        var configuration = new GoogLeNetConfiguration(channels, classes.Count, height, width, options.WidthDivisor);
+        var configuration = new GoogLeNetConfiguration(channels, classes.Count, height, width, options.WidthDivisor, options.Architecture);
         CheckConfiguration(configuration, options.FeatureColumnName);
         if (options.ValidationSet is { } validationSet)
             CheckValidationSet(validationSet.Schema, vector, classes.Count);
@@ -91,8 +91,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             if (DeviceTransfer.Prepare(device, options.CudnnAutotune) is { } prepareWarning)
                 channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
-                $"Training GoogLeNet ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
-                $"on {device} for {options.Epochs} epochs, batch {options.BatchSize}, {options.Optimizer} learning rate {options.LearningRate:G4}, seed {seed}; " +
+                $"Training {options.Architecture} ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
+                $"on {device} with the {options.Preset} preset's options: {options}, seed {seed}; " +
                 $"{(options.ChannelsLast ? "channels-last" : "contiguous")} layout, {(precision == MixedPrecision.None ? "fp32" : "bf16 autocast")}."));
 
             var source = new BatchSource(options.FeatureColumnName, configuration.FeatureLength, options.LabelColumnName, classes.Count,
@@ -113,11 +113,10 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             IDataView EpochData(int epoch) => _context.Data.ShuffleRows(
                 train, seed: shuffleSeeds.Next(), shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);
 
-            var plan = new TrainingPlan(options.Epochs, options.BatchSize, options.Optimizer, options.LearningRate, options.Momentum, options.WeightDecay,
-                options.LearningRateSchedule, options.StepDecayEpochs, options.StepDecayFactor, options.PrefetchBatches,
-                options.ChannelsLast, precision);
-            var loop = new TrainingLoop(network, device, plan);
-            var reports = loop.Run(EpochData, source, validation, trainRows,
+            // The per-step schedule needs the number of steps before the first epoch has counted them.
+            long? rowsPerEpoch = trainRows ?? CountRows(input, options.LabelColumnName);
+            var loop = new TrainingLoop(network, device, options, precision, seed);
+            var reports = loop.Run(EpochData, source, validation, rowsPerEpoch,
                 report =>
                 {
                     channel.Info(MessageSensitivity.None, report.ToString());
@@ -151,6 +150,16 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         return _context.MulticlassClassification.Trainers
             .LbfgsMaximumEntropy(_options.LabelColumnName, _options.FeatureColumnName)
             .GetOutputSchema(inputSchema);
+    }
+
+    /// <summary>Rows of <paramref name="data"/>, counted with only the label column active (images are not decoded).</summary>
+    private static long CountRows(IDataView data, string labelColumn)
+    {
+        long rows = 0;
+        using var cursor = data.GetRowCursor([data.Schema[labelColumn]]);
+        while (cursor.MoveNext())
+            rows++;
+        return rows;
     }
 
     private static void CheckConfiguration(GoogLeNetConfiguration configuration, string featureColumn)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Training;
@@ -5,11 +6,63 @@ using MLNet.GoogLeNet.Training;
 namespace MLNet.GoogLeNet;
 
 /// <summary>
-/// Options of <see cref="GoogLeNetTrainer"/>. The defaults are the Dive into Deep Learning recipe: 5 epochs of SGD with
-/// learning rate 0.1 on batches of 128 images, Xavier initialisation, the full-width network.
+/// Options of <see cref="GoogLeNetTrainer"/>, made from a <see cref="TrainingPreset"/>. <c>new GoogLeNetTrainerOptions()</c>
+/// is <see cref="TrainingPreset.Default"/>: the batch-normalised network with AdamW, a one-cycle learning rate, label
+/// smoothing and small random translations, which learns Fashion-MNIST and folders of a few thousand images alike.
+/// <see cref="Recipe"/> is the Dive into Deep Learning recipe exactly. Each field documents its default preset value and,
+/// where it differs, the recipe's; set any field after construction to override the preset.
 /// </summary>
 public sealed class GoogLeNetTrainerOptions
 {
+    /// <summary>The default preset's options.</summary>
+    public GoogLeNetTrainerOptions()
+        : this(TrainingPreset.Default)
+    {
+    }
+
+    /// <summary>The options of <paramref name="preset"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="preset"/> is not a known preset.</exception>
+    public GoogLeNetTrainerOptions(TrainingPreset preset)
+    {
+        Preset = preset;
+        switch (preset)
+        {
+            case TrainingPreset.Default:
+                break;  // the property initialisers below are the default preset
+            case TrainingPreset.Recipe:
+                Architecture = NetworkArchitecture.GoogLeNet;
+                Epochs = 5;
+                BatchSize = 128;
+                Optimizer = OptimizerKind.Sgd;
+                LearningRate = 0.1;
+                Momentum = 0;
+                Nesterov = false;
+                WeightDecay = 0;
+                LearningRateSchedule = LearningRateSchedule.Constant;
+                WarmupFraction = 0;
+                LabelSmoothing = 0;
+                Augmentation = AugmentationKind.None;
+                HorizontalFlip = false;
+                EarlyStoppingPatience = null;
+                GradientClipNorm = null;
+                Initialization = WeightInitialization.Xavier;
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(preset), preset, "Not a known training preset.");
+        }
+    }
+
+    /// <summary>
+    /// The Dive into Deep Learning recipe: the plain GoogLeNet (<see cref="NetworkArchitecture.GoogLeNet"/>), 5 epochs of
+    /// SGD without momentum at a constant learning rate of 0.1 on batches of 128, Xavier initialisation; no weight
+    /// decay, warmup, label smoothing, augmentation, clipping or early stopping. Resize the images to 96×96 for the
+    /// recipe's input.
+    /// </summary>
+    public static GoogLeNetTrainerOptions Recipe() => new(TrainingPreset.Recipe);
+
+    /// <summary>The preset these options were made from (later changes to the fields are not reflected here).</summary>
+    public TrainingPreset Preset { get; }
+
     /// <summary>Name of the key-typed label column. Default <c>"Label"</c>.</summary>
     public string LabelColumnName { get; set; } = "Label";
 
@@ -19,26 +72,55 @@ public sealed class GoogLeNetTrainerOptions
     /// </summary>
     public string FeatureColumnName { get; set; } = "Features";
 
-    /// <summary>Passes over the training data. Default 5 (recipe).</summary>
-    public int Epochs { get; set; } = 5;
+    /// <summary>
+    /// The network. Default <see cref="NetworkArchitecture.GoogLeNetBatchNorm"/>; recipe
+    /// <see cref="NetworkArchitecture.GoogLeNet"/>.
+    /// </summary>
+    public NetworkArchitecture Architecture { get; set; } = NetworkArchitecture.GoogLeNetBatchNorm;
 
-    /// <summary>Images per SGD step. Default 128 (recipe).</summary>
-    public int BatchSize { get; set; } = 128;
+    /// <summary>Passes over the training data. Default 10; recipe 5.</summary>
+    public int Epochs { get; set; } = 10;
 
-    /// <summary>The optimiser. Default <see cref="OptimizerKind.Sgd"/> (recipe).</summary>
-    public OptimizerKind Optimizer { get; set; } = OptimizerKind.Sgd;
+    /// <summary>Images per optimiser step. Default 64; recipe 128.</summary>
+    public int BatchSize { get; set; } = 64;
 
-    /// <summary>Initial learning rate. Default 0.1 (recipe, for SGD; Adam wants about 0.001).</summary>
-    public double LearningRate { get; set; } = 0.1;
+    /// <summary>The optimiser. Default <see cref="OptimizerKind.AdamW"/>; recipe <see cref="OptimizerKind.Sgd"/>.</summary>
+    public OptimizerKind Optimizer { get; set; } = OptimizerKind.AdamW;
 
-    /// <summary>SGD momentum (not used by Adam). Default 0 (plain SGD, as in the recipe).</summary>
-    public double Momentum { get; set; }
+    /// <summary>
+    /// The peak learning rate: the rate itself under <see cref="Training.LearningRateSchedule.Constant"/>, the top of the
+    /// warmup under the others. Default 0.002 (for AdamW); recipe 0.1 (for SGD).
+    /// </summary>
+    public double LearningRate { get; set; } = 0.002;
 
-    /// <summary>L2 weight decay added by the optimiser. Default 0 (recipe).</summary>
-    public double WeightDecay { get; set; }
+    /// <summary>SGD momentum (not used by Adam and AdamW). Default 0.9; recipe 0 (plain SGD).</summary>
+    public double Momentum { get; set; } = 0.9;
 
-    /// <summary>How the learning rate changes between epochs. Default <see cref="Training.LearningRateSchedule.Constant"/> (recipe).</summary>
-    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.Constant;
+    /// <summary>
+    /// SGD with Nesterov momentum (needs <see cref="Momentum"/> above 0; not used by Adam and AdamW). Default true;
+    /// recipe false.
+    /// </summary>
+    public bool Nesterov { get; set; } = true;
+
+    /// <summary>
+    /// Weight decay: decoupled from the gradient with AdamW (Loshchilov and Hutter 2019), an L2 term in the gradient
+    /// with SGD and Adam. Applied to the weights of convolutions and the dense layer only: biases and normalisation
+    /// scales and shifts (every one-dimensional parameter) are not decayed. Default 0.05; recipe 0.
+    /// </summary>
+    public double WeightDecay { get; set; } = 0.05;
+
+    /// <summary>
+    /// How the learning rate changes, set before every step. Default <see cref="Training.LearningRateSchedule.OneCycle"/>;
+    /// recipe <see cref="Training.LearningRateSchedule.Constant"/>.
+    /// </summary>
+    public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.OneCycle;
+
+    /// <summary>
+    /// Fraction of all training steps spent raising the rate to <see cref="LearningRate"/> before the schedule's decay
+    /// (under <see cref="Training.LearningRateSchedule.OneCycle"/>, the rise from a 25th of the peak). 0 to 0.9.
+    /// Default 0.3; recipe 0.
+    /// </summary>
+    public double WarmupFraction { get; set; } = 0.3;
 
     /// <summary>With <see cref="Training.LearningRateSchedule.StepDecay"/>: epochs between decays. Default 2.</summary>
     public int StepDecayEpochs { get; set; } = 2;
@@ -46,8 +128,47 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>With <see cref="Training.LearningRateSchedule.StepDecay"/>: factor applied at each decay. Default 0.1.</summary>
     public double StepDecayFactor { get; set; } = 0.1;
 
-    /// <summary>Initial weights. Default <see cref="WeightInitialization.Xavier"/> (recipe).</summary>
-    public WeightInitialization Initialization { get; set; } = WeightInitialization.Xavier;
+    /// <summary>
+    /// Label smoothing of the cross-entropy loss (the target puts 1 − ε on the class and spreads ε over all classes),
+    /// in [0, 1). Default 0.1; recipe 0.
+    /// </summary>
+    public double LabelSmoothing { get; set; } = 0.1;
+
+    /// <summary>
+    /// Random changes to every training batch, drawn on the fly from a generator seeded by <see cref="Seed"/>, so a
+    /// seeded run is repeatable; validation and scoring never see them. Default
+    /// <see cref="AugmentationKind.Translate"/>; recipe <see cref="AugmentationKind.None"/>.
+    /// </summary>
+    public AugmentationKind Augmentation { get; set; } = AugmentationKind.Translate;
+
+    /// <summary>
+    /// With <see cref="AugmentationKind.Translate"/>: the largest shift, as a fraction of the image's height and width
+    /// (the image is zero-padded by that much and cropped back at a random offset), in [0, 0.5). Default 0.1.
+    /// </summary>
+    public double MaxTranslation { get; set; } = 0.1;
+
+    /// <summary>
+    /// Also mirror half of the training images left to right. Only for classes that a mirror image does not change
+    /// (not for digits, letters, or left and right shoes); so off unless asked for. Default false.
+    /// </summary>
+    public bool HorizontalFlip { get; set; }
+
+    /// <summary>
+    /// Stop when the validation accuracy has not improved for this many epochs, and in any case end with the weights
+    /// of the epoch with the best validation accuracy. Needs <see cref="ValidationSet"/>. Default null: off (both presets).
+    /// </summary>
+    public int? EarlyStoppingPatience { get; set; }
+
+    /// <summary>
+    /// Rescale the gradients before each step so that their overall L2 norm is at most this value. Default null: no
+    /// clipping (both presets).
+    /// </summary>
+    public double? GradientClipNorm { get; set; }
+
+    /// <summary>
+    /// Initial weights. Default <see cref="WeightInitialization.Kaiming"/>; recipe <see cref="WeightInitialization.Xavier"/>.
+    /// </summary>
+    public WeightInitialization Initialization { get; set; } = WeightInitialization.Kaiming;
 
     /// <summary>
     /// Image height in pixels. Default null: taken from the feature column's dimensions (ExtractPixels records
@@ -74,7 +195,7 @@ public sealed class GoogLeNetTrainerOptions
     public IDataView? ValidationSet { get; set; }
 
     /// <summary>
-    /// Seed of the initial weights and of the per-epoch shuffling. Default null: drawn from the MLContext's
+    /// Seed of the initial weights, the per-epoch shuffling and the augmentation. Default null: drawn from the MLContext's
     /// random source, so an MLContext created with a seed gives repeatable training.
     /// </summary>
     public int? Seed { get; set; }
@@ -140,29 +261,67 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>Stops training between batches; <c>Fit</c> then throws <see cref="OperationCanceledException"/>. Default none.</summary>
     public CancellationToken CancellationToken { get; set; }
 
+    /// <summary>The optimisation settings in one line, for logs: "10 epochs, batch 64, AdamW learning rate 0.002 (OneCycle, warmup 0.3), …".</summary>
+    public override string ToString()
+    {
+        var o = this;
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"{o.Epochs} epochs, batch {o.BatchSize}, {o.Optimizer} learning rate {o.LearningRate:G4} ({o.LearningRateSchedule}, warmup {o.WarmupFraction:G3})");
+        if (o.Optimizer == OptimizerKind.Sgd)
+            text += string.Create(CultureInfo.InvariantCulture, $", momentum {o.Momentum:G3}{(o.Nesterov && o.Momentum > 0 ? " (Nesterov)" : "")}");
+        text += string.Create(CultureInfo.InvariantCulture,
+            $", weight decay {o.WeightDecay:G3}, label smoothing {o.LabelSmoothing:G3}, augmentation {o.Augmentation}{(o.HorizontalFlip ? " + horizontal flip" : "")}, {o.Initialization} initialisation");
+        if (o.GradientClipNorm is { } clip)
+            text += string.Create(CultureInfo.InvariantCulture, $", gradient norm clipped at {clip:G3}");
+        if (o.EarlyStoppingPatience is { } patience)
+            text += string.Create(CultureInfo.InvariantCulture, $", early stopping after {patience} epoch(s) without improvement");
+        return text;
+    }
+
     /// <summary>A copy, so that a trainer is not affected by later changes to the options object it was given.</summary>
     internal GoogLeNetTrainerOptions Clone() => (GoogLeNetTrainerOptions)MemberwiseClone();
 
     /// <summary>Throws an <see cref="ArgumentOutOfRangeException"/> naming the first invalid option.</summary>
-    internal void Validate()
+    /// <exception cref="ArgumentOutOfRangeException">An option is invalid; <c>ParamName</c> is the option's name.</exception>
+    public void Validate()
     {
-        static void Require(bool ok, string option, object? value, string rule)
+        if (FindProblem() is { } problem)
+            throw new ArgumentOutOfRangeException(problem.Option, problem.Value, $"GoogLeNetTrainerOptions.{problem.Option} {problem.Rule}.");
+    }
+
+    /// <summary>The first invalid option, or null when all are valid.</summary>
+    public OptionProblem? FindProblem()
+    {
+        OptionProblem? problem = null;
+        void Require(bool ok, string option, object? value, string rule)
         {
-            if (!ok)
-                throw new ArgumentOutOfRangeException(option, value, $"GoogLeNetTrainerOptions.{option} {rule}.");
+            if (!ok && problem is null)
+                problem = new OptionProblem(option, value, rule);
         }
 
         Require(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "must name a column");
         Require(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), FeatureColumnName, "must name a column");
+        Require(Enum.IsDefined(Architecture), nameof(Architecture), Architecture, "is not a known network");
         Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
         Require(Enum.IsDefined(Optimizer), nameof(Optimizer), Optimizer, "is not a known optimiser");
         Require(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
+        Require(!(Nesterov && Optimizer == OptimizerKind.Sgd && Momentum == 0), nameof(Nesterov), Nesterov,
+            "needs a Momentum above 0 with the SGD optimiser");
         Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be 0 or more");
         Require(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
+        Require(WarmupFraction is >= 0 and <= 0.9, nameof(WarmupFraction), WarmupFraction, "must be in [0, 0.9]");
         Require(StepDecayEpochs >= 1, nameof(StepDecayEpochs), StepDecayEpochs, "must be at least 1");
         Require(StepDecayFactor > 0 && StepDecayFactor <= 1, nameof(StepDecayFactor), StepDecayFactor, "must be in (0, 1]");
+        Require(LabelSmoothing is >= 0 and < 1, nameof(LabelSmoothing), LabelSmoothing, "must be in [0, 1)");
+        Require(Enum.IsDefined(Augmentation), nameof(Augmentation), Augmentation, "is not a known augmentation");
+        Require(MaxTranslation is >= 0 and < 0.5, nameof(MaxTranslation), MaxTranslation, "must be in [0, 0.5)");
+        Require(EarlyStoppingPatience is null or >= 1, nameof(EarlyStoppingPatience), EarlyStoppingPatience, "must be at least 1 epoch");
+        Require(EarlyStoppingPatience is null || ValidationSet is not null, nameof(EarlyStoppingPatience), EarlyStoppingPatience,
+            "needs a ValidationSet to measure the accuracy on");
+        Require(GradientClipNorm is not { } clip || (clip > 0 && double.IsFinite(clip)), nameof(GradientClipNorm),
+            GradientClipNorm, "must be a positive number");
         Require(Enum.IsDefined(MixedPrecision), nameof(MixedPrecision), MixedPrecision, "is not a known precision mode");
         Require(Enum.IsDefined(Initialization), nameof(Initialization), Initialization, "is not a known initialisation");
         Require(ImageChannels is null or 1 or 3, nameof(ImageChannels), ImageChannels, "must be 1 or 3");
@@ -173,5 +332,29 @@ public sealed class GoogLeNetTrainerOptions
         Require(ShufflePoolSize >= 1, nameof(ShufflePoolSize), ShufflePoolSize, "must be at least 1");
         Require(PrefetchBatches >= 1, nameof(PrefetchBatches), PrefetchBatches, "must be at least 1");
         Require(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "must be at least 1");
+        return problem;
     }
+}
+
+/// <summary>An invalid option: its name, its value and the rule it breaks ("must be at least 1").</summary>
+/// <param name="Option">The <see cref="GoogLeNetTrainerOptions"/> property.</param>
+/// <param name="Value">Its value.</param>
+/// <param name="Rule">What it must be, as a phrase that follows the option's name.</param>
+public sealed record OptionProblem(string Option, object? Value, string Rule);
+
+/// <summary>Named sets of <see cref="GoogLeNetTrainerOptions"/> values.</summary>
+public enum TrainingPreset
+{
+    /// <summary>
+    /// The batch-normalised GoogLeNet, AdamW (peak rate 0.002, weight decay 0.05 on the weights only), a one-cycle
+    /// learning rate with 30% warmup, label smoothing 0.1, random translations of up to a tenth of the image, Kaiming
+    /// initialisation, batches of 64, 10 epochs: learns folders of a few thousand images as well as Fashion-MNIST.
+    /// </summary>
+    Default,
+
+    /// <summary>
+    /// The Dive into Deep Learning recipe exactly: the plain GoogLeNet, SGD at 0.1 without momentum, batch 128,
+    /// 5 epochs, Xavier initialisation, nothing else (see <see cref="GoogLeNetTrainerOptions.Recipe"/>).
+    /// </summary>
+    Recipe,
 }

@@ -1,29 +1,63 @@
 namespace MLNet.GoogLeNet.Training;
 
-/// <summary>How the learning rate changes from epoch to epoch.</summary>
+/// <summary>
+/// How the learning rate changes over a run; set before every optimiser step. Every schedule first spends
+/// <c>WarmupFraction</c> of the steps rising to the peak rate (<c>LearningRate</c>).
+/// </summary>
 public enum LearningRateSchedule
 {
-    /// <summary>The same rate in every epoch, as in the recipe.</summary>
+    /// <summary>The peak rate throughout (after the warmup), as in the recipe.</summary>
     Constant,
 
-    /// <summary>Multiplied by <c>StepDecayFactor</c> every <c>StepDecayEpochs</c> epochs.</summary>
+    /// <summary>The peak rate multiplied by <c>StepDecayFactor</c> every <c>StepDecayEpochs</c> epochs (after the warmup).</summary>
     StepDecay,
 
-    /// <summary>Half a cosine from the initial rate down to zero over the run (the first epoch uses the full rate).</summary>
+    /// <summary>A linear warmup from 0, then half a cosine from the peak rate down towards 0, reached just after the last step.</summary>
     Cosine,
+
+    /// <summary>
+    /// One cycle (Smith and Topin 2019, PyTorch's <c>OneCycleLR</c>): a cosine rise from a 25th of the peak rate to the
+    /// peak over the warmup, then a cosine fall towards a 25th of a ten-thousandth of the peak, reached just after the last step.
+    /// </summary>
+    OneCycle,
 }
 
-/// <summary>The learning rate of each epoch under a <see cref="LearningRateSchedule"/>.</summary>
+/// <summary>The learning rate of each optimiser step under a <see cref="LearningRateSchedule"/>.</summary>
 internal static class LearningRates
 {
-    /// <summary>Rate for the 1-based <paramref name="epoch"/> of <paramref name="epochs"/>.</summary>
-    public static double ForEpoch(
-        LearningRateSchedule schedule, double initial, int epoch, int epochs, int stepEpochs, double stepFactor) =>
-        schedule switch
+    /// <summary>PyTorch's <c>OneCycleLR</c> defaults: start at peak / 25, end at start / 10⁴.</summary>
+    public const double OneCycleStartDivisor = 25, OneCycleFinalDivisor = 1e4;
+
+    /// <summary>
+    /// Rate of the 0-based <paramref name="step"/> of <paramref name="totalSteps"/> (the run's steps), which falls in
+    /// the 1-based <paramref name="epoch"/>. Steps past the end keep the last step's rate.
+    /// </summary>
+    public static double ForStep(
+        LearningRateSchedule schedule, double peak, double warmupFraction, long step, long totalSteps, int epoch,
+        int stepEpochs, double stepFactor)
+    {
+        totalSteps = Math.Max(totalSteps, 1);
+        step = Math.Clamp(step, 0, totalSteps - 1);
+        long warmup = (long)Math.Round(warmupFraction * totalSteps);
+        if (step < warmup)
         {
-            LearningRateSchedule.Constant => initial,
-            LearningRateSchedule.StepDecay => initial * Math.Pow(stepFactor, (epoch - 1) / stepEpochs),
-            LearningRateSchedule.Cosine => initial * 0.5 * (1 + Math.Cos(Math.PI * (epoch - 1) / epochs)),
+            double rise = (step + 1) / (double)warmup;  // reaches the peak on the warmup's last step
+            return schedule == LearningRateSchedule.OneCycle
+                ? Cosine(peak / OneCycleStartDivisor, peak, rise)
+                : peak * rise;
+        }
+        long decaySteps = totalSteps - warmup;
+        double progress = (step - warmup) / (double)decaySteps;  // 0 at the peak; 1 would be the step after the last
+        return schedule switch
+        {
+            LearningRateSchedule.Constant => peak,
+            LearningRateSchedule.StepDecay => peak * Math.Pow(stepFactor, (epoch - 1) / stepEpochs),
+            LearningRateSchedule.Cosine => Cosine(peak, 0, progress),
+            LearningRateSchedule.OneCycle => Cosine(peak, peak / OneCycleStartDivisor / OneCycleFinalDivisor, progress),
             _ => throw new ArgumentOutOfRangeException(nameof(schedule), schedule, "Unknown learning-rate schedule."),
         };
+    }
+
+    /// <summary>From <paramref name="from"/> at <paramref name="t"/> = 0 to <paramref name="to"/> at 1 along half a cosine.</summary>
+    private static double Cosine(double from, double to, double t) => to + (from - to) * 0.5 * (1 + Math.Cos(Math.PI * t));
 }

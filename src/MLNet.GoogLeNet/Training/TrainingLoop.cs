@@ -8,38 +8,45 @@ using static TorchSharp.torch;
 
 namespace MLNet.GoogLeNet.Training;
 
-/// <summary>The optimisation settings of one training run.</summary>
-internal sealed record TrainingPlan(
-    int Epochs, int BatchSize, OptimizerKind Optimizer, double LearningRate, double Momentum, double WeightDecay,
-    LearningRateSchedule Schedule, int StepDecayEpochs, double StepDecayFactor, int PrefetchBatches,
-    bool ChannelsLast = false, MixedPrecision Precision = MixedPrecision.None);
-
 /// <summary>
-/// Mini-batch training (SGD or Adam) of a <see cref="GoogLeNetNetwork"/> with cross-entropy loss, reading its batches through
-/// <see cref="BatchReader"/> so that data preparation overlaps with compute. Every step runs inside a dispose
+/// Mini-batch training of a <see cref="GoogLeNetNetwork"/> as <see cref="GoogLeNetTrainerOptions"/> describe it (optimiser,
+/// per-step learning-rate schedule, augmentation, label smoothing, clipping, early stopping), reading its batches
+/// through <see cref="BatchReader"/> so that data preparation overlaps with compute. Every step runs inside a dispose
 /// scope, so native memory does not grow from batch to batch or epoch to epoch.
 /// </summary>
 internal sealed class TrainingLoop
 {
     private readonly GoogLeNetNetwork _network;
     private readonly Device _device;
-    private readonly TrainingPlan _plan;
+    private readonly GoogLeNetTrainerOptions _options;
+    private readonly MixedPrecision _precision;
+    private readonly int _seed;
     private readonly long[] _imageShape;
 
-    public TrainingLoop(GoogLeNetNetwork network, Device device, TrainingPlan plan)
+    /// <param name="network">The network, on <paramref name="device"/>.</param>
+    /// <param name="device">Where training runs.</param>
+    /// <param name="options">Validated options.</param>
+    /// <param name="precision">The arithmetic the device supports of what the options ask for.</param>
+    /// <param name="seed">The run's seed (the augmentation's generator starts from it).</param>
+    public TrainingLoop(GoogLeNetNetwork network, Device device, GoogLeNetTrainerOptions options, MixedPrecision precision, int seed)
     {
         _network = network;
         _device = device;
-        _plan = plan;
+        _options = options;
+        _precision = precision;
+        _seed = seed;
         var c = network.Configuration;
         _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
     }
 
-    /// <summary>Trains for the plan's epochs and returns one report per epoch.</summary>
+    /// <summary>
+    /// Trains for the options' epochs (fewer when early stopping ends the run) and returns one report per epoch. With
+    /// early stopping, the network ends with the weights of the epoch with the best validation accuracy.
+    /// </summary>
     /// <param name="epochData">The (shuffled) training data of the 1-based epoch.</param>
     /// <param name="trainSource">Columns of the training data.</param>
     /// <param name="validation">Data scored after each epoch, or null.</param>
-    /// <param name="imagesPerEpoch">Rows per epoch if known in advance (for progress), else null.</param>
+    /// <param name="imagesPerEpoch">Rows per epoch if known in advance (for progress and the schedule's step count), else null.</param>
     /// <param name="onEpoch">Called after each epoch.</param>
     /// <param name="onBatch">Called after each batch, or null.</param>
     /// <param name="log">Informational messages.</param>
@@ -50,7 +57,7 @@ internal sealed class TrainingLoop
     {
         // The layout changes the weight Parameter objects, so it comes before the optimiser is made; the weights go
         // back to the standard layout however training ends.
-        _network.UseChannelsLast(_plan.ChannelsLast);
+        _network.UseChannelsLast(_options.ChannelsLast);
         try
         {
             return RunEpochs(epochData, trainSource, validation, imagesPerEpoch, onEpoch, onBatch, log, cancellation);
@@ -66,31 +73,40 @@ internal sealed class TrainingLoop
         Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
     {
         var reports = new List<EpochReport>();
-        using optim.Optimizer optimizer = _plan.Optimizer == OptimizerKind.Adam
-            ? optim.Adam(_network.parameters(), _plan.LearningRate, weight_decay: _plan.WeightDecay)
-            : optim.SGD(_network.parameters(), _plan.LearningRate, momentum: _plan.Momentum, weight_decay: _plan.WeightDecay);
-        for (int epoch = 1; epoch <= _plan.Epochs; epoch++)
+        int epochs = _options.Epochs, batchSize = _options.BatchSize;
+        using var step = new TrainingStep(_network, _options, _device.type, _precision);
+        var augmentation = BatchAugmentation.For(_options, _seed);
+        using var best = _options.EarlyStoppingPatience is null ? null : new BestWeights(_network);
+        long steps = 0;
+        for (int epoch = 1; epoch <= epochs; epoch++)
         {
-            double rate = LearningRates.ForEpoch(
-                _plan.Schedule, _plan.LearningRate, epoch, _plan.Epochs, _plan.StepDecayEpochs, _plan.StepDecayFactor);
-            foreach (var group in optimizer.ParamGroups)
-                group.LearningRate = rate;
-
+            // The trainer counts the rows of data of unknown size in advance; should it not, the schedule takes one batch
+            // an epoch until the first epoch has counted them.
+            long totalSteps = epochs * (((imagesPerEpoch ?? 1) + batchSize - 1) / batchSize);
+            double rate = 0;
             _network.train();
             var clock = Stopwatch.StartNew();
             double lossSum = 0;
             long correct = 0, images = 0, skipped;
-            using (var reader = new BatchReader(epochData(epoch), trainSource, _plan.BatchSize, _plan.PrefetchBatches, cancellation))
+            using (var reader = new BatchReader(epochData(epoch), trainSource, batchSize, _options.PrefetchBatches, cancellation))
             {
                 while (reader.Next() is { } batch)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    var (loss, batchCorrect) = Step(optimizer, batch, epoch, images, rate);
+                    rate = LearningRates.ForStep(_options.LearningRateSchedule, _options.LearningRate, _options.WarmupFraction,
+                        steps, totalSteps, epoch, _options.StepDecayEpochs, _options.StepDecayFactor);
+                    step.SetLearningRate(rate);
+                    var (loss, batchCorrect) = Step(step, augmentation, batch);
+                    if (!float.IsFinite(loss))
+                        throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                            $"Training diverged: the loss became {loss} in epoch {epoch} after {images} images. " +
+                            $"Lower the learning rate (now {rate:G4}), for example to {rate / 10:G4}, and check the features for extreme values."));
+                    steps++;
                     lossSum += loss * batch.Count;
                     correct += batchCorrect;
                     images += batch.Count;
                     reader.Recycle(batch);
-                    onBatch?.Invoke(new BatchProgress(epoch, _plan.Epochs, images, imagesPerEpoch, lossSum / images, (double)correct / images));
+                    onBatch?.Invoke(new BatchProgress(epoch, epochs, images, imagesPerEpoch, lossSum / images, (double)correct / images));
                 }
                 skipped = reader.RowsSkipped;
             }
@@ -105,13 +121,40 @@ internal sealed class TrainingLoop
             imagesPerEpoch = images;
 
             double? validationAccuracy = validation is null ? null : Accuracy(validation, trainSource, cancellation);
-            var report = new EpochReport(epoch, _plan.Epochs, lossSum / images, (double)correct / images,
+            var report = new EpochReport(epoch, epochs, lossSum / images, (double)correct / images,
                 validationAccuracy, rate, clock.Elapsed.TotalSeconds, images);
             reports.Add(report);
             onEpoch(report);
+
+            if (best is not null && validationAccuracy is { } accuracy)
+            {
+                best.Offer(epoch, accuracy);
+                if (epoch - best.Epoch >= _options.EarlyStoppingPatience && epoch < epochs)
+                {
+                    log(string.Create(CultureInfo.InvariantCulture,
+                        $"Early stopping after epoch {epoch}: the validation accuracy has not improved on epoch {best.Epoch}'s {best.Accuracy:F3} for {epoch - best.Epoch} epoch(s)."));
+                    break;
+                }
+            }
+        }
+        if (best is not null && best.Epoch != reports[^1].Epoch)
+        {
+            best.Restore();
+            log(string.Create(CultureInfo.InvariantCulture,
+                $"Restored the weights of epoch {best.Epoch}, the best validation accuracy ({best.Accuracy:F3}; the last epoch's was {reports[^1].ValidationAccuracy:F3})."));
         }
         _network.eval();
         return reports;
+    }
+
+    private (float Loss, long Correct) Step(TrainingStep step, BatchAugmentation? augmentation, FeatureBatch batch)
+    {
+        using var scope = NewDisposeScope();
+        var input = DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device);
+        var target = DeviceTransfer.ToDevice(batch.LabelTensor(), _device);
+        if (augmentation is not null)
+            input = augmentation.Apply(input);
+        return step.Run(input, target);
     }
 
     /// <summary>Fraction of <paramref name="data"/>'s labelled rows that the network classifies correctly.</summary>
@@ -120,7 +163,7 @@ internal sealed class TrainingLoop
         _network.eval();
         long correct = 0, images = 0;
         using var noGrad = no_grad();
-        using (var reader = new BatchReader(data, source with { RequireFiniteFeatures = false }, _plan.BatchSize, _plan.PrefetchBatches, cancellation))
+        using (var reader = new BatchReader(data, source with { RequireFiniteFeatures = false }, _options.BatchSize, _options.PrefetchBatches, cancellation))
         {
             while (reader.Next() is { } batch)
             {
@@ -136,28 +179,5 @@ internal sealed class TrainingLoop
         if (images == 0)
             throw new InvalidOperationException("The validation set has no rows with a label.");
         return (double)correct / images;
-    }
-
-    private (double Loss, long Correct) Step(optim.Optimizer optimizer, FeatureBatch batch, int epoch, long imagesBefore, double rate)
-    {
-        using var scope = NewDisposeScope();
-        var input = DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device);
-        var target = DeviceTransfer.ToDevice(batch.LabelTensor(), _device);
-        optimizer.zero_grad();
-        Tensor logits, loss;
-        using (AutocastRegion.Enter(_device.type, _plan.Precision))
-        {
-            logits = _network.call(input);
-            loss = nn.functional.cross_entropy(logits, target);  // autocast computes the loss in fp32
-        }
-        float value = loss.item<float>();
-        if (!float.IsFinite(value))
-            throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                $"Training diverged: the loss became {value} in epoch {epoch} after {imagesBefore} images. " +
-                $"Lower the learning rate (now {rate:G4}), for example to {rate / 10:G4}, and check the features for extreme values."));
-        loss.backward();
-        optimizer.step();
-        long correct = logits.argmax(1).eq(target).sum().item<long>();
-        return (value, correct);
     }
 }

@@ -27,7 +27,7 @@ public sealed class CliEndToEndTests : IDisposable
         return (exit, writer.ToString());
     }
 
-    private static string[] SmallNetwork => ["--image-size", "32", "--width-divisor", "8", "--init", "kaiming", "--batch-size", "8",
+    private static string[] SmallNetwork => ["--preset", "recipe", "--image-size", "32", "--width-divisor", "8", "--init", "kaiming", "--batch-size", "8",
         "--optimizer", "adam", "--learning-rate", "0.001", "--seed", "3"];
 
     private static void AssertNonEmpty(string path) =>
@@ -115,6 +115,22 @@ public sealed class CliEndToEndTests : IDisposable
         var badOption = Run("train", "--epochs", "0");
         Assert.NotEqual(0, badOption.ExitCode);
         Assert.Contains("--epochs must be at least 1", badOption.Output);
+        // The options' own rules, in the command line's words, as usage errors.
+        var badRate = Run("train", "--preset", "recipe", "--learning-rate", "-1");
+        Assert.Equal(2, badRate.ExitCode);
+        Assert.Contains("--learning-rate must be a positive number (got -1)", badRate.Output);
+        var badSmoothing = Run("train", "--label-smoothing", "1.5");
+        Assert.Equal(2, badSmoothing.ExitCode);
+        Assert.Contains("--label-smoothing must be in [0, 1) (got 1.5)", badSmoothing.Output);
+        var badPreset = Run("train", "--preset", "fast");
+        Assert.Equal(2, badPreset.ExitCode);
+        Assert.Contains("--preset 'fast' is not default or recipe", badPreset.Output);
+        var noValidation = Run("train", "--early-stopping", "3", "--no-validation");
+        Assert.Equal(2, noValidation.ExitCode);
+        Assert.Contains("--early-stopping needs the test images scored", noValidation.Output);
+        var presets = Run("presets");
+        Assert.Equal(0, presets.ExitCode);
+        Assert.Matches(@"--optimizer\s*│\s*adamw\s*│\s*sgd", presets.Output);
         var badPrecision = Run("fashion-mnist", "--mixed-precision", "fp8");
         Assert.NotEqual(0, badPrecision.ExitCode);
         Assert.Contains("--mixed-precision 'fp8' is not none or bf16", badPrecision.Output);

@@ -149,7 +149,7 @@ public class TrainerInputErrorTests
             Label = i % 2 == 0 ? "a" : "b",
         }).ToArray();
         var data = Keyed(ml, ml.Data.LoadFromEnumerable(rows));
-        var options = new GoogLeNetTrainerOptions { Epochs = 3, BatchSize = 4, WidthDivisor = 16, LearningRate = 1e12, Initialization = WeightInitialization.Kaiming };
+        var options = new GoogLeNetTrainerOptions(TrainingPreset.Recipe) { Epochs = 3, BatchSize = 4, WidthDivisor = 16, LearningRate = 1e12, Initialization = WeightInitialization.Kaiming };
         var error = Assert.Throws<InvalidOperationException>(() => Trainer(ml, options).Fit(data));
         Assert.Contains("Training diverged", error.Message);
         Assert.Contains("Lower the learning rate (now 1E+12)", error.Message);

@@ -27,7 +27,8 @@ public sealed class TrainedPatternModel : IDisposable
         };
         TrainData = Context.Data.LoadFromEnumerable(Images.Train);
         TestData = Context.Data.LoadFromEnumerable(Images.Test);
-        Options = new GoogLeNetTrainerOptions
+        // The recipe preset (the plain network, constant rate, nothing else) with Adam and Kaiming initialisation.
+        Options = new GoogLeNetTrainerOptions(TrainingPreset.Recipe)
         {
             Epochs = 6,
             BatchSize = 8,

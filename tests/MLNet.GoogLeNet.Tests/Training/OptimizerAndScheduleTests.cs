@@ -9,13 +9,48 @@ namespace MLNet.GoogLeNet.Tests.Training;
 public class OptimizerAndScheduleTests
 {
     [Theory]
-    [InlineData(LearningRateSchedule.Constant, new[] { 0.1, 0.1, 0.1, 0.1 })]
-    [InlineData(LearningRateSchedule.StepDecay, new[] { 0.1, 0.1, 0.01, 0.01 })]
-    [InlineData(LearningRateSchedule.Cosine, new[] { 0.1, 0.085355, 0.05, 0.014645 })]
-    public void Schedules_give_the_documented_rates(LearningRateSchedule schedule, double[] expected)
+    [InlineData(LearningRateSchedule.Constant, 0.0, new[] { 1.0, 1, 1, 1, 1, 1, 1, 1, 1, 1 })]
+    [InlineData(LearningRateSchedule.Constant, 0.2, new[] { 0.5, 1, 1, 1, 1, 1, 1, 1, 1, 1 })]
+    // Two steps an epoch: epochs 1–2 at the peak, 3–4 at a tenth, 5 at a hundredth.
+    [InlineData(LearningRateSchedule.StepDecay, 0.0, new[] { 1.0, 1, 1, 1, 0.1, 0.1, 0.1, 0.1, 0.01, 0.01 })]
+    // Linear warmup over 2 steps, then half a cosine from the peak over the other 8 (0 would be the step after the last).
+    [InlineData(LearningRateSchedule.Cosine, 0.2, new[] { 0.5, 1, 1, 0.96194, 0.853553, 0.691342, 0.5, 0.308658, 0.146447, 0.03806 })]
+    // Cosine rise from 1/25 over 3 steps, then a cosine fall from the peak towards 1/(25·10⁴) over the other 7.
+    [InlineData(LearningRateSchedule.OneCycle, 0.3, new[] { 0.28, 0.76, 1, 1, 0.950485, 0.811746, 0.611262, 0.388742, 0.188258, 0.049519 })]
+    public void Schedules_set_the_documented_rate_at_every_step(LearningRateSchedule schedule, double warmup, double[] expected)
     {
-        var rates = Enumerable.Range(1, 4).Select(e => LearningRates.ForEpoch(schedule, 0.1, e, 4, stepEpochs: 2, stepFactor: 0.1));
+        // 10 steps: 5 epochs of 2 steps, peak rate 1.
+        var rates = Enumerable.Range(0, 10).Select(step => LearningRates.ForStep(
+            schedule, peak: 1, warmup, step, totalSteps: 10, epoch: step / 2 + 1, stepEpochs: 2, stepFactor: 0.1));
         Assert.Equal(expected, rates.Select(r => Math.Round(r, 6)));
+    }
+
+    [Fact]
+    public void Weight_decay_skips_every_one_dimensional_parameter()
+    {
+        TorchSharp.torch.manual_seed(1);
+        using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 16), seed: 1);
+        var (decayed, notDecayed) = TrainingStep.WeightDecayGroups(network);
+        Assert.All(decayed, p => Assert.True(p.dim() > 1));
+        Assert.All(notDecayed, p => Assert.Equal(1, p.dim()));
+        Assert.Equal(network.parameters().Count(), decayed.Count + notDecayed.Count);
+        Assert.NotEmpty(notDecayed);  // the biases at least
+
+        foreach (var kind in new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.AdamW })
+        {
+            using var optimizer = TrainingStep.CreateOptimizer(network, new GoogLeNetTrainerOptions { Optimizer = kind, WeightDecay = 0.05 });
+            var groups = optimizer.ParamGroups.Cast<TorchSharp.Modules.ParamGroup>().ToList();
+            Assert.Equal(2, groups.Count);
+            double?[] decays = kind switch
+            {
+                OptimizerKind.Sgd => groups.Select(g => ((TorchSharp.Modules.SGD.Options)g.Options).weight_decay).ToArray(),
+                OptimizerKind.Adam => groups.Select(g => ((TorchSharp.Modules.Adam.Options)g.Options).weight_decay).ToArray(),
+                _ => groups.Select(g => ((TorchSharp.Modules.AdamW.Options)g.Options).weight_decay).ToArray(),
+            };
+            Assert.Equal([0.05, 0.0], decays);
+            Assert.Equal(decayed.Count, groups[0].Parameters.Count());
+            Assert.Equal(notDecayed.Count, groups[1].Parameters.Count());
+        }
     }
 
     [Theory]
@@ -28,7 +63,8 @@ public class OptimizerAndScheduleTests
         var images = new GrayscaleImages(labels.SelectMany(l => PatternImages.Draw(l, 32, random)).ToArray(), labels, 32, 32);
         var ml = new MLContext(seed: 2);
         var reports = new List<EpochReport>();
-        var trainer = ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions
+        // The recipe preset (no warmup, smoothing or augmentation) with this test's optimiser and step decay.
+        var trainer = ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions(TrainingPreset.Recipe)
         {
             Epochs = 6,
             BatchSize = 8,

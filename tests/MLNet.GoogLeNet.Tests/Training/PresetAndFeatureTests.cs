@@ -1,0 +1,240 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Cli.Commands;
+using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Tests.TestData;
+using MLNet.GoogLeNet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Tests.Training;
+
+/// <summary>The presets, the batch augmentation and early stopping.</summary>
+public class PresetAndFeatureTests
+{
+    [Fact]
+    public void The_recipe_preset_is_exactly_the_recipe()
+    {
+        var recipe = GoogLeNetTrainerOptions.Recipe();
+        Assert.Equal(TrainingPreset.Recipe, recipe.Preset);
+        Assert.Equal(NetworkArchitecture.GoogLeNet, recipe.Architecture);
+        Assert.Equal(5, recipe.Epochs);
+        Assert.Equal(128, recipe.BatchSize);
+        Assert.Equal(OptimizerKind.Sgd, recipe.Optimizer);
+        Assert.Equal(0.1, recipe.LearningRate);
+        Assert.Equal(0, recipe.Momentum);
+        Assert.Equal(0, recipe.WeightDecay);
+        Assert.Equal(LearningRateSchedule.Constant, recipe.LearningRateSchedule);
+        Assert.Equal(0, recipe.WarmupFraction);
+        Assert.Equal(0, recipe.LabelSmoothing);
+        Assert.Equal(AugmentationKind.None, recipe.Augmentation);
+        Assert.False(recipe.HorizontalFlip);
+        Assert.Null(recipe.EarlyStoppingPatience);
+        Assert.Null(recipe.GradientClipNorm);
+        Assert.Equal(WeightInitialization.Xavier, recipe.Initialization);
+        Assert.Equal(1, recipe.WidthDivisor);
+        Assert.Null(recipe.FindProblem());
+
+        // The network it builds for 96×96 Fashion-MNIST, and the optimiser: plain SGD at 0.1 in every group.
+        using var network = new GoogLeNetNetwork(GoogLeNetConfiguration.Recipe with { Architecture = recipe.Architecture }, 1, recipe.Initialization);
+        Assert.Equal(5_977_530, network.ParameterCount);
+        using var optimizer = TrainingStep.CreateOptimizer(network, recipe);
+        Assert.IsType<TorchSharp.Modules.SGD>(optimizer);
+        Assert.All(optimizer.ParamGroups.Cast<TorchSharp.Modules.ParamGroup>(), group =>
+        {
+            var options = (TorchSharp.Modules.SGD.Options)group.Options;
+            Assert.Equal(0.1, group.LearningRate);
+            Assert.Equal(0, options.momentum);
+            Assert.Equal(0, options.weight_decay);
+            Assert.False(options.nesterov);
+        });
+        // Constant rate from the first step to the last.
+        Assert.All(Enumerable.Range(0, 100), step => Assert.Equal(0.1, LearningRates.ForStep(recipe.LearningRateSchedule, recipe.LearningRate,
+            recipe.WarmupFraction, step, 100, step / 20 + 1, recipe.StepDecayEpochs, recipe.StepDecayFactor)));
+    }
+
+    [Fact]
+    public void The_default_preset_is_the_batch_normalised_network_with_adamw_and_one_cycle()
+    {
+        var options = new GoogLeNetTrainerOptions();
+        Assert.Equal(TrainingPreset.Default, options.Preset);
+        Assert.Equal(NetworkArchitecture.GoogLeNetBatchNorm, options.Architecture);
+        Assert.Equal(OptimizerKind.AdamW, options.Optimizer);
+        Assert.Equal(LearningRateSchedule.OneCycle, options.LearningRateSchedule);
+        Assert.True(options.WarmupFraction > 0);
+        Assert.Equal(0.1, options.LabelSmoothing);
+        Assert.Equal(AugmentationKind.Translate, options.Augmentation);
+        Assert.False(options.HorizontalFlip);
+        Assert.Equal(WeightInitialization.Kaiming, options.Initialization);
+        Assert.Equal(64, options.BatchSize);
+        Assert.Null(options.FindProblem());
+    }
+
+    [Fact]
+    public void The_catalogs_flat_overload_changes_only_what_it_is_given()
+    {
+        var ml = new MLContext(1);
+        var trainer = ml.MulticlassClassification.Trainers.GoogLeNet(ml, batchSize: 32, preset: TrainingPreset.Recipe);
+        var options = (GoogLeNetTrainerOptions)typeof(GoogLeNetTrainer)
+            .GetField("_options", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(trainer)!;
+        Assert.Equal(32, options.BatchSize);
+        Assert.Equal(GoogLeNetTrainerOptions.Recipe().Epochs, options.Epochs);
+        Assert.Equal(GoogLeNetTrainerOptions.Recipe().LearningRate, options.LearningRate);
+    }
+
+    [Fact]
+    public void Augmentation_is_repeatable_with_a_seed_and_shifts_whole_images_within_the_zero_padding()
+    {
+        using var scope = NewDisposeScope();
+        var batch = rand([6, 1, 32, 32], generator: new Generator(3)) + 0.1;  // no zero pixels of its own
+        var first = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 7).Apply(batch);
+        var again = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 7).Apply(batch);
+        var other = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 8).Apply(batch);
+        Assert.True(Same(first, again), "the same seed gave different batches");
+        Assert.False(Same(first, other), "different seeds gave the same batch");
+        Assert.Equal(batch.shape, first.shape);
+
+        // Every image is its original shifted by at most 3 pixels (a tenth of 32) each way, zeros where it moved from.
+        var padded = nn.functional.pad(batch, [3, 3, 3, 3]);
+        int moved = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            var offsets = (from dy in Enumerable.Range(0, 7) from dx in Enumerable.Range(0, 7)
+                           where Same(padded[i].narrow(1, dy, 32).narrow(2, dx, 32), first[i])
+                           select (dy, dx)).ToList();
+            Assert.Single(offsets);
+            if (offsets[0] != (3, 3))
+                moved++;
+        }
+        Assert.True(moved >= 4, $"only {moved} of 6 images moved");
+
+        // Random resized crops and flips: also repeatable, and they change the images.
+        var crop1 = new BatchAugmentation(AugmentationKind.RandomResizedCrop, 0, horizontalFlip: true, seed: 5).Apply(batch);
+        var crop2 = new BatchAugmentation(AugmentationKind.RandomResizedCrop, 0, horizontalFlip: true, seed: 5).Apply(batch);
+        Assert.True(Same(crop1, crop2));
+        Assert.False(Same(crop1, batch));
+        Assert.Equal(batch.shape, crop1.shape);
+    }
+
+    [Fact]
+    public void The_default_preset_learns_in_few_steps_what_the_recipe_preset_does_not_and_scores_without_augmentation()
+    {
+        var (train, test) = Patterns(trainPerClass: 48, testPerClass: 20, seed: 5);
+        double Accuracy(GoogLeNetTrainerOptions options, out GoogLeNetTransformer transformer)
+        {
+            options.Epochs = 6;
+            options.BatchSize = 16;  // 12 steps an epoch, 72 in all
+            options.WidthDivisor = 8;
+            options.Seed = 1;
+            var ml = new MLContext(seed: 1);
+            var model = ImagePreprocessing.FromImages(ml, imageSize: 32).Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, options))
+                .Fit(train.ToDataView());
+            transformer = ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single();
+            return ml.MulticlassClassification.Evaluate(model.Transform(test.ToDataView())).MicroAccuracy;
+        }
+
+        double byDefault = Accuracy(new GoogLeNetTrainerOptions(), out var trained);
+        double byRecipe = Accuracy(GoogLeNetTrainerOptions.Recipe(), out _);
+        Assert.True(byDefault >= 0.85, $"default preset: held-out accuracy {byDefault:F3} (recipe preset {byRecipe:F3})");
+        Assert.True(byRecipe <= 0.5, $"recipe preset: held-out accuracy {byRecipe:F3} (four classes: chance 0.25)");
+
+        // Scoring does not augment: the transformer's scores are the network's on the untouched features, every time.
+        var ml2 = new MLContext(seed: 1);
+        var features = ImagePreprocessing.FromImages(ml2, imageSize: 32).Fit(test.ToDataView()).Transform(test.ToDataView())
+            .GetColumn<float[]>("Features").Take(8).SelectMany(f => f).ToArray();
+        var scores = new float[8 * 4];
+        var scoresAgain = new float[8 * 4];
+        trained.Scorer.Score(features, 8, scores);
+        trained.Scorer.Score(features, 8, scoresAgain);
+        Assert.Equal(scores, scoresAgain);
+        using var noGrad = no_grad();
+        using var input = tensor(features, [8, 1, 32, 32]);
+        using var logits = trained.Network.call(input);
+        using var probabilities = nn.functional.softmax(logits, dim: 1);
+        var expected = probabilities.data<float>().ToArray();
+        for (int i = 0; i < expected.Length; i++)
+            Assert.Equal(expected[i], scores[i], 1e-4f);
+    }
+
+    [Fact]
+    public void Early_stopping_stops_after_the_patience_and_restores_the_best_epochs_weights()
+    {
+        // The validation set holds the training images with every label moved to the next class: the better the
+        // network learns the training set, the worse it does there, so the best epoch is an early one.
+        var (train, _) = Patterns(trainPerClass: 24, testPerClass: 0, seed: 6);
+        var shifted = new GrayscaleImages(train.Pixels,
+            train.Labels.Select(l => PatternImages.Classes[(Array.IndexOf(PatternImages.Classes, l) + 1) % 4]).ToArray(), 32, 32);
+        var ml = new MLContext(seed: 2);
+        var preprocessing = ImagePreprocessing.FromImages(ml, imageSize: 32, classes: PatternImages.Classes);
+        var validation = preprocessing.Fit(shifted.ToDataView()).Transform(shifted.ToDataView());
+        var reports = new List<EpochReport>();
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
+        var options = new GoogLeNetTrainerOptions(TrainingPreset.Recipe)
+        {
+            Epochs = 12, BatchSize = 8, Optimizer = OptimizerKind.Adam, LearningRate = 0.002, Initialization = WeightInitialization.Kaiming,
+            WidthDivisor = 8, EarlyStoppingPatience = 2, ValidationSet = validation,
+            EpochProgress = new ProgressHandler<EpochReport>(reports.Add),
+        };
+        var model = preprocessing.Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, options)).Fit(train.ToDataView());
+
+        double best = reports.Max(r => r.ValidationAccuracy!.Value);
+        int bestEpoch = reports.First(r => r.ValidationAccuracy == best).Epoch;
+        string curve = string.Join(" ", reports.Select(r => $"{r.ValidationAccuracy:F3}"));
+        Assert.True(reports.Count < 12, $"ran all 12 epochs: {curve}");
+        Assert.Equal(bestEpoch + 2, reports.Count);
+        Assert.True(reports[^1].ValidationAccuracy < best, curve);
+        var final = ml.MulticlassClassification.Evaluate(model.Transform(shifted.ToDataView())).MicroAccuracy;
+        Assert.Equal(best, final, 6);
+        lock (log)
+        {
+            Assert.Contains(log, m => m.Contains($"Early stopping after epoch {reports.Count}"));
+            Assert.Contains(log, m => m.Contains($"Restored the weights of epoch {bestEpoch}"));
+        }
+    }
+
+    [Fact]
+    public void Early_stopping_without_a_validation_set_is_refused_by_name()
+    {
+        var ml = new MLContext(1);
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions { EarlyStoppingPatience = 3 }));
+        Assert.Equal(nameof(GoogLeNetTrainerOptions.EarlyStoppingPatience), error.ParamName);
+        Assert.Contains("needs a ValidationSet", error.Message);
+    }
+
+    [Fact]
+    public void The_command_lines_recipe_preset_is_the_recipe_options_and_given_values_override_it()
+    {
+        var (options, problem) = new TrainSettings { Preset = "recipe" }.BuildOptions();
+        Assert.Null(problem);
+        var recipe = GoogLeNetTrainerOptions.Recipe();
+        foreach (var (option, value) in PresetsCommand.Rows)
+            Assert.True(value(recipe) == value(options), $"{option}: {value(options)}, the recipe's {value(recipe)}");
+
+        var (changed, _) = new TrainSettings { Preset = "recipe", Optimizer = "adamw", LearningRate = 0.003, Augment = "resized-crop", EarlyStopping = 4 }.BuildOptions();
+        Assert.Equal(OptimizerKind.AdamW, changed.Optimizer);
+        Assert.Equal(0.003, changed.LearningRate);
+        Assert.Equal(AugmentationKind.RandomResizedCrop, changed.Augmentation);
+        Assert.Equal(4, changed.EarlyStoppingPatience);
+        Assert.Equal(recipe.BatchSize, changed.BatchSize);
+        Assert.Equal(recipe.Architecture, changed.Architecture);
+
+        var (byDefault, _) = new TrainSettings().BuildOptions();
+        Assert.Equal(TrainingPreset.Default, byDefault.Preset);
+    }
+
+    private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
+    private static (GrayscaleImages Train, GrayscaleImages Test) Patterns(int trainPerClass, int testPerClass, int seed)
+    {
+        var random = new Random(seed);
+        GrayscaleImages Make(int perClass)
+        {
+            var labels = Enumerable.Range(0, perClass * 4).Select(i => PatternImages.Classes[i % 4]).ToArray();
+            return new GrayscaleImages(labels.SelectMany(l => PatternImages.Draw(l, 32, random)).ToArray(), labels, 32, 32);
+        }
+        return (Make(trainPerClass), Make(Math.Max(testPerClass, 1)));
+    }
+}
