@@ -226,10 +226,9 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// Train, and score with the fitted transformer, with the convolution weights, and so the activations, laid out
-    /// channels-last (<see cref="GoogLeNetNetwork.UseChannelsLast"/>): the layout oneDNN and cuDNN convolve fastest,
-    /// about 1.3× the CPU training rate and 1.7× the inference rate here. The trained model is the same; its weights
-    /// are handed back in the standard layout (<see cref="GoogLeNetTransformer.Network"/>), and scoring uses a
-    /// channels-last copy. Default true.
+    /// channels-last (<see cref="GoogLeNetNetwork.UseChannelsLast"/>): the layout oneDNN and cuDNN convolve fastest
+    /// (docs/performance.md has the measured rates). The trained model is the same: only the memory order of
+    /// <see cref="GoogLeNetTransformer.Network"/>'s convolution weights differs, not their shapes or values. Default true.
     /// </summary>
     public bool ChannelsLast { get; set; } = true;
 
