@@ -13,7 +13,7 @@ public static class CliApplication
     /// <param name="console">Where output goes; the process's console by default.</param>
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
-        console ??= AnsiConsole.Console;
+        console ??= ProcessConsole();
         var app = new CommandApp(new ConsoleRegistrar(console));
         app.Configure(config =>
         {
@@ -34,5 +34,21 @@ public static class CliApplication
                 .WithDescription("Print the network's shape trace and parameter count.");
         });
         return app.Run(args);
+    }
+
+    /// <summary>Columns the output is laid out for when it goes to a file or a pipe.</summary>
+    private const int RedirectedWidth = 1000;
+
+    /// <summary>
+    /// The process's console. When the output is not a terminal Spectre cannot ask for a width and assumes 80 columns,
+    /// which wraps long lines and squeezes the confusion matrix until class names break over several lines. A file
+    /// has no width, so it gets the tables at their natural width and each message on one line.
+    /// </summary>
+    private static IAnsiConsole ProcessConsole()
+    {
+        var console = AnsiConsole.Console;
+        if (Console.IsOutputRedirected)
+            console.Profile.Width = RedirectedWidth;
+        return console;
     }
 }

@@ -16,7 +16,7 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         var context = new MLContext();
         // The test rows come from a data view ML.NET reads on parallel cursors (one per core, at least two), so several
         // rows are scored at once: one ONNX Runtime thread per row then beats rows sharing one session's thread pool
-        // (1.2–1.3× on two cores, docs/performance.md).
+        // (docs/performance.md has the measurements).
         context.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
         var model = ModelFile.Load(context, modelPath, out _);
         var scored = model.Transform(data);

@@ -4,21 +4,19 @@ using static TorchSharp.torch;
 namespace MLNet.GoogLeNet.Data;
 
 /// <summary>
-/// A reusable buffer of up to <see cref="Capacity"/> images (planar float feature vectors) with their class indices
+/// A reusable buffer of a fixed number of images (planar float feature vectors) with their class indices
 /// and row ids, filled by <see cref="BatchReader"/> on a background thread.
 /// </summary>
 internal sealed class FeatureBatch
 {
     public FeatureBatch(int capacity, int featureLength)
     {
-        Capacity = capacity;
         FeatureLength = featureLength;
         Features = new float[(long)capacity * featureLength];
         Labels = new long[capacity];
         RowIds = new DataViewRowId[capacity];
     }
 
-    public int Capacity { get; }
     public int FeatureLength { get; }
 
     /// <summary>Count × FeatureLength values, image after image, each C×H×W planar.</summary>

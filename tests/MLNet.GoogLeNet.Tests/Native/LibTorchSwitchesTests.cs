@@ -1,5 +1,6 @@
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Native;
+using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -15,10 +16,9 @@ public class LibTorchSwitchesTests
         Assert.Equal(OperatingSystem.IsLinux(), LibTorchSwitches.Available);
     }
 
-    [Fact]
+    [LinuxFact]
     public void Cudnn_autotuning_flag_is_set_and_read_back()
     {
-        if (!LibTorchSwitches.Available) return;
         bool original = LibTorchSwitches.CudnnBenchmark;
         try
         {
@@ -33,10 +33,9 @@ public class LibTorchSwitchesTests
         }
     }
 
-    [Fact]
+    [LinuxFact]
     public void Autocast_region_runs_the_forward_pass_in_bf16_and_ends_with_the_region()
     {
-        if (!LibTorchSwitches.Available) return;
         using var net = new GoogLeNetNetwork(new GoogLeNetConfiguration(1, 3, 32, 32, WidthDivisor: 16), seed: 1);
         using var optimizer = optim.SGD(net.parameters(), learningRate: 0.1);
         using var scope = NewDisposeScope();

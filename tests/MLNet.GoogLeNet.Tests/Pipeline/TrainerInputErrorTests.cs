@@ -175,10 +175,9 @@ public class TrainerInputErrorTests
         Assert.Equal(option, error.ParamName);
     }
 
-    [Fact]
+    [NoGpuFact]
     public void Gpu_asked_for_without_one_is_an_error_unless_fallback_is_on()
     {
-        if (MLNet.GoogLeNet.Native.TorchRuntime.CudaAvailable) return; // this check is about machines without a GPU
         var ml = new MLContext(1) { GpuDeviceId = 0, FallbackToCpu = false };
         var data = Keyed(ml, ml.Data.LoadFromEnumerable([Row("a"), Row("b")]));
         var error = Assert.Throws<InvalidOperationException>(() => Trainer(ml).Fit(data));
