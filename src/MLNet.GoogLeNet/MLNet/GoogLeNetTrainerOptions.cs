@@ -219,7 +219,7 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// On Linux with glibc, keep freed native memory for reuse instead of unmapping it after every batch
-    /// (<see cref="Native.NativeMemory.KeepFreedMemory"/>): about 8–15% faster CPU training here. Process-wide and
+    /// (<see cref="Native.NativeMemory.KeepFreedMemory"/>): faster CPU training (docs/performance.md). Process-wide and
     /// lasting — the process keeps its peak native memory — so it is off unless asked for. Default false.
     /// </summary>
     public bool KeepNativeMemory { get; set; }

@@ -103,7 +103,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// <summary>
     /// Lays out every convolution weight channels-last (memory order N, H, W, C; the shape stays N, C, H, W) or, with
     /// false, back in the standard contiguous order. libtorch's oneDNN and cuDNN convolutions follow the weights'
-    /// layout, so the activations of the whole network become channels-last too: about 1.3× the CPU training rate
+    /// layout, so the activations of the whole network become channels-last too: a faster CPU training rate
     /// here (docs/performance.md). Values, names and shapes of the parameters do not change, but the weight
     /// <see cref="TorchSharp.Modules.Parameter"/> objects are replaced: create optimisers after calling this.
     /// </summary>

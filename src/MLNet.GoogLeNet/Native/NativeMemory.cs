@@ -20,7 +20,7 @@ public static partial class NativeMemory
     /// <summary>
     /// On Linux with glibc, serves large blocks from the heap and keeps freed memory there for reuse (mallopt:
     /// M_MMAP_MAX 0, a trim threshold of 2 GiB, 64 MiB of top padding). Training steps then reuse the memory of the
-    /// previous step instead of faulting it in again: about 8% more images per second for the recipe's network on a
+    /// previous step instead of faulting it in again: more images per second for the recipe's network on a
     /// 2-core CPU (docs/performance.md). The setting is process-wide and lasting: the process keeps its peak native
     /// memory until it exits. Returns false, changing nothing, on other systems and C libraries.
     /// </summary>
