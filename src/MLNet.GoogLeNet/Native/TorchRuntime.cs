@@ -5,7 +5,7 @@ namespace MLNet.GoogLeNet.Native;
 /// <summary>
 /// Loads TorchSharp's native libraries once and turns a failure into an error that says what to do.
 /// </summary>
-public static class TorchRuntime
+internal static class TorchRuntime
 {
     private static readonly Lazy<Exception?> LoadFailure = new(TryLoad, LazyThreadSafetyMode.ExecutionAndPublication);
 

@@ -7,7 +7,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace MLNet.GoogLeNet.Onnx;
+namespace MLNet.GoogLeNet.Export;
 
 /// <summary>What <see cref="OnnxExporter"/> writes.</summary>
 public sealed class OnnxExportOptions
