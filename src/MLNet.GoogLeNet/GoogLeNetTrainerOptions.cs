@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 
 namespace MLNet.GoogLeNet;
 

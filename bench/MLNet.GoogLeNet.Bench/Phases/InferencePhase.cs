@@ -5,7 +5,6 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms.Onnx;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Export;
 
 namespace MLNet.GoogLeNet.Bench.Phases;

@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Cli.Jobs;
-using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -2,9 +2,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using MLNet.GoogLeNet.Cli.Jobs;
-using MLNet.GoogLeNet.Data;
-using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using MLNet.GoogLeNet.Cli.Jobs;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Modules;
 using Spectre.Console;
 using Spectre.Console.Cli;

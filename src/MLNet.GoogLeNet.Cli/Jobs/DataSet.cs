@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Jobs;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Jobs;

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Cli;
 using MLNet.GoogLeNet.Tests.TestData;
 using Spectre.Console;

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;
 
