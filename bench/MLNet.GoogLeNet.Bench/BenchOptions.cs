@@ -14,7 +14,7 @@ internal sealed record BenchOptions
     public int EngineImages { get; init; } = 128;
     public bool IncludeBFloat16 { get; init; }
     public string Output { get; init; } = Path.Combine("bench", "results", "bench-results.json");
-    public string Data { get; init; } = MLNet.GoogLeNet.Data.FashionMnist.DefaultFolder;
+    public string Data { get; init; } = "/usr/share/datasets/fashion-mnist"; // Debian's dataset-fashion-mnist package
 
     public static BenchOptions Parse(string[] args)
     {

@@ -8,9 +8,11 @@
 using System.Globalization;
 using Microsoft.ML;
 using MLNet.GoogLeNet;
-using MLNet.GoogLeNet.Data;
 
-string data = Option("--data") ?? FashionMnist.DefaultFolder;
+// Where Debian's dataset-fashion-mnist package puts the four IDX files (sudo apt-get install dataset-fashion-mnist).
+const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
+
+string data = Option("--data") ?? DebianFashionMnist;
 int? limit = Option("--limit") is { } l ? int.Parse(l, CultureInfo.InvariantCulture) : null;
 int? epochs = Option("--epochs") is { } e ? int.Parse(e, CultureInfo.InvariantCulture) : null;
 int? gpu = Option("--gpu") is { } g ? int.Parse(g, CultureInfo.InvariantCulture) : null;

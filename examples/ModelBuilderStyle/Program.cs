@@ -6,7 +6,10 @@
 using System.Globalization;
 using Microsoft.ML;
 using ModelBuilderStyle;
-using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet;
+
+// Where Debian's dataset-fashion-mnist package puts the four IDX files (sudo apt-get install dataset-fashion-mnist).
+const string DebianFashionMnist = "/usr/share/datasets/fashion-mnist";
 
 string? folder = args.Length >= 2 && args[0] == "--data" ? args[1] : null;
 folder ??= WriteFashionMnistFolder(Path.GetFullPath(Path.Combine("out", "fashion-mnist-images")), perClass: 100);
@@ -41,7 +44,7 @@ return 0;
 // Writes the first images of each Fashion-MNIST class as PNG files, one folder per class.
 static string WriteFashionMnistFolder(string root, int perClass)
 {
-    var images = FashionMnist.Load(FashionMnist.DefaultFolder, FashionMnistSplit.Test);
+    var images = FashionMnist.Load(DebianFashionMnist, FashionMnistSplit.Test);
     var written = new Dictionary<string, int>();
     for (int i = 0; i < images.Count; i++)
     {

@@ -1,5 +1,3 @@
-using MLNet.GoogLeNet.Data;
-
 namespace MLNet.GoogLeNet.Bench.Phases;
 
 /// <summary>Images for the benchmark: Fashion-MNIST when installed, else synthetic 28×28 images (same cost to preprocess).</summary>

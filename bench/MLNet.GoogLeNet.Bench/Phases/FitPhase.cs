@@ -1,7 +1,5 @@
 using Microsoft.ML;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Native;
-using MLNet.GoogLeNet.Training;
 
 namespace MLNet.GoogLeNet.Bench.Phases;
 

@@ -5,8 +5,7 @@ using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms.Onnx;
-using MLNet.GoogLeNet.Data;
-using MLNet.GoogLeNet.Onnx;
+using MLNet.GoogLeNet.Export;
 
 namespace MLNet.GoogLeNet.Bench.Phases;
 

@@ -46,13 +46,13 @@ internal abstract class DeviceSettings : CommandSettings
         return ValidationResult.Success();
     }
 
-    private static bool TryParsePrecision(string text, out Training.MixedPrecision mode)
+    private static bool TryParsePrecision(string text, out GoogLeNet.MixedPrecision mode)
     {
         (bool ok, mode) = text.Trim().ToLowerInvariant() switch
         {
-            "none" or "fp32" => (true, Training.MixedPrecision.None),
-            "bf16" or "bfloat16" => (true, Training.MixedPrecision.BFloat16),
-            _ => (false, Training.MixedPrecision.None),
+            "none" or "fp32" => (true, GoogLeNet.MixedPrecision.None),
+            "bf16" or "bfloat16" => (true, GoogLeNet.MixedPrecision.BFloat16),
+            _ => (false, GoogLeNet.MixedPrecision.None),
         };
         return ok;
     }

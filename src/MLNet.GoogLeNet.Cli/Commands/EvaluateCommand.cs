@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Cli.Jobs;
-using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -17,8 +16,8 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         public string ModelPath { get; init; } = "googlenet.zip";
 
         [CommandOption("--data <DIR>")]
-        [Description("Fashion-MNIST IDX folder (its test split is used) or an image folder (its held-out part). Default: " + FashionMnist.DefaultFolder)]
-        public string DataFolder { get; init; } = FashionMnist.DefaultFolder;
+        [Description("Fashion-MNIST IDX folder (its test split is used) or an image folder (its held-out part). Default: " + DebianFashionMnist.Folder)]
+        public string DataFolder { get; init; } = DebianFashionMnist.Folder;
 
         [CommandOption("--limit <N>")]
         [Description("Evaluate only the first N test images. Default: all.")]

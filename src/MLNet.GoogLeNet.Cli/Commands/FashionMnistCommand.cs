@@ -2,9 +2,6 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using MLNet.GoogLeNet.Cli.Jobs;
-using MLNet.GoogLeNet.Data;
-using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -33,8 +30,8 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         public bool Full { get; init; }
 
         [CommandOption("--data <DIR>")]
-        [Description("Folder of the four IDX files. Default: " + FashionMnist.DefaultFolder + " (installed when missing, if allowed).")]
-        public string DataFolder { get; init; } = FashionMnist.DefaultFolder;
+        [Description("Folder of the four IDX files. Default: " + DebianFashionMnist.Folder + " (installed when missing, if allowed).")]
+        public string DataFolder { get; init; } = DebianFashionMnist.Folder;
 
         [CommandOption("--output-dir <DIR>")]
         [Description("Where the model zip, metrics JSON and charts go. Default out/fashion-mnist.")]

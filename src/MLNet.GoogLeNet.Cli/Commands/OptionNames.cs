@@ -1,7 +1,3 @@
-using MLNet.GoogLeNet.Data;
-using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
-
 namespace MLNet.GoogLeNet.Cli.Commands;
 
 /// <summary>

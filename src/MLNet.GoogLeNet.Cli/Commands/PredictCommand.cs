@@ -3,7 +3,6 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,6 +1,5 @@
 using System.ComponentModel;
 using MLNet.GoogLeNet.Cli.Jobs;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Modules;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -21,8 +20,8 @@ internal class TrainSettings : DeviceSettings
     public string Preset { get; init; } = "default";
 
     [CommandOption("--data <DIR>")]
-    [Description("Fashion-MNIST IDX folder, or an image folder with one sub-folder per class. Default: " + FashionMnist.DefaultFolder)]
-    public string DataFolder { get; init; } = FashionMnist.DefaultFolder;
+    [Description("Fashion-MNIST IDX folder, or an image folder with one sub-folder per class. Default: " + DebianFashionMnist.Folder)]
+    public string DataFolder { get; init; } = DebianFashionMnist.Folder;
 
     [CommandOption("--architecture <NAME>")]
     [Description("googlenet (the recipe's) or googlenet-bn (batch normalisation after every convolution). " + PresetDefault)]

@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Jobs;
@@ -34,7 +33,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException(
                 $"Data folder '{folder}' does not exist. Pass --data with the folder of the Fashion-MNIST IDX files " +
-                $"(sudo apt-get install {FashionMnist.DebianPackage} puts them in {FashionMnist.DefaultFolder}) " +
+                $"(sudo apt-get install {DebianFashionMnist.Package} puts them in {DebianFashionMnist.Folder}) " +
                 "or an image folder with one sub-folder per class.");
 
         var scan = ImageFolder.Scan(folder, badImages);

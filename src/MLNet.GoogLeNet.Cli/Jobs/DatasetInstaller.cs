@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Jobs;
@@ -14,8 +13,8 @@ internal sealed class DatasetInstaller(IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
             return;
-        string command = $"sudo apt-get install -y {FashionMnist.DebianPackage}";
-        if (folder != FashionMnist.DefaultFolder)
+        string command = $"sudo apt-get install -y {DebianFashionMnist.Package}";
+        if (folder != DebianFashionMnist.Folder)
             throw new DirectoryNotFoundException(
                 $"'{folder}' does not hold the four Fashion-MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, " +
                 "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz).");
@@ -28,15 +27,15 @@ internal sealed class DatasetInstaller(IAnsiConsole console)
             throw new FileNotFoundException(
                 $"Fashion-MNIST is not installed in {folder}, and installing it needs administrator rights. Run: {command}  then run this command again.");
 
-        console.MarkupLine($"Fashion-MNIST is missing; installing Debian's [bold]{FashionMnist.DebianPackage}[/] package…");
-        Run([.. prefix, "apt-get", "install", "-y", "-q", FashionMnist.DebianPackage]);
+        console.MarkupLine($"Fashion-MNIST is missing; installing Debian's [bold]{DebianFashionMnist.Package}[/] package…");
+        Run([.. prefix, "apt-get", "install", "-y", "-q", DebianFashionMnist.Package]);
         if (!FashionMnist.IsPresent(folder))
         {
             Run([.. prefix, "apt-get", "update", "-q"]);
-            Run([.. prefix, "apt-get", "install", "-y", "-q", FashionMnist.DebianPackage]);
+            Run([.. prefix, "apt-get", "install", "-y", "-q", DebianFashionMnist.Package]);
         }
         if (!FashionMnist.IsPresent(folder))
-            throw new FileNotFoundException($"Installing {FashionMnist.DebianPackage} did not put the IDX files in {folder}. Run: {command}");
+            throw new FileNotFoundException($"Installing {DebianFashionMnist.Package} did not put the IDX files in {folder}. Run: {command}");
     }
 
     private static bool IsRoot() => Environment.UserName == "root";

@@ -2,9 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Cli.Output;
-using MLNet.GoogLeNet.Data;
-using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Jobs;

@@ -1,5 +1,4 @@
 using MLNet.GoogLeNet.IO;
-using MLNet.GoogLeNet.Training;
 using OxyPlot;
 using OxyPlot.Axes;
 using OxyPlot.Legends;

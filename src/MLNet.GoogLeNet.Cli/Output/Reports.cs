@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Cli.Jobs;
 using MLNet.GoogLeNet.IO;
-using MLNet.GoogLeNet.Training;
 
 namespace MLNet.GoogLeNet.Cli.Output;
 

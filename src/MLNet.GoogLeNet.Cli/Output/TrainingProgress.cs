@@ -1,5 +1,4 @@
 using System.Globalization;
-using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Output;

@@ -4,7 +4,7 @@ using System.IO.Compression;
 namespace MLNet.GoogLeNet.Data;
 
 /// <summary>Images from an IDX file: <see cref="Count"/> images of <see cref="Rows"/> × <see cref="Columns"/> bytes, row-major.</summary>
-public sealed class IdxImages
+internal sealed class IdxImages
 {
     internal IdxImages(string path, int count, int rows, int columns, byte[] pixels)
     {
@@ -40,7 +40,7 @@ public sealed class IdxImages
 /// dimension, then the data. Every header is checked against the file's length, so a truncated or padded file is
 /// reported instead of read.
 /// </summary>
-public static class IdxReader
+internal static class IdxReader
 {
     private const byte UnsignedByte = 0x08;
 

@@ -1,7 +1,7 @@
 namespace MLNet.GoogLeNet.IO;
 
 /// <summary>Writes a file under a temporary name in the target's folder, then renames it over the target.</summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>
     /// Calls <paramref name="write"/> with a stream to a temporary file beside <paramref name="path"/>, then moves the

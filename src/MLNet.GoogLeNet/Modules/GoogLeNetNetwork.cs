@@ -1,4 +1,4 @@
-using MLNet.GoogLeNet.Onnx;
+using MLNet.GoogLeNet.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -189,7 +189,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     }
 
     /// <summary>Formats a shape trace line as the recipe prints it: "b1 output shape:\t (1, 64, 24, 24)".</summary>
-    public static string FormatTraceLine(string stage, long[] shape) =>
+    internal static string FormatTraceLine(string stage, long[] shape) =>
         $"{stage} output shape:\t ({string.Join(", ", shape)})";
 
     private static Sequential InceptionStage(

@@ -1,4 +1,4 @@
-using MLNet.GoogLeNet.Onnx;
+using MLNet.GoogLeNet.Export;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;

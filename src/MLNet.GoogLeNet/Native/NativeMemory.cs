@@ -7,7 +7,7 @@ namespace MLNet.GoogLeNet.Native;
 /// (tens of megabytes per layer at batch 128 and 96×96) with malloc, and glibc serves blocks that large with fresh
 /// mmap calls and unmaps them on free — so every training step faults its memory in again page by page.
 /// </summary>
-public static partial class NativeMemory
+internal static partial class NativeMemory
 {
     private const int M_TRIM_THRESHOLD = -1;
     private const int M_TOP_PAD = -2;

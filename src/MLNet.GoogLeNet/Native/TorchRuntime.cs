@@ -3,7 +3,9 @@ using TorchSharp;
 namespace MLNet.GoogLeNet.Native;
 
 /// <summary>
-/// Loads TorchSharp's native libraries once and turns a failure into an error that says what to do.
+/// Loads TorchSharp's native libraries once and turns a failure into an error that says what to do. An application
+/// whose own code uses TorchSharp before any other type of this library calls <see cref="EnsureLoaded"/> first, so
+/// that the native-loading fix is in place (docs/native-loading.md).
 /// </summary>
 public static class TorchRuntime
 {
@@ -21,7 +23,7 @@ public static class TorchRuntime
     }
 
     /// <summary>True when a CUDA device is usable by TorchSharp (the CUDA back end is installed and a GPU is present).</summary>
-    public static bool CudaAvailable
+    internal static bool CudaAvailable
     {
         get
         {

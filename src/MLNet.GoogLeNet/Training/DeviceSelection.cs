@@ -7,7 +7,7 @@ namespace MLNet.GoogLeNet.Training;
 /// Chooses where the network trains and scores, the way ML.NET's GPU-capable components read
 /// <c>MLContext.GpuDeviceId</c> and <c>MLContext.FallbackToCpu</c>.
 /// </summary>
-public static class DeviceSelection
+internal static class DeviceSelection
 {
     /// <summary>
     /// The CPU when <paramref name="gpuDeviceId"/> is null; CUDA device <paramref name="gpuDeviceId"/> when it is

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Cli;
 using MLNet.GoogLeNet.Tests.TestData;
 using Spectre.Console;
@@ -139,8 +138,8 @@ public sealed class CliEndToEndTests : IDisposable
         var train = Run(["train", "--data", data, "--limit", "40", "--test-limit", "12", "--epochs", "1", "--model", model,
             "--mixed-precision", "bf16", "--no-channels-last", .. SmallNetwork]);
         Assert.True(train.ExitCode == 0, train.Output);
-        bool bf16Used = MLNet.GoogLeNet.Training.PrecisionSupport.Resolve(TorchSharp.torch.CPU, MLNet.GoogLeNet.Training.MixedPrecision.BFloat16, out _)
-                        == MLNet.GoogLeNet.Training.MixedPrecision.BFloat16;
+        bool bf16Used = MLNet.GoogLeNet.Training.PrecisionSupport.Resolve(TorchSharp.torch.CPU, MixedPrecision.BFloat16, out _)
+                        == MixedPrecision.BFloat16;
         if (!bf16Used)
             Assert.Contains("warning: MixedPrecision.BFloat16 is not used", train.Output);
         Assert.Contains("Fashion-MNIST from", train.Output);
@@ -156,7 +155,7 @@ public sealed class CliEndToEndTests : IDisposable
         var (label, score) = PrintedPrediction(predict.Output, png);
         Assert.Equal(expected.Label, label);
         Assert.Equal(expected.Score, score, 1e-4);
-        Assert.Contains(label, MLNet.GoogLeNet.Data.FashionMnist.ClassNames);
+        Assert.Contains(label, FashionMnist.ClassNames);
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using MLNet.GoogLeNet.Cli;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Tests.TestData;
 using Spectre.Console;
 

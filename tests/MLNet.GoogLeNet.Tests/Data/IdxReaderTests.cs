@@ -91,11 +91,11 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
-    public void Missing_files_say_how_to_install_the_dataset()
+    public void Missing_files_name_the_file_and_the_folder()
     {
         var error = Assert.Throws<FileNotFoundException>(() => FashionMnist.Load(_folder, FashionMnistSplit.Test));
         Assert.Contains("t10k-images-idx3-ubyte", error.Message);
-        Assert.Contains("apt-get install dataset-fashion-mnist", error.Message);
+        Assert.Contains(_folder, error.Message);
     }
 
     [Fact]

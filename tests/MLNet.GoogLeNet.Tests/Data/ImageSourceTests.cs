@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Tests.TestData;
 
 namespace MLNet.GoogLeNet.Tests.Data;

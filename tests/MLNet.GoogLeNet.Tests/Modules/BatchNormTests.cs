@@ -1,7 +1,7 @@
 using Google.Protobuf;
 using Microsoft.ML.OnnxRuntime;
 using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Onnx;
+using MLNet.GoogLeNet.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
@@ -90,7 +90,7 @@ public class BatchNormTests
 
         var stream = new MemoryStream();
         OnnxExporter.Export(network, stream);
-        var model = global::Onnx.ModelProto.Parser.ParseFrom(stream.ToArray());
+        var model = Onnx.ModelProto.Parser.ParseFrom(stream.ToArray());
         Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "BatchNormalization");
         Assert.Equal(57, model.Graph.Node.Count(n => n.OpType == "Conv"));
 

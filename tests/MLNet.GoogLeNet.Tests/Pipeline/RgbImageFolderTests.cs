@@ -2,9 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Xunit.Abstractions;
-using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.TestData;
-using MLNet.GoogLeNet.Training;
 
 namespace MLNet.GoogLeNet.Tests.Pipeline;
 

@@ -1,6 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;
 
@@ -229,7 +228,7 @@ public class TrainerInputErrorTests
         var options = new GoogLeNetTrainerOptions
         {
             Epochs = 5, BatchSize = 4, WidthDivisor = 16, CancellationToken = cancel.Token,
-            BatchProgress = new MLNet.GoogLeNet.Training.ProgressHandler<MLNet.GoogLeNet.Training.BatchProgress>(_ => { if (++batches == 2) cancel.Cancel(); }),
+            BatchProgress = new ProgressHandler<BatchProgress>(_ => { if (++batches == 2) cancel.Cancel(); }),
         };
         Assert.ThrowsAny<OperationCanceledException>(() => Trainer(ml, options).Fit(data));
         Assert.Equal(2, batches);

@@ -1,7 +1,5 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 using static TorchSharp.torch;
 
 namespace MLNet.GoogLeNet.Tests.Pipeline;

@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
-using MLNet.GoogLeNet.Data;
 
 namespace MLNet.GoogLeNet.Tests.TestData;
 

@@ -1,6 +1,4 @@
 using Microsoft.ML;
-using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 using TorchSharp;
 
 namespace MLNet.GoogLeNet.Tests.TestData;

@@ -1,5 +1,4 @@
 using Microsoft.ML;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;

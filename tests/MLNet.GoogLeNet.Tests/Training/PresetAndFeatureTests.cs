@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Cli.Commands;
-using MLNet.GoogLeNet.Data;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;

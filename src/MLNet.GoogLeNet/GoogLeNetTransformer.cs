@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Scoring;
-using MLNet.GoogLeNet.Training;
 using TorchSharp;
 
 namespace MLNet.GoogLeNet;

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace MLNet.GoogLeNet.Onnx;
+namespace MLNet.GoogLeNet.Export;
 
 /// <summary>
 /// A place in the ONNX graph being written: the graph builder and the module path (for example "b3.0.path2") that
@@ -25,7 +25,7 @@ internal sealed record OnnxScope(OnnxGraphBuilder Builder, string Path)
 
     /// <summary>Adds a node named after this scope; returns its output's name.</summary>
     public string Node(string opType, string name, IEnumerable<string> inputs, string? output = null,
-        IEnumerable<global::Onnx.AttributeProto>? attributes = null) =>
+        IEnumerable<Onnx.AttributeProto>? attributes = null) =>
         Builder.Node(opType, Name(name), inputs, output, attributes);
 
     /// <summary>Adds a float32 initializer named after this scope.</summary>

@@ -1,4 +1,4 @@
-namespace MLNet.GoogLeNet.Modules;
+namespace MLNet.GoogLeNet;
 
 /// <summary>Which network the trainer builds. Every architecture trains, exports to ONNX and saves the same way.</summary>
 public enum NetworkArchitecture

@@ -4,7 +4,7 @@ using Onnx;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace MLNet.GoogLeNet.Onnx;
+namespace MLNet.GoogLeNet.Export;
 
 /// <summary>
 /// Accumulates the nodes, initializers, inputs and outputs of one ONNX graph, and names intermediate values

@@ -1,8 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using MLNet.GoogLeNet.Data;
 
-namespace MLNet.GoogLeNet.Data;
+namespace MLNet.GoogLeNet;
 
 /// <summary>
 /// Labelled grayscale images held as raw bytes (one byte per pixel), for example a split of Fashion-MNIST, and their

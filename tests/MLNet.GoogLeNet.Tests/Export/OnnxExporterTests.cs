@@ -3,11 +3,11 @@ using Microsoft.ML.OnnxRuntime;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Tensor = TorchSharp.torch.Tensor;
 using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Onnx;
+using MLNet.GoogLeNet.Export;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace MLNet.GoogLeNet.Tests.Onnx;
+namespace MLNet.GoogLeNet.Tests.Export;
 
 /// <summary>Each exported operator, run by ONNX Runtime, against TorchSharp on random input.</summary>
 public class OnnxExporterTests
@@ -61,7 +61,7 @@ public class OnnxExporterTests
         network.eval();
         var stream = new MemoryStream();
         OnnxExporter.Export(network, stream, new OnnxExportOptions { IncludeSoftmax = false, OutputName = "logits" });
-        var model = global::Onnx.ModelProto.Parser.ParseFrom(stream.ToArray());
+        var model = Onnx.ModelProto.Parser.ParseFrom(stream.ToArray());
         Assert.Equal(OnnxExporter.OpsetVersion, model.OpsetImport.Single(o => o.Domain == "").Version);
         long exportedValues = model.Graph.Initializer.Sum(t => t.Dims.Aggregate(1L, (a, b) => a * b));
         Assert.Equal(network.ParameterCount, exportedValues);

@@ -1,4 +1,4 @@
-namespace MLNet.GoogLeNet.Training;
+namespace MLNet.GoogLeNet;
 
 /// <summary>Arithmetic of the training step's forward pass.</summary>
 public enum MixedPrecision

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Modules;
-using MLNet.GoogLeNet.Training;
 
 namespace MLNet.GoogLeNet;
 
@@ -88,7 +87,7 @@ public sealed class GoogLeNetTrainerOptions
     public OptimizerKind Optimizer { get; set; } = OptimizerKind.AdamW;
 
     /// <summary>
-    /// The peak learning rate: the rate itself under <see cref="Training.LearningRateSchedule.Constant"/>, the top of the
+    /// The peak learning rate: the rate itself under <see cref="LearningRateSchedule.Constant"/>, the top of the
     /// warmup under the others. Default 0.002 (for AdamW); recipe 0.1 (for SGD).
     /// </summary>
     public double LearningRate { get; set; } = 0.002;
@@ -110,22 +109,22 @@ public sealed class GoogLeNetTrainerOptions
     public double WeightDecay { get; set; } = 0.05;
 
     /// <summary>
-    /// How the learning rate changes, set before every step. Default <see cref="Training.LearningRateSchedule.OneCycle"/>;
-    /// recipe <see cref="Training.LearningRateSchedule.Constant"/>.
+    /// How the learning rate changes, set before every step. Default <see cref="LearningRateSchedule.OneCycle"/>;
+    /// recipe <see cref="LearningRateSchedule.Constant"/>.
     /// </summary>
     public LearningRateSchedule LearningRateSchedule { get; set; } = LearningRateSchedule.OneCycle;
 
     /// <summary>
     /// Fraction of all training steps spent raising the rate to <see cref="LearningRate"/> before the schedule's decay
-    /// (under <see cref="Training.LearningRateSchedule.OneCycle"/>, the rise from a 25th of the peak). 0 to 0.9.
+    /// (under <see cref="LearningRateSchedule.OneCycle"/>, the rise from a 25th of the peak). 0 to 0.9.
     /// Default 0.3; recipe 0.
     /// </summary>
     public double WarmupFraction { get; set; } = 0.3;
 
-    /// <summary>With <see cref="Training.LearningRateSchedule.StepDecay"/>: epochs between decays. Default 2.</summary>
+    /// <summary>With <see cref="LearningRateSchedule.StepDecay"/>: epochs between decays. Default 2.</summary>
     public int StepDecayEpochs { get; set; } = 2;
 
-    /// <summary>With <see cref="Training.LearningRateSchedule.StepDecay"/>: factor applied at each decay. Default 0.1.</summary>
+    /// <summary>With <see cref="LearningRateSchedule.StepDecay"/>: factor applied at each decay. Default 0.1.</summary>
     public double StepDecayFactor { get; set; } = 0.1;
 
     /// <summary>
@@ -233,9 +232,9 @@ public sealed class GoogLeNetTrainerOptions
     public bool ChannelsLast { get; set; } = true;
 
     /// <summary>
-    /// Reduced-precision training: <see cref="Training.MixedPrecision.BFloat16"/> autocasts the forward pass to bf16
+    /// Reduced-precision training: <see cref="MixedPrecision.BFloat16"/> autocasts the forward pass to bf16
     /// on CUDA devices and on CPUs with native bf16 arithmetic; elsewhere training stays in fp32 with a warning.
-    /// Default <see cref="Training.MixedPrecision.None"/>.
+    /// Default <see cref="MixedPrecision.None"/>.
     /// </summary>
     public MixedPrecision MixedPrecision { get; set; } = MixedPrecision.None;
 

@@ -1,4 +1,4 @@
-namespace MLNet.GoogLeNet.Modules;
+namespace MLNet.GoogLeNet;
 
 /// <summary>How the network's weights start; biases always start at zero.</summary>
 public enum WeightInitialization

@@ -29,7 +29,7 @@ public static class ImagePreprocessing
     }
 
     /// <summary>
-    /// For rows holding an image (for example <see cref="Data.GrayscaleImages.ToDataView"/>): [ConvertToGrayscale] → ResizeImages →
+    /// For rows holding an image (for example <see cref="GrayscaleImages.ToDataView"/>): [ConvertToGrayscale] → ResizeImages →
     /// ExtractPixels → MapValueToKey.
     /// </summary>
     /// <param name="context">The MLContext.</param>

@@ -1,4 +1,4 @@
-namespace MLNet.GoogLeNet.Training;
+namespace MLNet.GoogLeNet;
 
 /// <summary>The optimiser that updates the network's weights.</summary>
 public enum OptimizerKind

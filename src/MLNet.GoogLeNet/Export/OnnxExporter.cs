@@ -7,7 +7,7 @@ using TorchSharp.Modules;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
 
-namespace MLNet.GoogLeNet.Onnx;
+namespace MLNet.GoogLeNet.Export;
 
 /// <summary>What <see cref="OnnxExporter"/> writes.</summary>
 public sealed class OnnxExportOptions
@@ -34,6 +34,9 @@ public static class OnnxExporter
     /// <summary>The ONNX operator set the exporter targets.</summary>
     public const int OpsetVersion = 17;
 
+    // RS0026 guards against overloads that a caller cannot tell apart once an optional parameter is added; these two
+    // differ in a required parameter (a stream or a path), so every call picks one.
+#pragma warning disable RS0026
     /// <summary>Writes <paramref name="network"/> as an ONNX model to <paramref name="destination"/>.</summary>
     /// <exception cref="NotSupportedException">The network holds a layer the exporter does not know.</exception>
     public static void Export(GoogLeNetNetwork network, Stream destination, OnnxExportOptions? options = null)
@@ -54,6 +57,7 @@ public static class OnnxExporter
         var model = BuildModel(network, options ?? new OnnxExportOptions());
         AtomicFile.Write(path, stream => model.WriteTo(stream));
     }
+#pragma warning restore RS0026
 
     /// <summary>The ONNX model of a whole network: input (N, C, H, W) → output (N, classes).</summary>
     internal static ModelProto BuildModel(GoogLeNetNetwork network, OnnxExportOptions options)

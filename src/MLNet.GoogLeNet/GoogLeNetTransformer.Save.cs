@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
-using MLNet.GoogLeNet.Onnx;
+using MLNet.GoogLeNet.Export;
 using Google.Protobuf;
 using DataType = Onnx.TensorProto.Types.DataType;
 
@@ -65,7 +65,7 @@ public sealed partial class GoogLeNetTransformer
     /// The ONNX graph the saved model runs: the network and its softmax for one image (ML.NET feeds rows one at a
     /// time), <c>Score</c> as a (classes) vector, the best class index as a (1) vector, and the slot-name carrier.
     /// </summary>
-    internal global::Onnx.ModelProto BuildServingModel()
+    internal Onnx.ModelProto BuildServingModel()
     {
         var builder = OnnxExporter.StartGraph(Network, FeatureColumnName);
         string probabilities = OnnxExporter.EmitNetwork(builder, Network, FeatureColumnName, softmax: true, outputName: null);

@@ -1,4 +1,4 @@
-namespace MLNet.GoogLeNet.Training;
+namespace MLNet.GoogLeNet;
 
 /// <summary>
 /// An <see cref="IProgress{T}"/> that calls its handler at once, on the training thread. (.NET's

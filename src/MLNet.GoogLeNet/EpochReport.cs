@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace MLNet.GoogLeNet.Training;
+namespace MLNet.GoogLeNet;
 
 /// <summary>What one epoch of training achieved, in the fields the recipe prints.</summary>
 /// <param name="Epoch">1-based epoch number.</param>

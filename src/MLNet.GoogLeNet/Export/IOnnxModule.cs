@@ -1,4 +1,4 @@
-namespace MLNet.GoogLeNet.Onnx;
+namespace MLNet.GoogLeNet.Export;
 
 /// <summary>
 /// A module of this library that writes its own ONNX nodes, next to its <c>forward</c>, so that each network is

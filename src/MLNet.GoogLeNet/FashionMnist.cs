@@ -1,5 +1,6 @@
+using MLNet.GoogLeNet.Data;
 
-namespace MLNet.GoogLeNet.Data;
+namespace MLNet.GoogLeNet;
 
 /// <summary>Which half of Fashion-MNIST to read.</summary>
 public enum FashionMnistSplit
@@ -18,12 +19,6 @@ public enum FashionMnistSplit
 /// </summary>
 public static class FashionMnist
 {
-    /// <summary>Where Debian's <c>dataset-fashion-mnist</c> package installs the four files.</summary>
-    public const string DefaultFolder = "/usr/share/datasets/fashion-mnist";
-
-    /// <summary>The Debian package that provides the files.</summary>
-    public const string DebianPackage = "dataset-fashion-mnist";
-
     /// <summary>The class names, in the order of the label values 0–9.</summary>
     public static IReadOnlyList<string> ClassNames { get; } =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
@@ -37,7 +32,7 @@ public static class FashionMnist
     /// Reads a split. With <paramref name="limit"/>, keeps the first <paramref name="limit"/> images (the files
     /// are shuffled, so a prefix keeps the classes roughly balanced).
     /// </summary>
-    /// <exception cref="FileNotFoundException">A file is missing; the message says which and how to install it.</exception>
+    /// <exception cref="FileNotFoundException">A file is missing; the message says which.</exception>
     /// <exception cref="InvalidDataException">A file is corrupt, truncated, or the image and label counts differ.</exception>
     public static GrayscaleImages Load(string folder, FashionMnistSplit split, int? limit = null)
     {
@@ -62,8 +57,8 @@ public static class FashionMnist
 
     private static string Require(string folder, string name) =>
         FindFile(folder, name) ?? throw new FileNotFoundException(
-            $"Fashion-MNIST file {name}(.gz) was not found in '{folder}'. Install it with 'sudo apt-get install {DebianPackage}' " +
-            $"(files go to {DefaultFolder}) or pass the folder that holds the four IDX files.", Path.Combine(folder, name + ".gz"));
+            $"Fashion-MNIST file {name}(.gz) was not found in '{folder}'; pass the folder that holds the four IDX files.",
+            Path.Combine(folder, name + ".gz"));
 
     private static string? FindFile(string folder, string name)
     {

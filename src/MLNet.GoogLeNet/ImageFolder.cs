@@ -1,7 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Data;
 
-namespace MLNet.GoogLeNet.Data;
+namespace MLNet.GoogLeNet;
 
 /// <summary>One labelled image file: the input row of pipelines fed from an image folder (Model Builder's ModelInput).</summary>
 public sealed class ImageFile
