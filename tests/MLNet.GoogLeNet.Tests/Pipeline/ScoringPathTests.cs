@@ -33,7 +33,7 @@ public sealed class ScoringPathTests(TrainedPatternModel fixture)
         var batchLabels = transformed.GetColumn<string>("PredictedLabel").ToList();
         Assert.Equal(150, batchScores.Count);
 
-        using var engine = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model);
+        using var engine = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model, TrainedPatternModel.SharedModel);
         for (int i = 0; i < rows.Count; i++)
         {
             var single = engine.Predict(rows[i]);

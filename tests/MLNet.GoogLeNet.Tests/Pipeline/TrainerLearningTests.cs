@@ -132,7 +132,7 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
         var transformed = fixture.Model.Transform(fixture.TestData);
         var batchScores = transformed.GetColumn<float[]>("Score").ToList();
         var batchLabels = transformed.GetColumn<string>("PredictedLabel").ToList();
-        using var engine = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model);
+        using var engine = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model, TrainedPatternModel.SharedModel);
         for (int i = 0; i < fixture.Images.Test.Count; i++)
         {
             var single = engine.Predict(fixture.Images.Test[i]);
@@ -147,12 +147,12 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
     [Fact]
     public void Prediction_engines_on_several_threads_share_one_model()
     {
-        using var reference = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model);
+        using var reference = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model, TrainedPatternModel.SharedModel);
         var expected = fixture.Images.Test.Select(row => reference.Predict(row).Score).ToList();
         var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, worker =>
         {
-            using var engine = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model);
+            using var engine = fixture.Context.Model.CreatePredictionEngine<ImageRow, Prediction>(fixture.Model, TrainedPatternModel.SharedModel);
             for (int repeat = 0; repeat < 2; repeat++)
             for (int i = worker; i < fixture.Images.Test.Count; i += 2)
             {

@@ -15,6 +15,12 @@ public sealed class TrainedPatternModel : IDisposable
 
     public const int ImageSize = 32;
 
+    /// <summary>
+    /// Engines made on the shared model with these options leave it alive when they are disposed (by default an
+    /// engine disposes the model it was made from, which would free the network under the other tests).
+    /// </summary>
+    public static PredictionEngineOptions SharedModel => new() { OwnsTransformer = false };
+
     public TrainedPatternModel()
     {
         Images = PatternImages.Create(trainPerClass: 80, testPerClass: 15);
