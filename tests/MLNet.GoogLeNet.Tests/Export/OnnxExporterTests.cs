@@ -137,7 +137,7 @@ public class OnnxExporterTests
         return (expected, Run(session, "input", input));
     }
 
-    private static float[] Run(InferenceSession session, string inputName, Tensor input)
+    internal static float[] Run(InferenceSession session, string inputName, Tensor input)
     {
         var values = input.contiguous().data<float>().ToArray();
         var tensor = new DenseTensor(values, input.shape.Select(d => (int)d).ToArray());
@@ -145,7 +145,7 @@ public class OnnxExporterTests
         return results.First().AsTensor<float>().ToArray();
     }
 
-    private static void AssertClose(float[] expected, float[] actual, float tolerance, string what)
+    internal static void AssertClose(float[] expected, float[] actual, float tolerance, string what)
     {
         float worst = 0;
         for (int i = 0; i < expected.Length; i++)
