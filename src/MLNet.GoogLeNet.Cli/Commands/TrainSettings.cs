@@ -44,7 +44,7 @@ internal class TrainSettings : DeviceSettings
     public double? LearningRate { get; init; }
 
     [CommandOption("--momentum <M>")]
-    [Description("SGD momentum, in [0, 1). " + PresetDefault)]
+    [Description("SGD momentum, at least 0 and below 1. " + PresetDefault)]
     public double? Momentum { get; init; }
 
     [CommandOption("--nesterov")]
@@ -64,7 +64,7 @@ internal class TrainSettings : DeviceSettings
     public double? Warmup { get; init; }
 
     [CommandOption("--label-smoothing <E>")]
-    [Description("Label smoothing of the loss, in [0, 1). " + PresetDefault)]
+    [Description("Label smoothing of the loss, at least 0 and below 1. " + PresetDefault)]
     public double? LabelSmoothing { get; init; }
 
     [CommandOption("--augment <KIND>")]

@@ -35,6 +35,21 @@ public sealed class CliEndToEndTests : IDisposable
     private static void AssertNonEmpty(string path) =>
         Assert.True(File.Exists(path) && new FileInfo(path).Length > 0, $"{path} is missing or empty");
 
+    [Theory]
+    [InlineData("train")]
+    [InlineData("evaluate")]
+    [InlineData("predict")]
+    [InlineData("info")]
+    [InlineData("presets")]
+    [InlineData("fashion-mnist")]
+    public void Every_command_prints_its_help(string command)
+    {
+        var (exit, output) = Run(command, "--help");
+        Assert.True(exit == 0, $"exit code {exit}: {output}");
+        Assert.Contains("OPTIONS:", output);
+        Assert.DoesNotContain("error", output, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Fact]
     public void Image_folder_train_evaluate_predict()
     {
