@@ -40,7 +40,7 @@ internal class TrainSettings : DeviceSettings
     public string? Optimizer { get; init; }
 
     [CommandOption("--learning-rate <RATE>")]
-    [Description("Peak learning rate (about 0.1 for sgd, 0.001-0.003 for adam and adamw). " + PresetDefault)]
+    [Description("Peak learning rate (about 0.1 for sgd, 0.001-0.005 for adam and adamw). " + PresetDefault)]
     public double? LearningRate { get; init; }
 
     [CommandOption("--momentum <M>")]
