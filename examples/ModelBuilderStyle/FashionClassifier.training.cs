@@ -7,23 +7,23 @@ namespace ModelBuilderStyle;
 public static partial class FashionClassifier
 {
     /// <summary>The pipeline: ML.NET's image transforms, then GoogLeNet, then the predicted key back to its class name.</summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, int epochs = 4, int imageSize = 64)
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, int? epochs = null, int imageSize = 64)
     {
         var pipeline = ImagePreprocessing.FromImagePaths(mlContext, imageSize, channels: 1)
             // The default preset (batch-normalised network, AdamW, one-cycle rate, label smoothing, small random
-            // translations): it learns a few thousand images in a few epochs. Only the epoch count is changed.
+            // translations) for a few thousand images or fewer; epochs null keeps the preset's.
             .Append(mlContext.MulticlassClassification.Trainers.GoogLeNet(mlContext, new GoogLeNetTrainerOptions(TrainingPreset.Default)
             {
                 LabelColumnName = "Label",
                 FeatureColumnName = "Features",
-                Epochs = epochs,
+                Epochs = epochs ?? new GoogLeNetTrainerOptions().Epochs,
             }))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue("PredictedLabel", "PredictedLabel"));
         return pipeline;
     }
 
     /// <summary>Fits the pipeline to <paramref name="trainData"/>.</summary>
-    public static ITransformer RetrainPipeline(MLContext mlContext, IDataView trainData, int epochs = 4)
+    public static ITransformer RetrainPipeline(MLContext mlContext, IDataView trainData, int? epochs = null)
     {
         var pipeline = BuildPipeline(mlContext, epochs);
         return pipeline.Fit(trainData);

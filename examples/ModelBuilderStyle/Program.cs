@@ -21,7 +21,7 @@ var random = new Random(1);
 var shuffled = rows.OrderBy(_ => random.Next()).ToList();
 var trainRows = shuffled.Skip(shuffled.Count / 5).ToList();
 var testRows = shuffled.Take(shuffled.Count / 5).ToList();
-Console.WriteLine("Training with the trainer's default preset (new GoogLeNetTrainerOptions()), changing only the epochs.");
+Console.WriteLine("Training with the trainer's default preset (new GoogLeNetTrainerOptions()) at 64×64.");
 Console.WriteLine($"{scan.Classes.Count} classes, {trainRows.Count} training and {testRows.Count} test images from {folder}");
 
 IDataView trainData = mlContext.Data.LoadFromEnumerable(trainRows);
@@ -32,7 +32,7 @@ Console.WriteLine($"saved {FashionClassifier.ModelPath}");
 var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(mlContext.Data.LoadFromEnumerable(testRows)));
 Console.WriteLine($"held-out accuracy {metrics.MicroAccuracy:F3}");
 
-foreach (var sample in testRows.Take(5))
+foreach (var sample in testRows.Take(10))
 {
     var prediction = FashionClassifier.Predict(sample);
     var top = FashionClassifier.PredictAllLabels(sample).Take(3)
