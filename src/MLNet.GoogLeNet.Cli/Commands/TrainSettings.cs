@@ -170,7 +170,7 @@ internal class TrainSettings : DeviceSettings
     /// </summary>
     public (GoogLeNetTrainerOptions Options, string? Problem) BuildOptions()
     {
-        var preset = GoogLeNetTrainerOptions.Recipe().Preset;
+        var preset = TrainingPreset.Default;
         if (OptionNames.TryParse(OptionNames.Presets, Preset, "--preset", ref preset) is { } presetProblem)
             return (new GoogLeNetTrainerOptions(), presetProblem);
         var options = new GoogLeNetTrainerOptions(preset);

@@ -55,17 +55,10 @@ internal sealed class TrainingLoop
         Func<int, IDataView> epochData, BatchSource trainSource, IDataView? validation, long? imagesPerEpoch,
         Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
     {
-        // The layout changes the weight Parameter objects, so it comes before the optimiser is made; the weights go
-        // back to the standard layout however training ends.
+        // The layout changes the weight Parameter objects, so it comes before the optimiser is made. The network keeps
+        // it afterwards: the fitted transformer scores in the layout it was trained in.
         _network.UseChannelsLast(_options.ChannelsLast);
-        try
-        {
-            return RunEpochs(epochData, trainSource, validation, imagesPerEpoch, onEpoch, onBatch, log, cancellation);
-        }
-        finally
-        {
-            _network.UseChannelsLast(false);
-        }
+        return RunEpochs(epochData, trainSource, validation, imagesPerEpoch, onEpoch, onBatch, log, cancellation);
     }
 
     private List<EpochReport> RunEpochs(
