@@ -12,31 +12,12 @@ import torch
 from torch import nn
 
 
-class Inception(nn.Module):
-    """Four paths - 1x1; 1x1 then 3x3; 1x1 then 5x5; 3x3 max-pool then 1x1 - ReLU after each conv, concatenated."""
-
-    def __init__(self, in_channels, c1, c2, c3, c4):
-        super().__init__()
-        self.path1 = nn.Sequential(nn.Conv2d(in_channels, c1, 1), nn.ReLU())
-        self.path2 = nn.Sequential(nn.Conv2d(in_channels, c2[0], 1), nn.ReLU(), nn.Conv2d(c2[0], c2[1], 3, padding=1), nn.ReLU())
-        self.path3 = nn.Sequential(nn.Conv2d(in_channels, c3[0], 1), nn.ReLU(), nn.Conv2d(c3[0], c3[1], 5, padding=2), nn.ReLU())
-        self.path4 = nn.Sequential(nn.MaxPool2d(3, stride=1, padding=1), nn.Conv2d(in_channels, c4, 1), nn.ReLU())
-
-    def forward(self, x):
-        return torch.cat([self.path1(x), self.path2(x), self.path3(x), self.path4(x)], dim=1)
+from googlenet_torch import GoogLeNet
 
 
 def googlenet(classes=10):
-    pool = lambda: nn.MaxPool2d(3, stride=2, padding=1)
-    b1 = nn.Sequential(nn.Conv2d(1, 64, 7, stride=2, padding=3), nn.ReLU(), pool())
-    b2 = nn.Sequential(nn.Conv2d(64, 64, 1), nn.Conv2d(64, 192, 3, padding=1), pool())
-    b3 = nn.Sequential(Inception(192, 64, (96, 128), (16, 32), 32), Inception(256, 128, (128, 192), (32, 96), 64), pool())
-    b4 = nn.Sequential(Inception(480, 192, (96, 208), (16, 48), 64), Inception(512, 160, (112, 224), (24, 64), 64),
-                       Inception(512, 128, (128, 256), (24, 64), 64), Inception(512, 112, (144, 288), (32, 64), 64),
-                       Inception(528, 256, (160, 320), (32, 128), 128), pool())
-    b5 = nn.Sequential(Inception(832, 256, (160, 320), (32, 128), 128), Inception(832, 384, (192, 384), (48, 128), 128),
-                       nn.AdaptiveAvgPool2d(1))
-    net = nn.Sequential(b1, b2, b3, b4, b5, nn.Flatten(), nn.Linear(1024, classes))
+    """The recipe's network (googlenet_torch: MLNet.GoogLeNet's module names), initialised as the recipe does."""
+    net = GoogLeNet(in_channels=1, classes=classes)
     for m in net.modules():
         if isinstance(m, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)

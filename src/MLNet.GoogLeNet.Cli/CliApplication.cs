@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 
 namespace MLNet.GoogLeNet.Cli;
 
-/// <summary>The <c>googlenet</c> command line: train, evaluate, predict, presets, info, and the Fashion-MNIST main job.</summary>
+/// <summary>The <c>googlenet</c> command line: train, evaluate, predict, export, presets, info, and the Fashion-MNIST main job.</summary>
 public static class CliApplication
 {
     /// <summary>Runs one command line and returns its exit code (0 success, 1 failure, 2 usage error).</summary>
@@ -28,6 +28,8 @@ public static class CliApplication
                 .WithDescription("Evaluate a model zip: accuracy, log-loss and confusion matrix.");
             config.AddCommand<PredictCommand>("predict")
                 .WithDescription("Classify image files with a model zip.");
+            config.AddCommand<ExportCommand>("export")
+                .WithDescription("Export a model zip's network: standalone ONNX, a Triton model repository, PyTorch state_dict or safetensors weights.");
             config.AddCommand<PresetsCommand>("presets")
                 .WithDescription("Print every training preset's options (the defaults of train's options).");
             config.AddCommand<InfoCommand>("info")

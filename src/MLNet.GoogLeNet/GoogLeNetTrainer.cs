@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet.Export;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Native;
 using MLNet.GoogLeNet.Training;
@@ -84,6 +85,11 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
         try
         {
+            if (options.InitialWeightsPath is { } initialWeights)
+            {
+                StateDictFile.Load(network, initialWeights);
+                channel.Info(MessageSensitivity.None, $"Initial weights from '{initialWeights}'.");
+            }
             network.to(device);
             var precision = PrecisionSupport.Resolve(device, options.MixedPrecision, out string? precisionWarning);
             if (precisionWarning is not null)

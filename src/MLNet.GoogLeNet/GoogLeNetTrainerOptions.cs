@@ -170,6 +170,13 @@ public sealed class GoogLeNetTrainerOptions
     public WeightInitialization Initialization { get; set; } = WeightInitialization.Kaiming;
 
     /// <summary>
+    /// A PyTorch <c>state_dict</c> file (<c>.pt</c>, <c>.pth</c>) or safetensors file whose weights replace the initial
+    /// ones before training (<see cref="Export.StateDictFile"/>): its keys and shapes must be those of the network the
+    /// other options describe. Default null: <see cref="Initialization"/>. Set by the command line's <c>--init-weights</c>.
+    /// </summary>
+    internal string? InitialWeightsPath { get; set; }
+
+    /// <summary>
     /// Image height in pixels. Default null: taken from the feature column's dimensions (ExtractPixels records
     /// C, H, W), else inferred from its size for square images.
     /// </summary>

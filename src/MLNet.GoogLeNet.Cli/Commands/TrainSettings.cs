@@ -91,6 +91,10 @@ internal class TrainSettings : DeviceSettings
     [Description("Weight initialisation: xavier or kaiming. " + PresetDefault)]
     public string? Initialization { get; init; }
 
+    [CommandOption("--init-weights <FILE>")]
+    [Description("Start from the weights of a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys and shapes (googlenet export --state-dict writes one; docs/export.md).")]
+    public string? InitWeights { get; init; }
+
     [CommandOption("--width-divisor <N>")]
     [Description("Divide every channel count of the network by N (1 = the recipe's network). " + PresetDefault)]
     public int? WidthDivisor { get; init; }
@@ -160,6 +164,7 @@ internal class TrainSettings : DeviceSettings
         if (OptionNames.TryParse(OptionNames.BadImagePolicies, BadImages, "--bad-images", ref policy) is { } badImages)
             return ValidationResult.Error(badImages);
         if (string.IsNullOrWhiteSpace(ModelPath)) return ValidationResult.Error("--model must name a file");
+        if (InitWeights is not null && !File.Exists(InitWeights)) return ValidationResult.Error($"--init-weights: file '{InitWeights}' not found");
         var (_, problem) = BuildOptions();
         return problem is null ? ValidationResult.Success() : ValidationResult.Error(problem);
     }
@@ -202,6 +207,7 @@ internal class TrainSettings : DeviceSettings
         if (ClipGradNorm is { } clip) options.GradientClipNorm = clip;
         if (WidthDivisor is { } divisor) options.WidthDivisor = divisor;
         options.NumberOfThreads = Threads;
+        options.InitialWeightsPath = InitWeights;
         options.CacheFeatures = Cache ? true : NoCache ? false : null;
         ApplyTo(options);
         if (EarlyStopping is not null && NoValidation)

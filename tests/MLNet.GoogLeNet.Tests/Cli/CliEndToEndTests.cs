@@ -39,6 +39,7 @@ public sealed class CliEndToEndTests : IDisposable
     [InlineData("train")]
     [InlineData("evaluate")]
     [InlineData("predict")]
+    [InlineData("export")]
     [InlineData("info")]
     [InlineData("presets")]
     [InlineData("fashion-mnist")]

@@ -1,0 +1,102 @@
+using MLNet.GoogLeNet.IO;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Export;
+
+/// <summary>
+/// A network's weights as a PyTorch <c>state_dict</c> file — PyTorch's pickle format (what <c>torch.save</c> writes,
+/// <c>torch.load</c> reads; conventionally <c>.pt</c> or <c>.pth</c>) or safetensors (<c>.safetensors</c>) — through
+/// TorchSharp.PyBridge. The keys are the network's state-dict keys (<c>b3.0.path2.conv.conv.weight</c>,
+/// <c>dense.bias</c>, …); a PyTorch module with the same names loads them with <c>load_state_dict</c> (docs/export.md).
+/// </summary>
+internal static class StateDictFile
+{
+    /// <summary>True when <paramref name="path"/> names a safetensors file (by its extension); otherwise PyTorch's format.</summary>
+    public static bool IsSafetensors(string path) => string.Equals(Path.GetExtension(path), ".safetensors", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// Writes every parameter and buffer of <paramref name="module"/> to <paramref name="path"/> (format by extension,
+    /// see <see cref="IsSafetensors"/>), as contiguous CPU tensors; written under a temporary name, then renamed.
+    /// </summary>
+    public static void Save(nn.Module module, string path)
+    {
+        using var scope = NewDisposeScope();
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, value) in module.state_dict())
+            state[name] = value.detach().cpu().contiguous();
+        AtomicFile.Write(path, stream =>
+        {
+            if (IsSafetensors(path))
+                Safetensors.SaveStateDict(stream, state, leaveOpen: true);
+            else
+                PyTorchPickler.PickleStateDict(stream, state, leaveOpen: true);
+        });
+    }
+
+    /// <summary>Reads every tensor of a state-dict file (format by extension), as CPU tensors the caller disposes.</summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable state dict of that format; the message names it.</exception>
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Weights file '{path}' does not exist.", path);
+        try
+        {
+            using var stream = File.OpenRead(path);
+            if (IsSafetensors(path))
+                return Safetensors.LoadStateDict(stream);
+            var table = PyTorchUnpickler.UnpickleStateDict(stream);
+            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+            foreach (System.Collections.DictionaryEntry entry in table)
+                state[(string)entry.Key] = (Tensor)entry.Value!;
+            return state;
+        }
+        catch (Exception e) when (e is not FileNotFoundException and not OutOfMemoryException)
+        {
+            string format = IsSafetensors(path) ? "safetensors" : "PyTorch state_dict (torch.save of a module's state_dict(), zip format)";
+            throw new InvalidDataException($"Weights file '{path}' is not a readable {format} file: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Sets every parameter and buffer of <paramref name="module"/> from the state-dict file <paramref name="path"/>,
+    /// which must hold exactly the module's keys with the same shapes (values are converted to the module's types and device).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A key is missing or extra, or a shape differs; the message names the file and the keys.</exception>
+    public static void Load(nn.Module module, string path)
+    {
+        var loaded = Read(path);
+        try
+        {
+            var target = module.state_dict();
+            var missing = target.Keys.Where(k => !loaded.ContainsKey(k)).ToList();
+            var extra = loaded.Keys.Where(k => !target.ContainsKey(k)).ToList();
+            if (missing.Count > 0 || extra.Count > 0)
+                throw new InvalidDataException(
+                    $"Weights file '{path}' does not fit the network: " +
+                    (missing.Count > 0 ? $"{missing.Count} of its weights are missing ({Few(missing)})" : "") +
+                    (missing.Count > 0 && extra.Count > 0 ? "; " : "") +
+                    (extra.Count > 0 ? $"{extra.Count} keys are not in the network ({Few(extra)})" : "") +
+                    ". Its keys must be the network's state-dict keys (docs/export.md).");
+            foreach (var (name, value) in target)
+            {
+                if (!loaded[name].shape.SequenceEqual(value.shape))
+                    throw new InvalidDataException(
+                        $"Weights file '{path}': '{name}' has shape ({string.Join(", ", loaded[name].shape)}); the network needs " +
+                        $"({string.Join(", ", value.shape)}). Use the architecture, width divisor, image channels and class count the weights were trained with.");
+            }
+            using var noGrad = no_grad();
+            foreach (var (name, value) in target)
+                value.copy_(loaded[name]);
+        }
+        finally
+        {
+            foreach (var tensor in loaded.Values)
+                tensor.Dispose();
+        }
+    }
+
+    private static string Few(List<string> keys) => string.Join(", ", keys.Take(3)) + (keys.Count > 3 ? ", …" : "");
+}
