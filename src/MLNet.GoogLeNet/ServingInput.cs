@@ -18,56 +18,68 @@ namespace MLNet.GoogLeNet;
 /// </remarks>
 public sealed class ServingInput
 {
+    private readonly string _imageColumn;
     private readonly IReadOnlyList<ITransformer> _steps;
-    private readonly DataViewSchema _inputSchema;
 
-    private ServingInput(string pathColumn, IReadOnlyList<ITransformer> steps, DataViewSchema inputSchema)
+    private ServingInput(string pathColumn, string imageColumn, IReadOnlyList<ITransformer> steps)
     {
         PathColumn = pathColumn;
+        _imageColumn = imageColumn;
         _steps = steps;
-        _inputSchema = inputSchema;
     }
 
     /// <summary>The input column that takes the path of an image file (text).</summary>
     public string PathColumn { get; }
 
     /// <summary>
-    /// Reads the input schema of a model loaded with <c>mlContext.Model.Load(path, out inputSchema)</c>.
+    /// Reads the input schema of a model loaded with <c>mlContext.Model.Load(path, out inputSchema)</c>, and checks that
+    /// the model starts by loading images from that column.
     /// </summary>
     /// <exception cref="InvalidDataException">
-    /// The schema declares something else than one text column: a zip saved by an earlier version, or a pipeline saved
-    /// with its label column. The message names the columns found.
+    /// The zip is not one saved for serving: its schema declares something else than one text column (a zip saved by an
+    /// earlier version, or a pipeline saved with its label column), or its first step does not load images from it.
+    /// The message names the columns found and what to do.
     /// </exception>
     public static ServingInput Find(ITransformer model, DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputSchema);
-        if (inputSchema.Count != 1 || inputSchema[0].Type is not TextDataViewType)
+        var steps = Flatten(model).ToList();
+        if (inputSchema.Count != 1 || inputSchema[0].Type is not TextDataViewType || steps.Count < 2 || steps[0] is not ImageLoadingTransformer loader)
+            throw NotForServing(inputSchema);
+        List<DataViewSchema.Column> loaded;
+        try
         {
-            string declared = inputSchema.Count == 0 ? "no columns" : string.Join(", ", inputSchema.Select(c => $"'{c.Name}' ({c.Type})"));
-            throw new InvalidDataException(
-                $"The model's input schema declares {declared}; a model zip saved for serving declares one text column, the " +
-                "image file path. Train it again with this version of googlenet, or save the fitted pipeline with ModelFile.SaveForServing.");
+            loaded = loader.GetOutputSchema(inputSchema).Where(c => c.Type is ImageDataViewType).ToList();
         }
-        return new ServingInput(inputSchema[0].Name, Flatten(model).ToList(), inputSchema);
+        catch (ArgumentOutOfRangeException)
+        {
+            // LoadImages reads another column than the one declared.
+            throw NotForServing(inputSchema);
+        }
+        if (loaded.Count != 1)
+            throw new InvalidDataException($"The model's first step (LoadImages) writes {loaded.Count} image columns; a model zip saved for serving writes one.");
+        return new ServingInput(inputSchema[0].Name, loaded[0].Name, steps);
     }
 
     /// <summary>
     /// The model without its first step (LoadImages): it reads decoded images from <paramref name="imageColumn"/>, an
-    /// image column of any size (<c>new ImageDataViewType()</c>), and gives the same <c>Score</c> and
-    /// <c>PredictedLabel</c> as the zip gives for the image files.
+    /// image column of any size, and gives the same <c>Score</c> and <c>PredictedLabel</c> as the zip gives for the
+    /// image files. ML.NET's image steps dispose the images they read: give each read a new <see cref="MLImage"/>.
     /// </summary>
-    /// <exception cref="InvalidDataException">The model does not start by loading images from <see cref="PathColumn"/>.</exception>
     public ITransformer FromImages(out string imageColumn)
     {
-        if (_steps.Count < 2 || _steps[0] is not ImageLoadingTransformer loader)
-            throw new InvalidDataException(
-                $"The model does not start by loading images from '{PathColumn}' (its first step is {_steps.FirstOrDefault()?.GetType().Name ?? "missing"}).");
-        var loaded = loader.GetOutputSchema(_inputSchema).Where(c => c.Type is ImageDataViewType).ToList();
-        if (loaded.Count != 1)
-            throw new InvalidDataException($"The model's LoadImages step writes {loaded.Count} image columns; one was expected.");
-        imageColumn = loaded[0].Name;
+        imageColumn = _imageColumn;
         return new TransformerChain<ITransformer>(_steps.Skip(1).ToArray());
+    }
+
+    private static InvalidDataException NotForServing(DataViewSchema inputSchema)
+    {
+        string declared = inputSchema.Count == 0 ? "no columns" : string.Join(", ", inputSchema.Select(c => $"'{c.Name}' ({c.Type})"));
+        return new InvalidDataException(
+            $"The model's input schema declares {declared}; a model zip saved for serving declares one text column, the image file " +
+            "path, and starts by loading the image from it. Train it again with this version of googlenet, or save the fitted " +
+            "pipeline with ModelFile.SaveForServing.");
     }
 
     /// <summary>The steps of a fitted pipeline in order, nested chains opened.</summary>

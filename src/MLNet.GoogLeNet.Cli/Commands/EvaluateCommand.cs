@@ -47,6 +47,7 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
     {
         var (test, description) = DataSet.LoadTest(settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed,
             settings.HoldoutSplit, console);
+        console.MarkupLine(Markup.Escape(description));
         string reports = settings.ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!;
         new EvaluationJob(console).Run(settings.ModelPath, test, description, reports);
         return 0;
