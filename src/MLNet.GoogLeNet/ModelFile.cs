@@ -15,12 +15,22 @@ public static class ModelFile
     /// schema to <paramref name="path"/>: written under a temporary name in the same folder, then renamed over the target.
     /// If saving fails, the target keeps what it held before.
     /// </summary>
+    /// <remarks>
+    /// ML.NET cannot store an image column in a zip's input schema, so a model that reads in-memory images (such as one
+    /// trained on <see cref="GrayscaleImages.ToDataView"/>) is saved reading image files instead: each image column
+    /// <c>X</c> of <paramref name="inputSchema"/> is declared as a text column <c>XPath</c> (for example <c>ImagePath</c>),
+    /// and the zip starts by loading the image named there. To save a zip that needs nothing but the image, use
+    /// <see cref="SaveForServing"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The schema has both an image column <c>X</c> and a column <c>XPath</c>.</exception>
     public static void Save(MLContext context, ITransformer model, DataViewSchema inputSchema, string path)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputSchema);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        AtomicFile.Write(path, stream => context.Model.Save(model, inputSchema, stream));
+        var (saved, schema) = ImageFileInput.FromFiles(context, model, inputSchema);
+        AtomicFile.Write(path, stream => context.Model.Save(saved, schema, stream));
     }
 
     /// <summary>

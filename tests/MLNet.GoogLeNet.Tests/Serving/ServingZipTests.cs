@@ -62,6 +62,14 @@ public sealed class ServingZipTests : IDisposable
         AssertSameScores(expectedLabels, expectedScores, fromFiles);
         Assert.Equal(FashionMnist.ClassNames, ClassLabels.NamesFromScoreColumn(fromFiles.Schema));
 
+        // ModelFile.Save keeps the whole pipeline (label mapping included): the image column becomes a file path column too.
+        string whole = Path.Combine(_work, "whole.zip");
+        ModelFile.Save(ml, model, train.ToDataView().Schema, whole);
+        var wholeModel = ModelFile.Load(serving, whole, out var wholeSchema);
+        Assert.Equal(["ImagePath", "Label"], wholeSchema.Select(c => c.Name));
+        var files = pngs.Select(p => new ImageFile { ImagePath = p.ImagePath }).ToList();
+        AssertSameScores(expectedLabels, expectedScores, wholeModel.Transform(serving.Data.LoadFromEnumerable(files)));
+
         // The in-memory route of the same zip: images already in memory, without LoadImages.
         var fromImages = input.FromImages(out string imageColumn);
         Assert.Equal("Image", imageColumn);
