@@ -13,10 +13,10 @@ public sealed record ImagePrediction(string Label, float Score, IReadOnlyList<Cl
 
 /// <summary>
 /// The loaded model zip and a pool of prediction engines on it. A PredictionEngine is not thread-safe, so each request
-/// borrows one; all engines share the one model (and its ONNX Runtime session), created with
-/// <c>OwnsTransformer = false</c> so that an engine the pool drops does not dispose the model under the others.
+/// borrows one; all engines share the one model (and its ONNX Runtime session). The pool disposes the engines it does
+/// not keep; they are created with <c>OwnsTransformer = false</c>, so that disposing one leaves the model to the others.
 /// </summary>
-public sealed class ImageClassifier
+public sealed class ImageClassifier : IDisposable
 {
     private readonly ObjectPool<PredictionEngine<PathRow, ScoreRow>> _engines;
 
@@ -30,8 +30,9 @@ public sealed class ImageClassifier
         var model = context.Model.Load(modelPath, out var inputSchema);
         // The zip names the column that takes image file paths; nothing here assumes an image size or a column name.
         var input = ServingInput.Find(model, inputSchema);
-        _engines = new DefaultObjectPool<PredictionEngine<PathRow, ScoreRow>>(
-            new EnginePolicy(context, model, input.PathColumn), maximumRetained: Environment.ProcessorCount * 2);
+        // For a disposable type the provider makes a pool that disposes what it drops, and everything when disposed.
+        _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
+            .Create(new EnginePolicy(context, model, input.PathColumn));
 
         var engine = _engines.Get();
         try
@@ -70,6 +71,9 @@ public sealed class ImageClassifier
             .OrderByDescending(c => c.Score).Take(top).ToList();
         return new ImagePrediction(result.PredictedLabel, result.Score.Max(), best);
     }
+
+    /// <summary>Disposes the pooled engines (the service's container does, at shutdown).</summary>
+    public void Dispose() => (_engines as IDisposable)?.Dispose();
 
     /// <summary>The zip's one input: an image file path, under the column name the zip declares.</summary>
     public sealed class PathRow
