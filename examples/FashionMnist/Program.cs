@@ -7,6 +7,7 @@
 //   dotnet run -c Release --project examples/FashionMnist -- --gpu 0          # needs the CUDA build: -p:TorchBackend=cuda
 using System.Globalization;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using MLNet.GoogLeNet;
 
 // Where Debian's dataset-fashion-mnist package puts the four IDX files (sudo apt-get install dataset-fashion-mnist).
@@ -27,7 +28,8 @@ mlContext.Log += (_, message) =>
 
 // 1. Data: the IDX files enter ML.NET as 28×28 images.
 var train = FashionMnist.Load(data, FashionMnistSplit.Train, limit).ToDataView();
-var test = FashionMnist.Load(data, FashionMnistSplit.Test, limit is null ? null : limit / 5).ToDataView();
+var testImages = FashionMnist.Load(data, FashionMnistSplit.Test, limit is null ? null : limit / 5);
+var test = testImages.ToDataView();
 
 // 2. ML.NET's image transforms: grayscale → resize to 96×96 → pixels / 255 → label key (in the dataset's class order).
 var preprocessing = ImagePreprocessing.FromImages(mlContext, imageSize: 96, channels: 1, classes: FashionMnist.ClassNames);
@@ -48,10 +50,15 @@ var model = pipeline.Fit(train);
 // 4. Evaluate, save, and check that the saved zip gives the same accuracy.
 var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(test));
 Console.WriteLine($"test accuracy {metrics.MicroAccuracy:F3}, log-loss {metrics.LogLoss:F4}");
-ModelFile.Save(mlContext, model, train.Schema, modelPath);
-var loaded = ModelFile.Load(new MLContext(), modelPath, out _);
-var reloaded = mlContext.MulticlassClassification.Evaluate(loaded.Transform(test));
-Console.WriteLine($"saved to {modelPath}; accuracy of the saved model {reloaded.MicroAccuracy:F3}");
+// The zip takes image files (its input schema declares the ImagePath column), though the model trained on images in memory.
+ModelFile.SaveForServing(mlContext, model, modelPath);
+var loaded = ModelFile.Load(new MLContext(), modelPath, out var inputSchema);
+// The test images are in memory too: the zip's steps after LoadImages score them.
+var fromImages = ServingInput.Find(loaded, inputSchema).FromImages(out string imageColumn);
+var scored = fromImages.Transform(testImages.ToDataView(imageColumn));
+var predicted = scored.GetColumn<string>("PredictedLabel").ToList();
+double reloaded = predicted.Where((label, i) => label == testImages.Labels[i]).Count() / (double)predicted.Count;
+Console.WriteLine($"saved to {modelPath}; accuracy of the saved model {reloaded:F3}");
 return 0;
 
 string? Option(string name)

@@ -29,7 +29,10 @@ public static partial class FashionClassifier
         return pipeline.Fit(trainData);
     }
 
-    /// <summary>Saves the model to <see cref="ModelPath"/> (temporary file, then rename).</summary>
-    public static void SaveModel(MLContext mlContext, ITransformer model, DataViewSchema inputSchema) =>
-        ModelFile.Save(mlContext, model, inputSchema, ModelPath);
+    /// <summary>
+    /// Saves the model to <see cref="ModelPath"/> (temporary file, then rename) for serving: its input schema declares the
+    /// one column it needs, ImagePath.
+    /// </summary>
+    public static void SaveModel(MLContext mlContext, ITransformer model) =>
+        ModelFile.SaveForServing(mlContext, model, ModelPath);
 }

@@ -26,7 +26,7 @@ Console.WriteLine($"{scan.Classes.Count} classes, {trainRows.Count} training and
 
 IDataView trainData = mlContext.Data.LoadFromEnumerable(trainRows);
 var model = FashionClassifier.RetrainPipeline(mlContext, trainData);
-FashionClassifier.SaveModel(mlContext, model, trainData.Schema);
+FashionClassifier.SaveModel(mlContext, model);
 Console.WriteLine($"saved {FashionClassifier.ModelPath}");
 
 var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(mlContext.Data.LoadFromEnumerable(testRows)));

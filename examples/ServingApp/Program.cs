@@ -4,6 +4,7 @@
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.GoogLeNet;
 
 var files = new List<string>();
 int? gpu = null;
@@ -32,11 +33,21 @@ catch (Exception e) when (e is IOException or InvalidDataException or FormatExce
     return 1;
 }
 
-// A model trained from image files reads "ImagePath"; one trained from in-memory images reads "Image".
+// The zip's input schema names the column that takes the image file paths.
+ServingInput servingInput;
+try
+{
+    servingInput = ServingInput.Find(model, inputSchema);
+}
+catch (InvalidDataException e)
+{
+    Console.Error.WriteLine($"Cannot serve model '{files[0]}': {e.Message}");
+    return 1;
+}
 var images = files.Skip(1).ToList();
-IDataView input = inputSchema.GetColumnOrNull("ImagePath") is not null
-    ? mlContext.Data.LoadFromEnumerable(images.Select(p => new PathInput { ImagePath = p }))
-    : mlContext.Data.LoadFromEnumerable(images.Select(p => new ImageInput { Image = MLImage.CreateFromFile(p) }));
+var definition = SchemaDefinition.Create(typeof(PathInput));
+definition[nameof(PathInput.ImagePath)].ColumnName = servingInput.PathColumn;
+IDataView input = mlContext.Data.LoadFromEnumerable(images.Select(p => new PathInput { ImagePath = p }).ToList(), definition);
 
 var scored = model.Transform(input);
 var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
@@ -52,17 +63,8 @@ for (int i = 0; i < images.Count; i++)
 }
 return 0;
 
-/// <summary>Input of models that load their images from files.</summary>
+/// <summary>The one input column of a zip saved for serving: an image file path (renamed to the zip's column).</summary>
 internal sealed class PathInput
 {
     public string ImagePath { get; set; } = "";
-    public string Label { get; set; } = "";
-}
-
-/// <summary>Input of models trained on images already in memory (28×28 Fashion-MNIST images from IDX files).</summary>
-internal sealed class ImageInput
-{
-    [Microsoft.ML.Transforms.Image.ImageType(28, 28)]
-    public MLImage? Image { get; set; }
-    public string Label { get; set; } = "";
 }

@@ -24,8 +24,8 @@ public static class ImagePreprocessing
         IEnumerable<string>? classes = null, string pathColumn = "ImagePath", string labelColumn = "Label", string featureColumn = "Features")
     {
         ArgumentNullException.ThrowIfNull(context);
-        return context.Transforms.LoadImages("Image", imageFolder: null, inputColumnName: pathColumn)
-            .Append(FromImages(context, imageSize, channels, classes, "Image", labelColumn, featureColumn));
+        return context.Transforms.LoadImages(ImageColumn, imageFolder: null, inputColumnName: pathColumn)
+            .Append(FromImages(context, imageSize, channels, classes, ImageColumn, labelColumn, featureColumn));
     }
 
     /// <summary>
@@ -43,6 +43,37 @@ public static class ImagePreprocessing
         IEnumerable<string>? classes = null, string imageColumn = "Image", string labelColumn = "Label", string featureColumn = "Features")
     {
         ArgumentNullException.ThrowIfNull(context);
+        var keyData = classes is null ? null : context.Data.LoadFromEnumerable(classes.Select(c => new ClassName { Label = c }).ToArray(),
+            RenamedLabel(labelColumn));
+        return ImageToPixels(context, imageSize, channels, imageColumn, featureColumn)
+            .Append(context.Transforms.Conversion.MapValueToKey(labelColumn, keyData: keyData));
+    }
+
+    /// <summary>
+    /// For serving a trained model from image files, without a label: LoadImages → [ConvertToGrayscale] → ResizeImages →
+    /// ExtractPixels, the same image steps <see cref="FromImagePaths"/> and <see cref="FromImages"/> train with, so a
+    /// model trained on in-memory images (IDX files) scores PNG or JPEG files exactly as it scored its training images.
+    /// <see cref="ModelFile.SaveForServing"/> saves a trained model behind these steps.
+    /// </summary>
+    /// <param name="context">The MLContext.</param>
+    /// <param name="imageSize">Height and width the images are resized to: the size the model was trained at.</param>
+    /// <param name="channels">1 (grayscale) or 3 (RGB).</param>
+    /// <param name="pathColumn">Column holding the image file paths.</param>
+    /// <param name="featureColumn">Column the pixels are written to.</param>
+    public static IEstimator<ITransformer> ForServing(MLContext context, int imageSize, int channels, string pathColumn = "ImagePath",
+        string featureColumn = "Features")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        return context.Transforms.LoadImages(ImageColumn, imageFolder: null, inputColumnName: pathColumn)
+            .Append(ImageToPixels(context, imageSize, channels, ImageColumn, featureColumn));
+    }
+
+    /// <summary>The column the loaded images go to, between LoadImages and ExtractPixels.</summary>
+    private const string ImageColumn = "Image";
+
+    /// <summary>The image steps every pipeline here shares: [ConvertToGrayscale] → ResizeImages → ExtractPixels (scale 1/255).</summary>
+    private static IEstimator<ITransformer> ImageToPixels(MLContext context, int imageSize, int channels, string imageColumn, string featureColumn)
+    {
         if (channels is not (1 or 3))
             throw new ArgumentOutOfRangeException(nameof(channels), channels, "Images have 1 (grayscale) or 3 (RGB) channels.");
         if (imageSize < Modules.GoogLeNetConfiguration.MinimumImageSize)
@@ -52,14 +83,10 @@ public static class ImagePreprocessing
         IEstimator<ITransformer> resize = context.Transforms.ResizeImages(imageColumn, imageSize, imageSize);
         if (channels == 1)
             resize = context.Transforms.ConvertToGrayscale(imageColumn).Append(resize);
-        var keyData = classes is null ? null : context.Data.LoadFromEnumerable(classes.Select(c => new ClassName { Label = c }).ToArray(),
-            RenamedLabel(labelColumn));
-        return resize
-            // After ConvertToGrayscale the three colour channels are equal: extracting Red gives the one channel.
-            .Append(context.Transforms.ExtractPixels(featureColumn, imageColumn,
-                channels == 1 ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
-                scaleImage: 1f / 255))
-            .Append(context.Transforms.Conversion.MapValueToKey(labelColumn, keyData: keyData));
+        // After ConvertToGrayscale the three colour channels are equal: extracting Red gives the one channel.
+        return resize.Append(context.Transforms.ExtractPixels(featureColumn, imageColumn,
+            channels == 1 ? ImagePixelExtractingEstimator.ColorBits.Red : ImagePixelExtractingEstimator.ColorBits.Rgb,
+            scaleImage: 1f / 255));
     }
 
     private sealed class ClassName

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using Google.Protobuf;
 using Microsoft.ML;
 using MLNet.GoogLeNet.Export;
+using Microsoft.ML.Data;
 using MLNet.GoogLeNet.IO;
 
 namespace MLNet.GoogLeNet;
@@ -18,12 +19,61 @@ public static class ModelFile
     /// schema to <paramref name="path"/>: written under a temporary name in the same folder, then renamed over the target.
     /// If saving fails, the target keeps what it held before.
     /// </summary>
+    /// <remarks>
+    /// ML.NET cannot store an image column in a zip's input schema, so a model that reads in-memory images (such as one
+    /// trained on <see cref="GrayscaleImages.ToDataView"/>) is saved reading image files instead: each image column
+    /// <c>X</c> of <paramref name="inputSchema"/> is declared as a text column <c>XPath</c> (for example <c>ImagePath</c>),
+    /// and the zip starts by loading the image named there. To save a zip that needs nothing but the image, use
+    /// <see cref="SaveForServing"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentException">The schema has both an image column <c>X</c> and a column <c>XPath</c>.</exception>
     public static void Save(MLContext context, ITransformer model, DataViewSchema inputSchema, string path)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputSchema);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        AtomicFile.Write(path, stream => context.Model.Save(model, inputSchema, stream));
+        var (saved, schema) = ImageFileInput.FromFiles(context, model, inputSchema);
+        AtomicFile.Write(path, stream => context.Model.Save(saved, schema, stream));
+    }
+
+    /// <summary>
+    /// Saves a fitted pipeline that ends in GoogLeNet as a zip that takes image files: LoadImages from
+    /// <paramref name="pathColumn"/> → the image steps of <see cref="ImagePreprocessing"/> at the size and channels the
+    /// network was trained on → the GoogLeNet transformer → the steps after it (such as MapKeyToValue). The zip's input
+    /// schema declares that one text column, whatever the model was trained from (IDX files, in-memory images, files),
+    /// so a program that loads it finds what to feed it (<see cref="ServingInput"/>). Written like <see cref="Save"/>.
+    /// </summary>
+    /// <remarks>
+    /// The steps before GoogLeNet in <paramref name="model"/> are replaced, not saved: they must be the ones
+    /// <see cref="ImagePreprocessing"/> builds (grayscale for one channel, resize, pixels scaled to [0, 1]), which
+    /// <c>googlenet train</c> and the examples use. The label's key mapping is not needed to score, and is left out.
+    /// </remarks>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="model"/> holds no GoogLeNet transformer, or its feature column is not a C×H×W square image.
+    /// </exception>
+    public static void SaveForServing(MLContext context, ITransformer model, string path, string pathColumn = "ImagePath")
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pathColumn);
+        var steps = ServingInput.Flatten(model).ToList();
+        int index = steps.FindIndex(step => step is GoogLeNetTransformer);
+        if (index < 0)
+            throw new ArgumentException("The model holds no GoogLeNet transformer: SaveForServing saves a pipeline fitted with the GoogLeNet trainer.", nameof(model));
+        var googLeNet = (GoogLeNetTransformer)steps[index];
+        var dimensions = googLeNet.FeatureType.Dimensions;
+        if (dimensions.Length != 3 || dimensions[1] != dimensions[2])
+            throw new ArgumentException(
+                $"The model's feature column '{googLeNet.FeatureColumnName}' is {googLeNet.FeatureType}; serving from image files needs " +
+                "square images as ExtractPixels writes them (channels × height × width).", nameof(model));
+
+        var paths = ServingTables.EmptyPaths(context, pathColumn);
+        var images = ImagePreprocessing.ForServing(context, imageSize: dimensions[1], channels: dimensions[0], pathColumn,
+            googLeNet.FeatureColumnName).Fit(paths);
+        var serving = new TransformerChain<ITransformer>([images, .. steps.Skip(index)]);
+        Save(context, serving, paths.Schema, path);
     }
 
     /// <summary>Loads a model zip saved by ML.NET (by <see cref="Save"/> or <c>mlContext.Model.Save</c>).</summary>

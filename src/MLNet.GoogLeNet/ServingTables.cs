@@ -28,6 +28,11 @@ internal static class ServingTables
         public T Value { get; set; } = default!;
     }
 
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
+    }
+
     private sealed class FeatureRow
     {
         public float[] Features { get; set; } = [];
@@ -63,6 +68,14 @@ internal static class ServingTables
         schema[nameof(FeatureRow.Features)].ColumnName = column;
         schema[nameof(FeatureRow.Features)].ColumnType = type;
         return ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), schema);
+    }
+
+    /// <summary>An empty data view with one text column: the image file paths a serving zip reads.</summary>
+    public static IDataView EmptyPaths(MLContext ml, string column)
+    {
+        var schema = SchemaDefinition.Create(typeof(PathRow));
+        schema[nameof(PathRow.ImagePath)].ColumnName = column;
+        return ml.Data.LoadFromEnumerable(Array.Empty<PathRow>(), schema);
     }
 
     private static IDataView Invoke(string method, ClassLabels classes, MLContext ml, uint[]? hashes)

@@ -16,19 +16,23 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         public string ModelPath { get; init; } = "googlenet.zip";
 
         [CommandOption("--data <DIR>")]
-        [Description("Fashion-MNIST IDX folder (its test split is used) or an image folder (its held-out part). Default: " + DebianFashionMnist.Folder)]
+        [Description("Fashion-MNIST IDX folder (its test split is used) or an image folder (all its images, or with --holdout-split the part train held out). Default: " + DebianFashionMnist.Folder)]
         public string DataFolder { get; init; } = DebianFashionMnist.Folder;
 
         [CommandOption("--limit <N>")]
         [Description("Evaluate only the first N test images. Default: all.")]
         public int? Limit { get; init; }
 
+        [CommandOption("--holdout-split")]
+        [Description("Image folders: score only the images train held out from this folder (its split by --test-fraction and --seed), not all of them.")]
+        public bool HoldoutSplit { get; init; }
+
         [CommandOption("--test-fraction <F>")]
-        [Description("Image folders: the held-out fraction, as given to train. Default 0.2.")]
+        [Description("With --holdout-split: the held-out fraction, as given to train. Default 0.2.")]
         public double TestFraction { get; init; } = 0.2;
 
         [CommandOption("--seed <N>")]
-        [Description("Image folders: the split seed, as given to train. Default 1.")]
+        [Description("With --holdout-split: the split seed, as given to train. Default 1.")]
         public int Seed { get; init; } = 1;
 
         [CommandOption("--report-dir <DIR>")]
@@ -41,7 +45,9 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var (test, description) = DataSet.LoadTest(settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed, console);
+        var (test, description) = DataSet.LoadTest(settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed,
+            settings.HoldoutSplit, console);
+        console.MarkupLine(Markup.Escape(description));
         string reports = settings.ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!;
         new EvaluationJob(console).Run(settings.ModelPath, test, description, reports);
         return 0;

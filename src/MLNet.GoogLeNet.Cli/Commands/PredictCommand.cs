@@ -2,7 +2,6 @@ using System.ComponentModel;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Microsoft.ML.Transforms.Image;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -37,11 +36,7 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
     {
         var ml = new MLContext();
         var model = ModelFile.Load(ml, settings.ModelPath, out var inputSchema);
-        // Models trained from image folders read file paths; models trained from IDX files read in-memory images.
-        IDataView input = inputSchema.GetColumnOrNull("ImagePath") is not null
-            ? ml.Data.LoadFromEnumerable(settings.Images.Select(p => new ImageFile { ImagePath = Path.GetFullPath(p) }))
-            : ml.Data.LoadFromEnumerable(settings.Images.Select(LoadImage));
-        var scored = model.Transform(input);
+        var scored = model.Transform(Input(ml, model, inputSchema, settings.Images.Select(Path.GetFullPath).ToList()));
         var scores = scored.GetColumn<float[]>("Score").ToList();
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
         if (classes.Count == 0)  // a label key without values: number the classes
@@ -61,24 +56,40 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         return 0;
     }
 
-    /// <summary>Input row of models trained on in-memory images (IDX files): the image column is Image&lt;28, 28&gt;.</summary>
-    private sealed class ImageInput
+    /// <summary>
+    /// The image files as the zip's input: the path column its input schema declares. Zips that earlier versions saved
+    /// from image folders declared the label as well (read as missing here); those saved from IDX files declared no
+    /// image column at all, and are reported with what to do.
+    /// </summary>
+    private static IDataView Input(MLContext ml, ITransformer model, DataViewSchema inputSchema, IReadOnlyList<string> images)
     {
-        [ImageType(28, 28)]
-        public MLImage? Image { get; set; }
-
-        public string Label { get; set; } = "";
-    }
-
-    private static ImageInput LoadImage(string path)
-    {
+        string pathColumn;
         try
         {
-            return new ImageInput { Image = MLImage.CreateFromFile(path) };
+            pathColumn = ServingInput.Find(model, inputSchema).PathColumn;
         }
-        catch (ArgumentException e)
+        catch (InvalidDataException) when (IsEarlierFolderZip(inputSchema))
         {
-            throw new InvalidDataException($"Image file '{path}' cannot be decoded: {e.Message}", e);
+            pathColumn = EarlierPathColumn;
         }
+        var paths = SchemaDefinition.Create(typeof(PathRow));
+        paths[nameof(PathRow.ImagePath)].ColumnName = pathColumn;
+        return ml.Data.LoadFromEnumerable(images.Select(p => new PathRow { ImagePath = p }).ToList(), paths);
+    }
+
+    /// <summary>The two text columns an earlier version saved for a model trained from an image folder.</summary>
+    private static bool IsEarlierFolderZip(DataViewSchema schema) =>
+        schema.Count == 2 && schema.GetColumnOrNull(EarlierPathColumn) is { Type: TextDataViewType }
+        && schema.GetColumnOrNull(EarlierLabelColumn) is { Type: TextDataViewType };
+
+    private const string EarlierPathColumn = "ImagePath";
+    private const string EarlierLabelColumn = "Label";
+
+    private sealed class PathRow
+    {
+        public string ImagePath { get; set; } = "";
+
+        /// <summary>Read only by zips of earlier versions, whose pipelines mapped the label too.</summary>
+        public string Label { get; set; } = "";
     }
 }

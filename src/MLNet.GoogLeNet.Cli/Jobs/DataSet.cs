@@ -50,19 +50,35 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     }
 
     /// <summary>
-    /// The held-out images only (for evaluate): the t10k split of Fashion-MNIST — without reading the training files —
-    /// or the test part of an image folder's seeded split, the same split <see cref="Load"/> makes.
+    /// The images to evaluate on: the t10k split of Fashion-MNIST (without reading the training files), or every image of
+    /// an image folder — or, with <paramref name="holdoutSplit"/>, only the test part of the seeded split <see cref="Load"/>
+    /// makes, to score a model on the images its training run held out.
     /// </summary>
     public static (IDataView Test, string Description) LoadTest(string folder, int? testLimit, double testFraction,
-        int seed, IAnsiConsole console)
+        int seed, bool holdoutSplit, IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
         {
             var test = FashionMnist.Load(folder, FashionMnistSplit.Test, testLimit);
             return (test.ToDataView(), $"Fashion-MNIST from {folder}: {test.Count:N0} test images ({test.Width}×{test.Height})");
         }
-        var data = Load(folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, console);
-        return (data.Test, data.Description);
+        if (holdoutSplit)
+        {
+            var data = Load(folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, console);
+            return (data.Test, data.Description);
+        }
+        if (!Directory.Exists(folder))
+            throw new DirectoryNotFoundException(
+                $"Data folder '{folder}' does not exist. Pass --data with the folder of the Fashion-MNIST IDX files or an image folder with one sub-folder per class.");
+        var scan = ImageFolder.Scan(folder, BadImagePolicy.Skip);
+        foreach (var (path, reason) in scan.BadFiles)
+            console.MarkupLine($"[yellow]skipped[/] {Markup.Escape(path)}: {Markup.Escape(reason)}");
+        var images = scan.Images.Take(testLimit ?? int.MaxValue).ToList();
+        if (images.Count == 0)
+            throw new InvalidDataException($"Image folder '{folder}' holds no readable images to evaluate.");
+        return (ImageFolder.ToDataView(images),
+            $"Image folder {folder}: {scan.Classes.Count} classes, all {images.Count:N0} images" +
+            (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""));
     }
 
     /// <summary>A seeded split that holds out the same fraction of every class.</summary>

@@ -1,4 +1,6 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms.Onnx;
 using MLNet.GoogLeNet.Cli.Output;
 using Spectre.Console;
@@ -18,11 +20,13 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         // rows are scored at once: one ONNX Runtime thread per row then beats rows sharing one session's thread pool
         // (docs/performance.md has the measurements).
         context.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
-        var model = ModelFile.Load(context, modelPath, out _);
-        var scored = model.Transform(data);
-        // The pipeline ends in MapKeyToValue; Evaluate reads the key-typed label and the scores.
-        var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: "Label", scoreColumnName: "Score");
+        var model = ModelFile.Load(context, modelPath, out var inputSchema);
+        var scored = Score(context, model, inputSchema, data);
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
+        // Evaluate reads a key-typed label whose keys are the Score slots' classes.
+        if (scored.Schema[LabelColumn].Type is not KeyDataViewType)
+            scored = context.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: ClassNames(context, classes)).Fit(scored).Transform(scored);
+        var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: LabelColumn, scoreColumnName: "Score");
 
         var report = EvaluationReport.From(modelPath, dataDescription, classes, metrics);
         Tables.WriteMetrics(console, report);
@@ -33,4 +37,43 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         console.MarkupLine($"evaluation: [green]{Markup.Escape(jsonPath)}[/], confusion matrix: [green]{Markup.Escape(confusionPath)}[/]");
         return report;
     }
+
+    /// <summary>The label column of the data sets (image folders and IDX files alike).</summary>
+    private const string LabelColumn = "Label";
+
+    /// <summary>
+    /// Scores <paramref name="data"/> (image paths, or in-memory images from IDX files) with a zip that takes image files,
+    /// or with a zip of an earlier version, which reads the columns the data has.
+    /// </summary>
+    private static IDataView Score(MLContext context, ITransformer model, DataViewSchema inputSchema, IDataView data)
+    {
+        ServingInput input;
+        try
+        {
+            input = ServingInput.Find(model, inputSchema);
+        }
+        catch (InvalidDataException)
+        {
+            return model.Transform(data);
+        }
+        var images = data.Schema.FirstOrDefault(c => c.Type is ImageDataViewType);
+        if (images.Name is null)
+        {
+            var paths = data.Schema.Single(c => c.Type is TextDataViewType && c.Name != LabelColumn);
+            return model.Transform(Renamed(context, data, paths.Name, input.PathColumn));
+        }
+        var fromImages = input.FromImages(out string imageColumn);
+        return fromImages.Transform(Renamed(context, data, images.Name, imageColumn));
+    }
+
+    private static IDataView Renamed(MLContext context, IDataView data, string from, string to) =>
+        from == to ? data : context.Transforms.CopyColumns(to, from).Fit(data).Transform(data);
+
+    private sealed class ClassName
+    {
+        public string Label { get; set; } = "";
+    }
+
+    private static IDataView ClassNames(MLContext context, IReadOnlyList<string> classes) =>
+        context.Data.LoadFromEnumerable(classes.Select(c => new ClassName { Label = c }).ToArray());
 }

@@ -81,7 +81,8 @@ internal sealed class TrainingJob(IAnsiConsole console)
             $"{options}, width divisor {options.WidthDivisor}, device {(settings.GpuDeviceId is { } id ? $"GPU {id}" : "CPU")}"));
         var model = progress.Run(() => pipeline.Fit(data.Train));
 
-        ModelFile.Save(context, model, data.Train.Schema, settings.ModelPath);
+        // The zip takes image files whatever the training data was (IDX files train on in-memory images).
+        ModelFile.SaveForServing(context, model, settings.ModelPath);
         console.MarkupLine($"model saved to [green]{Markup.Escape(settings.ModelPath)}[/]");
 
         var googLeNet = ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single();

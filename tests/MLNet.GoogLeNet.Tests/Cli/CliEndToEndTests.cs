@@ -14,7 +14,8 @@ public sealed class CliEndToEndTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static (int ExitCode, string Output) Run(params string[] args)
+    /// <summary>Runs the command line in this process and returns its exit code and what it printed.</summary>
+    internal static (int ExitCode, string Output) Run(params string[] args)
     {
         var writer = new StringWriter();
         var console = AnsiConsole.Create(new AnsiConsoleSettings
@@ -74,7 +75,11 @@ public sealed class CliEndToEndTests : IDisposable
             Assert.True(epochs[5].GetProperty("testAccuracy").GetDouble() > 0);
         }
 
-        var evaluate = Run("evaluate", "--model", model, "--data", images.Root, "--test-fraction", "0.25", "--seed", "3");
+        // The zip takes image files, and says so.
+        var loaded = ModelFile.Load(new MLContext(), model, out var inputSchema);
+        Assert.Equal("ImagePath", ServingInput.Find(loaded, inputSchema).PathColumn);
+
+        var evaluate = Run("evaluate", "--model", model, "--data", images.Root, "--holdout-split", "--test-fraction", "0.25", "--seed", "3");
         Assert.True(evaluate.ExitCode == 0, evaluate.Output);
         Assert.Contains("confusion matrix", evaluate.Output);
         AssertNonEmpty(Path.Combine(_work, "out", "confusion-matrix.png"));
@@ -87,6 +92,21 @@ public sealed class CliEndToEndTests : IDisposable
             double counted = root.GetProperty("confusionMatrix").GetProperty("counts").EnumerateArray().SelectMany(r => r.EnumerateArray()).Sum(c => c.GetDouble());
             Assert.Equal(60, counted);
             Assert.Equal(4, root.GetProperty("classes").GetArrayLength());
+        }
+
+        // By default evaluate scores every image of the folder it is given, as the zip scores them in this process.
+        var everything = Run("evaluate", "--model", model, "--data", images.Root);
+        Assert.True(everything.ExitCode == 0, everything.Output);
+        Assert.Contains("all 240 images", everything.Output);
+        var all = images.Train.Select(row => new ImageFile { ImagePath = row.ImagePath, Label = row.Label }).ToList();
+        var context = new MLContext();
+        var predicted = ModelFile.Load(context, model, out _).Transform(ImageFolder.ToDataView(all)).GetColumn<string>("PredictedLabel").ToList();
+        int agreeing = all.Where((row, i) => predicted[i] == row.Label).Count();
+        using (var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(_work, "out", "evaluation.json"))))
+        {
+            var root = evaluation.RootElement;
+            Assert.Equal(240, root.GetProperty("images").GetInt64());
+            Assert.Equal((double)agreeing / all.Count, root.GetProperty("microAccuracy").GetDouble(), 1e-9);
         }
 
         // Images the model has never seen, two of each class.
@@ -111,14 +131,6 @@ public sealed class CliEndToEndTests : IDisposable
             if (label == files[i].Label) correct++;
         }
         Assert.True(correct >= 6, $"{correct} of 8 unseen images classified correctly:\n{predict.Output}");
-    }
-
-    private sealed class InMemoryImage
-    {
-        [Microsoft.ML.Transforms.Image.ImageType(28, 28)]
-        public Microsoft.ML.Data.MLImage? Image { get; set; }
-
-        public string Label { get; set; } = "";
     }
 
     private sealed class Prediction
@@ -146,7 +158,7 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
-    public void Fashion_mnist_idx_files_train_and_predict_through_in_memory_images()
+    public void Fashion_mnist_idx_files_train_to_a_zip_that_predicts_image_files()
     {
         string data = Path.Combine(_work, "idx");
         IdxFiles.WriteFashionMnist(data, trainCount: 48, testCount: 16);
@@ -166,8 +178,11 @@ public sealed class CliEndToEndTests : IDisposable
         PatternImages.WritePng(png, PatternImages.Draw("checker", 28, new Random(2)), 28);
         var predict = Run("predict", model, png);
         Assert.True(predict.ExitCode == 0, predict.Output);
-        using var image = MLImage.CreateFromFile(png);
-        var expected = PredictInProcess(model, new InMemoryImage { Image = image });
+        // Trained on in-memory images, the zip declares and reads image files.
+        var loaded = ModelFile.Load(new MLContext(), model, out var inputSchema);
+        Assert.Equal("ImagePath", Assert.Single(inputSchema).Name);
+        Assert.Equal("ImagePath", ServingInput.Find(loaded, inputSchema).PathColumn);
+        var expected = PredictInProcess(model, new ImageFile { ImagePath = png });
         var (label, score) = PrintedPrediction(predict.Output, png);
         Assert.Equal(expected.Label, label);
         Assert.Equal(expected.Score, score, 1e-4);

@@ -22,7 +22,7 @@ public class ServingAppTests(TrainedPatternModel fixture)
         try
         {
             string zip = Path.Combine(folder, "model.zip");
-            ModelFile.Save(fixture.Context, fixture.Model, fixture.TrainData.Schema, zip);
+            ModelFile.SaveForServing(fixture.Context, fixture.Model, zip);
             var images = fixture.Images.Test.Select(r => r.ImagePath).ToList();
             var result = ProcessRunner.RunDotnet(ServingApp, [zip, .. images], TimeSpan.FromMinutes(2));
             Assert.True(result.ExitCode == 0, result.Error);
@@ -36,6 +36,27 @@ public class ServingAppTests(TrainedPatternModel fixture)
                 Assert.Equal(images[i], fields[0]);
                 Assert.Equal(expected[i], fields[1]);
             }
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Serving_app_says_what_to_do_with_a_zip_that_declares_no_image_path()
+    {
+        string folder = Directory.CreateTempSubdirectory("googlenet-serve-").FullName;
+        try
+        {
+            // A pipeline saved with its label mapping declares the label too, as earlier versions did.
+            string zip = Path.Combine(folder, "earlier.zip");
+            ModelFile.Save(fixture.Context, fixture.Model, fixture.TrainData.Schema, zip);
+            var result = ProcessRunner.RunDotnet(ServingApp, [zip, fixture.Images.Test[0].ImagePath], TimeSpan.FromMinutes(1));
+            Assert.Equal(1, result.ExitCode);
+            Assert.Contains("Cannot serve model", result.Error);
+            Assert.Contains("'Label' (String)", result.Error);
+            Assert.Contains("ModelFile.SaveForServing", result.Error);
         }
         finally
         {

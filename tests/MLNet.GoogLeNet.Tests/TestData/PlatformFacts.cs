@@ -31,3 +31,19 @@ public sealed class NoGpuFactAttribute : FactAttribute
             Skip = "Checks the behaviour without a GPU, and a CUDA device is available here.";
     }
 }
+
+/// <summary>
+/// A fact that drives Debian's chromium headless through chromium-driver (<c>apt-get install chromium chromium-driver</c>,
+/// which .ci/run does): reported as skipped, with the reason, where either is missing.
+/// </summary>
+public sealed class ChromiumFactAttribute : FactAttribute
+{
+    public const string Browser = "/usr/bin/chromium";
+    public const string Driver = "/usr/bin/chromedriver";
+
+    public ChromiumFactAttribute()
+    {
+        if (!File.Exists(Browser) || !File.Exists(Driver))
+            Skip = $"Needs {Browser} and {Driver} (apt-get install chromium chromium-driver); not installed here.";
+    }
+}

@@ -1,0 +1,143 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Tests.TestData;
+
+namespace MLNet.GoogLeNet.Tests.Serving;
+
+/// <summary>examples/WebApi in process: answers on real images, concurrency, bad uploads, health, and its build output.</summary>
+[Collection(TrainedPatternModel.Collection)]
+public sealed class WebApiTests(TrainedPatternModel fixture)
+{
+    private sealed record ClassScore(string Label, float Score);
+
+    private sealed record Prediction(string Label, float Score, List<ClassScore> Top);
+
+    private static MultipartFormDataContent Form(string imagePath)
+    {
+        var file = new ByteArrayContent(File.ReadAllBytes(imagePath));
+        file.Headers.ContentType = new MediaTypeHeaderValue("image/png");
+        return new MultipartFormDataContent { { file, "image", Path.GetFileName(imagePath) } };
+    }
+
+    private static async Task<Prediction> PostAsync(HttpClient client, HttpContent content, string query = "")
+    {
+        using var response = await client.PostAsync("/predict" + query, content);
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{response.StatusCode}: {body}");
+        return JsonSerializer.Deserialize<Prediction>(body, JsonSerializerOptions.Web)!;
+    }
+
+    /// <summary>The shared model's answers for the test images, scored in this process by the fitted pipeline (TorchSharp).</summary>
+    private (List<string> Labels, List<float[]> Scores) InProcess()
+    {
+        var scored = fixture.Model.Transform(fixture.TestData);
+        return (scored.GetColumn<string>("PredictedLabel").ToList(), scored.GetColumn<float[]>("Score").ToList());
+    }
+
+    [Fact]
+    public async Task Predict_answers_real_images_as_the_trained_model_does()
+    {
+        using var host = new WebApiHost(fixture);
+        using var client = host.Factory.CreateClient();
+        var (labels, scores) = InProcess();
+        var test = fixture.Images.Test;
+        int correct = 0;
+        for (int i = 0; i < test.Count; i++)
+        {
+            var answer = await PostAsync(client, Form(test[i].ImagePath), "?top=2");
+            Assert.Equal(labels[i], answer.Label);
+            Assert.Equal(scores[i].Max(), answer.Score, 1e-4);
+            Assert.Equal(2, answer.Top.Count);
+            Assert.Equal(answer.Label, answer.Top[0].Label);
+            Assert.True(answer.Top[0].Score >= answer.Top[1].Score);
+            if (answer.Label == test[i].Label) correct++;
+        }
+        double accuracy = (double)correct / test.Count;
+        Assert.True(accuracy >= 0.85, $"accuracy {accuracy:F3} on {test.Count} held-out images");
+
+        // The image bytes as the body give the same answer as the form.
+        var raw = new ByteArrayContent(File.ReadAllBytes(test[0].ImagePath));
+        raw.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        var fromBody = await PostAsync(client, raw);
+        Assert.Equal(labels[0], fromBody.Label);
+        Assert.Equal(scores[0].Max(), fromBody.Score, 1e-4);
+        Assert.Equal(3, fromBody.Top.Count);  // the service's default
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_get_the_answers_of_sequential_ones()
+    {
+        using var host = new WebApiHost(fixture);
+        using var client = host.Factory.CreateClient();
+        var paths = fixture.Images.Test.Select(r => r.ImagePath).ToList();
+        var sequential = new List<Prediction>();
+        foreach (var path in paths)
+            sequential.Add(await PostAsync(client, Form(path), "?top=4"));
+        // Each image three times, all in flight together: engines come from the pool, never shared by two requests.
+        var concurrent = await Task.WhenAll(Enumerable.Range(0, 3 * paths.Count)
+            .Select(i => Task.Run(() => PostAsync(client, Form(paths[i % paths.Count]), "?top=4"))));
+        for (int i = 0; i < concurrent.Length; i++)
+        {
+            var expected = sequential[i % paths.Count];
+            Assert.Equal(expected.Label, concurrent[i].Label);
+            Assert.Equal(expected.Top.Select(t => t.Label), concurrent[i].Top.Select(t => t.Label));
+            Assert.Equal(expected.Top.Select(t => t.Score), concurrent[i].Top.Select(t => t.Score));
+        }
+    }
+
+    [Fact]
+    public async Task Bad_uploads_get_400_with_a_message()
+    {
+        string image = fixture.Images.Test[0].ImagePath;
+        long size = new FileInfo(image).Length;
+        using var host = new WebApiHost(fixture, maxUploadBytes: size - 1);
+        using var client = host.Factory.CreateClient();
+
+        async Task<string> Refused(HttpContent content, string query = "")
+        {
+            using var response = await client.PostAsync("/predict" + query, content);
+            string body = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {body}");
+            return JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
+        }
+
+        Assert.Contains("empty", await Refused(new ByteArrayContent([])));
+        Assert.Contains("not an image", await Refused(new ByteArrayContent("GIF89a, or so it says"u8.ToArray())));
+        var text = new ByteArrayContent("just text"u8.ToArray());
+        Assert.Contains("not an image", await Refused(new MultipartFormDataContent { { text, "image", "notes.txt" } }));
+        Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(Form(image)));
+        Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(new ByteArrayContent(File.ReadAllBytes(image))));
+        Assert.Contains("one image file", await Refused(new MultipartFormDataContent { { new StringContent("x"), "note" } }));
+        Assert.Contains("top must be at least 1", await Refused(new ByteArrayContent([1]), "?top=0"));
+    }
+
+    [Fact]
+    public async Task Health_names_the_model_and_its_classes_and_the_page_has_the_form()
+    {
+        using var host = new WebApiHost(fixture);
+        using var client = host.Factory.CreateClient();
+        var health = await client.GetFromJsonAsync<JsonElement>("/health");
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal("model.zip", health.GetProperty("model").GetString());
+        var classes = health.GetProperty("classes").EnumerateArray().Select(c => c.GetString()!).ToList();
+        Assert.Equal(ClassLabels.NamesFromScoreColumn(fixture.Model.Transform(fixture.TestData).Schema).ToList(), classes);
+
+        string page = await client.GetStringAsync("/");
+        Assert.Contains("<input type=\"file\" id=\"image\"", page);
+        Assert.Contains("fetch('predict'", page);
+    }
+
+    [Fact]
+    public void Web_api_builds_without_torchsharp()
+    {
+        string folder = Path.GetDirectoryName(RepositoryPaths.BuiltAssembly(Path.Combine("examples", "WebApi"), "WebApi"))!;
+        Assert.True(File.Exists(Path.Combine(folder, "WebApi.dll")), $"{folder} holds no WebApi.dll");
+        Assert.True(File.Exists(Path.Combine(folder, "Microsoft.ML.OnnxTransformer.dll")));
+        Assert.Empty(Directory.GetFiles(folder, "*Torch*", SearchOption.AllDirectories));
+        Assert.Empty(Directory.GetFiles(folder, "MLNet.GoogLeNet*", SearchOption.AllDirectories));
+    }
+}
