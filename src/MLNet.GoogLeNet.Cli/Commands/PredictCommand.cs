@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -35,6 +36,7 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var shapes = CheckImages(settings.Images);
         var ml = new MLContext();
         var model = ModelFile.Load(ml, settings.ModelPath, out var inputSchema);
         // Models trained from image folders read file paths; models trained from IDX files read in-memory images.
@@ -42,6 +44,9 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
             ? ml.Data.LoadFromEnumerable(settings.Images.Select(p => new ImageFile { ImagePath = Path.GetFullPath(p) }))
             : ml.Data.LoadFromEnumerable(settings.Images.Select(LoadImage));
         var scored = model.Transform(input);
+        if (ModelInputShape(scored.Schema) is var (channels, height, width) && height == width
+            && ImageShape.DescribeConversion(shapes, height, channels) is { } conversion)
+            console.MarkupLine(Markup.Escape(conversion));
         var scores = scored.GetColumn<float[]>("Score").ToList();
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
         if (classes.Count == 0)  // a label key without values: number the classes
@@ -61,6 +66,32 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         return 0;
     }
 
+    /// <summary>
+    /// Every file checked as a training folder's files are (<see cref="ImageFolder.CheckFile"/>): the decoders would
+    /// score a truncated image's blank rows without complaint. All the unusable files are named at once.
+    /// </summary>
+    private static List<ImageShape> CheckImages(IReadOnlyList<string> paths)
+    {
+        var shapes = new List<ImageShape>();
+        var bad = new List<string>();
+        foreach (var path in paths)
+        {
+            var (problem, shape) = ImageFolder.Inspect(path);
+            if (problem is null)
+                shapes.Add(shape);
+            else
+                bad.Add($"  {path}: {problem}");
+        }
+        return bad.Count == 0
+            ? shapes
+            : throw new InvalidDataException(
+                $"{bad.Count} of {paths.Count} image file(s) cannot be used:{Environment.NewLine}{string.Join(Environment.NewLine, bad)}");
+    }
+
+    /// <summary>C, H, W of the pixels the model scores (the feature column ExtractPixels writes), or null if it has none.</summary>
+    private static (int Channels, int Height, int Width)? ModelInputShape(DataViewSchema schema) =>
+        schema.GetColumnOrNull("Features") is { Type: VectorDataViewType { Dimensions: [var c, var h, var w] } } ? (c, h, w) : null;
+
     /// <summary>Input row of models trained on in-memory images (IDX files): the image column is Image&lt;28, 28&gt;.</summary>
     private sealed class ImageInput
     {
@@ -70,15 +101,5 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         public string Label { get; set; } = "";
     }
 
-    private static ImageInput LoadImage(string path)
-    {
-        try
-        {
-            return new ImageInput { Image = MLImage.CreateFromFile(path) };
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"Image file '{path}' cannot be decoded: {e.Message}", e);
-        }
-    }
+    private static ImageInput LoadImage(string path) => new() { Image = MLImage.CreateFromFile(path) };
 }
