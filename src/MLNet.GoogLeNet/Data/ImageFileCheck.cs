@@ -193,8 +193,8 @@ internal static class ImageFileCheck
         // Uncompressed (BI_RGB, BI_BITFIELDS) pixel rows are padded to 4 bytes; compressed ones have no fixed size.
         if (compression is 0 or 3)
         {
-            long needed = pixelOffset + (width * bitsPerPixel + 31) / 32 * 4 * height;
-            if (needed > bytes.Length)
+            UInt128 needed = pixelOffset + (UInt128)((width * bitsPerPixel + 31) / 32 * 4) * (UInt128)height;  // no overflow
+            if (needed > (UInt128)bytes.Length)
                 return Truncated(bytes.Length, $"its {width}×{height} pixels of {bitsPerPixel} bits need {needed} bytes");
         }
         return null;
