@@ -76,6 +76,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         int seed = options.Seed ?? host.Rand.Next();
         using var channel = host.Start("Training");
         TorchRuntime.EnsureLoaded();
+        // The thread count and the CUDA switches below are process-wide: put back as the caller had them, however Fit ends.
+        using var processSettings = ProcessSettingsScope.Open();
         var device = DeviceSelection.Select(_context.GpuDeviceId, _context.FallbackToCpu, message => channel.Warning(MessageSensitivity.None, message));
         if (options.NumberOfThreads is { } threads)
             torch.set_num_threads(threads);
@@ -94,7 +96,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             var precision = PrecisionSupport.Resolve(device, options.MixedPrecision, out string? precisionWarning);
             if (precisionWarning is not null)
                 channel.Warning(MessageSensitivity.None, precisionWarning);
-            if (DeviceTransfer.Prepare(device, options.CudnnAutotune) is { } prepareWarning)
+            if (DeviceTransfer.Prepare(device, options.AllowTf32, options.CudnnAutotune) is { } prepareWarning)
                 channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Training {options.Architecture} ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +

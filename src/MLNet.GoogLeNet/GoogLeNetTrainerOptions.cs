@@ -206,7 +206,10 @@ public sealed class GoogLeNetTrainerOptions
     /// </summary>
     public int? Seed { get; set; }
 
-    /// <summary>Threads TorchSharp uses for each operation (process-wide). Default null: TorchSharp's default, one per core.</summary>
+    /// <summary>
+    /// Threads libtorch uses for each operation while <c>Fit</c> runs; the caller's count is restored when <c>Fit</c>
+    /// returns, throws or is cancelled. Default null: leave the count as it is (libtorch's default is one per core).
+    /// </summary>
     public int? NumberOfThreads { get; set; }
 
     /// <summary>
@@ -226,7 +229,9 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>
     /// On Linux with glibc, keep freed native memory for reuse instead of unmapping it after every batch
     /// (<see cref="Native.NativeMemory.KeepFreedMemory"/>): faster CPU training (docs/performance.md). Process-wide and
-    /// lasting — the process keeps its peak native memory — so it is off unless asked for. Default false.
+    /// lasting — the C allocator's settings cannot be read back, so <c>Fit</c> cannot restore them, and the process
+    /// keeps its peak native memory until it exits — so it is off unless the caller asks for it (the <c>googlenet</c>
+    /// command line does, for its own process). Default false.
     /// </summary>
     public bool KeepNativeMemory { get; set; }
 
@@ -247,9 +252,19 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// On CUDA devices, let cuDNN time its convolution algorithms on the first batch and keep the fastest (PyTorch's
-    /// <c>cudnn.benchmark</c>; process-wide). No effect on the CPU. Default true.
+    /// <c>cudnn.benchmark</c>). The switch is process-wide: it is set while <c>Fit</c> runs and restored when it returns,
+    /// throws or is cancelled. Autotuning may pick a different algorithm from run to run, so GPU training is not
+    /// bit-for-bit repeatable with it on (docs/reliability.md). No effect on the CPU. Default true.
     /// </summary>
     public bool CudnnAutotune { get; set; } = true;
+
+    /// <summary>
+    /// On CUDA devices, let matrix products and cuDNN convolutions use TF32 arithmetic (Ampere and later GPUs: inputs
+    /// rounded to a 10-bit mantissa, sums in fp32), which is faster than full fp32; false keeps full fp32. The switches
+    /// are process-wide: they are set while <c>Fit</c> runs and restored when it returns, throws or is cancelled.
+    /// Scoring after <c>Fit</c> runs with the caller's setting. No effect on the CPU. Default true.
+    /// </summary>
+    public bool AllowTf32 { get; set; } = true;
 
     /// <summary>Batches prepared on a background thread ahead of the network. Default 2.</summary>
     public int PrefetchBatches { get; set; } = 2;

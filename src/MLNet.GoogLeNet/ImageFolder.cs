@@ -28,12 +28,23 @@ public enum BadImagePolicy
 /// <param name="Images">Decodable images with their class names, in path order.</param>
 /// <param name="Classes">The class names (sub-folder names) that hold at least one image, sorted.</param>
 /// <param name="BadFiles">Files that could not be decoded, with the reason.</param>
-public sealed record ImageFolderScan(IReadOnlyList<ImageFile> Images, IReadOnlyList<string> Classes, IReadOnlyList<(string Path, string Reason)> BadFiles);
+public sealed record ImageFolderScan(IReadOnlyList<ImageFile> Images, IReadOnlyList<string> Classes, IReadOnlyList<(string Path, string Reason)> BadFiles)
+{
+    /// <summary>The size and colour of each of <see cref="Images"/>, in the same order.</summary>
+    internal IReadOnlyList<ImageShape> Shapes { get; init; } = [];
+
+    /// <summary>
+    /// One sentence saying which images the preprocessing changes to reach <paramref name="size"/>×<paramref name="size"/>
+    /// with <paramref name="channels"/> channel(s), or null when all are already so.
+    /// </summary>
+    internal string? DescribeConversion(int size, int channels) => ImageShape.DescribeConversion(Shapes, size, channels);
+}
 
 /// <summary>
 /// The folder layout Model Builder expects: one sub-folder per class, named after the class, holding png, jpg, jpeg,
-/// gif or bmp files. Every file is decoded once while scanning, so that a corrupt image is reported by name here
-/// rather than failing in the middle of an epoch.
+/// gif or bmp files. Every file is checked and decoded once while scanning (<see cref="CheckFile"/>), so that an empty,
+/// truncated or corrupt image is reported by name here rather than failing in the middle of an epoch — or, worse,
+/// training as if it were complete.
 /// </summary>
 public static class ImageFolder
 {
@@ -49,6 +60,7 @@ public static class ImageFolder
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
         var images = new List<ImageFile>();
+        var shapes = new List<ImageShape>();
         var bad = new List<(string, string)>();
         var classes = new List<string>();
         foreach (var classFolder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
@@ -60,12 +72,14 @@ public static class ImageFolder
                 .Order(StringComparer.Ordinal);
             foreach (var file in files)
             {
-                if (TryDecode(file) is { } reason)
+                var (problem, shape) = Inspect(file);
+                if (problem is not null)
                 {
-                    bad.Add((file, reason));
+                    bad.Add((file, problem));
                     continue;
                 }
                 images.Add(new ImageFile { ImagePath = Path.GetFullPath(file), Label = label });
+                shapes.Add(shape);
                 kept++;
             }
             if (kept > 0)
@@ -80,7 +94,7 @@ public static class ImageFolder
             throw new InvalidDataException(
                 $"Image folder '{root}' must hold one sub-folder per class with {string.Join("/", Extensions)} files; " +
                 $"found {classes.Count} class(es) with images.");
-        return new ImageFolderScan(images, classes, bad);
+        return new ImageFolderScan(images, classes, bad) { Shapes = shapes };
     }
 
     /// <summary>
@@ -109,16 +123,57 @@ public static class ImageFolder
             : (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> label) => label = rows[row()].Label.AsMemory());
     }
 
-    private static string? TryDecode(string path)
+    /// <summary>
+    /// Null when <paramref name="path"/> is a complete image that decodes; otherwise why not, in words: "empty file",
+    /// "truncated (…)", "not an image (starts with …)", "corrupt header: …", "corrupt: …" or "cannot be decoded: …".
+    /// ML.NET's <c>LoadImages</c> does not check this — its decoder fills the missing part of a cut-off PNG or JPEG with
+    /// blank pixels — so check the files of a pipeline that loads images by path before training on them.
+    /// </summary>
+    /// <remarks>PNG files are checked chunk by chunk (lengths and CRCs) up to IEND, JPEG files segment by segment from
+    /// the start to the end-of-image marker, GIF files block by block up to the trailer, BMP files against the sizes in
+    /// their header; then the file is decoded.</remarks>
+    public static string? CheckFile(string path)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return Inspect(path).Problem;
+    }
+
+    /// <summary>The problem with <paramref name="path"/> (null if none) and, when there is none, the image's size and colour.</summary>
+    internal static (string? Problem, ImageShape Shape) Inspect(string path)
+    {
+        byte[] bytes;
         try
         {
-            using var image = MLImage.CreateFromFile(path);
-            return image.Width > 0 && image.Height > 0 ? null : "empty image";
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return ("cannot be read: " + e.Message, default);
+        }
+        if (ImageFileCheck.Problem(bytes) is { } problem)
+            return (problem, default);
+        try
+        {
+            using var stream = new MemoryStream(bytes, writable: false);
+            using var image = MLImage.CreateFromStream(stream);
+            return image.Width > 0 && image.Height > 0
+                ? (null, new ImageShape(image.Width, image.Height, HasColour(image.Pixels)))
+                : ("cannot be decoded: the decoder gives an empty image", default);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or NotSupportedException)
         {
-            return e.Message;
+            return ("cannot be decoded: " + e.Message, default);
         }
+    }
+
+    /// <summary>True when some pixel of 4-byte pixels (BGRA or RGBA) has unequal colour channels.</summary>
+    private static bool HasColour(ReadOnlySpan<byte> pixels)
+    {
+        for (int i = 0; i + 2 < pixels.Length; i += 4)
+        {
+            if (pixels[i] != pixels[i + 1] || pixels[i + 1] != pixels[i + 2])
+                return true;
+        }
+        return false;
     }
 }

@@ -78,7 +78,8 @@ public static class ModelFile
 
     /// <summary>Loads a model zip saved by ML.NET (by <see cref="Save"/> or <c>mlContext.Model.Save</c>).</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="InvalidDataException">The file is not a complete ML.NET model zip; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not a complete ML.NET model zip, or its ONNX network is corrupt; the
+    /// message names the file and says which.</exception>
     public static ITransformer Load(MLContext context, string path, out DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -89,6 +90,12 @@ public static class ModelFile
         {
             using var stream = File.OpenRead(path);
             return context.Model.Load(stream, out inputSchema);
+        }
+        catch (Exception e) when (OnnxRuntimeError(e) is { } onnx)
+        {
+            throw new InvalidDataException(
+                $"Model file '{path}' is a model zip whose ONNX network (the part that scores) is corrupt: ONNX Runtime cannot " +
+                $"load it ({onnx.Message.Trim()}). Save the model again, or copy the zip again if it was damaged on the way.", e);
         }
         catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException or IOException
                                       or InvalidOperationException or ArgumentException)
@@ -141,5 +148,16 @@ public static class ModelFile
             0 => throw new InvalidDataException($"{source} holds no GoogLeNet network saved by MLNet.GoogLeNet."),
             _ => throw new InvalidDataException($"{source} holds {found.Count} GoogLeNet networks; rebuilding one needs a zip with one."),
         };
+    }
+
+    /// <summary>ONNX Runtime's own error in <paramref name="exception"/> or its inner exceptions (ML.NET wraps it), or null.</summary>
+    private static Microsoft.ML.OnnxRuntime.OnnxRuntimeException? OnnxRuntimeError(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            if (e is Microsoft.ML.OnnxRuntime.OnnxRuntimeException onnx)
+                return onnx;
+        }
+        return null;
     }
 }

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -34,9 +35,13 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        var shapes = CheckImages(settings.Images);
         var ml = new MLContext();
         var model = ModelFile.Load(ml, settings.ModelPath, out var inputSchema);
         var scored = model.Transform(Input(ml, model, inputSchema, settings.Images.Select(Path.GetFullPath).ToList()));
+        if (ModelInputShape(scored.Schema) is var (channels, height, width) && height == width
+            && ImageShape.DescribeConversion(shapes, height, channels) is { } conversion)
+            console.MarkupLine(Markup.Escape(conversion));
         var scores = scored.GetColumn<float[]>("Score").ToList();
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
         if (classes.Count == 0)  // a label key without values: number the classes
@@ -92,4 +97,30 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         /// <summary>Read only by zips of earlier versions, whose pipelines mapped the label too.</summary>
         public string Label { get; set; } = "";
     }
+
+    /// <summary>
+    /// Every file checked as a training folder's files are (<see cref="ImageFolder.CheckFile"/>): the decoders would
+    /// score a truncated image's blank rows without complaint. All the unusable files are named at once.
+    /// </summary>
+    private static List<ImageShape> CheckImages(IReadOnlyList<string> paths)
+    {
+        var shapes = new List<ImageShape>();
+        var bad = new List<string>();
+        foreach (var path in paths)
+        {
+            var (problem, shape) = ImageFolder.Inspect(path);
+            if (problem is null)
+                shapes.Add(shape);
+            else
+                bad.Add($"  {path}: {problem}");
+        }
+        return bad.Count == 0
+            ? shapes
+            : throw new InvalidDataException(
+                $"{bad.Count} of {paths.Count} image file(s) cannot be used:{Environment.NewLine}{string.Join(Environment.NewLine, bad)}");
+    }
+
+    /// <summary>C, H, W of the pixels the model scores (the feature column ExtractPixels writes), or null if it has none.</summary>
+    private static (int Channels, int Height, int Width)? ModelInputShape(DataViewSchema schema) =>
+        schema.GetColumnOrNull("Features") is { Type: VectorDataViewType { Dimensions: [var c, var h, var w] } } ? (c, h, w) : null;
 }

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 
 namespace MLNet.GoogLeNet.Cli.Jobs;
@@ -11,6 +12,12 @@ namespace MLNet.GoogLeNet.Cli.Jobs;
 /// <param name="FromFiles">True for an image folder (rows hold paths), false for IDX files (rows hold images).</param>
 internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<string> Classes, string Description, bool FromFiles)
 {
+    /// <summary>An image folder's images as decoded while scanning (empty for IDX files, whose images all have one size).</summary>
+    public IReadOnlyList<ImageShape> Shapes { get; init; } = [];
+
+    /// <summary>One sentence on the images the preprocessing resizes or turns to grayscale, or null when none.</summary>
+    public string? DescribeConversion(int imageSize, int channels) => ImageShape.DescribeConversion(Shapes, imageSize, channels);
+
     /// <summary>ML.NET's image transforms for this data: load (for files) → grayscale → resize → pixels → label key.</summary>
     public IEstimator<ITransformer> Preprocessing(MLContext context, int imageSize, int channels) => FromFiles
         ? ImagePreprocessing.FromImagePaths(context, imageSize, channels, Classes)
@@ -46,7 +53,10 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
             throw new InvalidDataException($"Image folder '{folder}' has too few images to hold some out for testing (test fraction {testFraction}).");
         return new DataSet(ImageFolder.ToDataView(trainRows), ImageFolder.ToDataView(testRows), scan.Classes,
             $"Image folder {folder}: {scan.Classes.Count} classes, {trainRows.Count:N0} training and {testRows.Count:N0} test images" +
-            (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""), FromFiles: true);
+            (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""), FromFiles: true)
+        {
+            Shapes = scan.Shapes,
+        };
     }
 
     /// <summary>

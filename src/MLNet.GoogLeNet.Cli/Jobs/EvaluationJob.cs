@@ -23,12 +23,23 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         var model = ModelFile.Load(context, modelPath, out var inputSchema);
         var scored = Score(context, model, inputSchema, data);
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
-        // Evaluate reads a key-typed label whose keys are the Score slots' classes.
+        var unseen = UnseenLabels(data, classes, out long rows);
+        long unseenRows = unseen.Values.Sum();
+        if (unseenRows == rows)
+            throw new InvalidDataException(
+                $"None of the {rows:N0} test images has a label the model was trained on: the data's labels are " +
+                $"{string.Join(", ", unseen.Keys)}; the model's classes are {string.Join(", ", classes)}.");
+        if (unseenRows > 0)
+            console.MarkupLine("[yellow]note:[/] " + Markup.Escape(
+                $"{unseenRows:N0} of {rows:N0} test images have labels the model was not trained on " +
+                $"({string.Join(", ", unseen.Select(u => $"{u.Key}: {u.Value:N0}"))}); they are left out of the metrics."));
+        // Evaluate reads a key-typed label whose keys are the Score slots' classes; a label the model was not trained on
+        // becomes a missing key, and Evaluate skips rows whose label is missing.
         if (scored.Schema[LabelColumn].Type is not KeyDataViewType)
             scored = context.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: ClassNames(context, classes)).Fit(scored).Transform(scored);
         var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: LabelColumn, scoreColumnName: "Score");
 
-        var report = EvaluationReport.From(modelPath, dataDescription, classes, metrics);
+        var report = EvaluationReport.From(modelPath, dataDescription, classes, metrics, unseen);
         Tables.WriteMetrics(console, report);
         string jsonPath = Path.Combine(reportFolder, MetricsFile);
         string confusionPath = Path.Combine(reportFolder, ConfusionFile);
@@ -76,4 +87,26 @@ internal sealed class EvaluationJob(IAnsiConsole console)
 
     private static IDataView ClassNames(MLContext context, IReadOnlyList<string> classes) =>
         context.Data.LoadFromEnumerable(classes.Select(c => new ClassName { Label = c }).ToArray());
+
+    /// <summary>The labels of <paramref name="data"/> (its text <c>Label</c> column) that are not among <paramref name="classes"/>,
+    /// with their row counts; read without decoding the images.</summary>
+    private static SortedDictionary<string, long> UnseenLabels(IDataView data, IReadOnlyList<string> classes, out long rows)
+    {
+        var known = classes.ToHashSet(StringComparer.Ordinal);
+        var unseen = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        rows = 0;
+        var column = data.Schema[LabelColumn];
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+        ReadOnlyMemory<char> value = default;
+        while (cursor.MoveNext())
+        {
+            rows++;
+            getter(ref value);
+            string label = value.ToString();
+            if (!known.Contains(label))
+                unseen[label] = unseen.GetValueOrDefault(label) + 1;
+        }
+        return unseen;
+    }
 }

@@ -59,6 +59,8 @@ internal sealed class TrainingJob(IAnsiConsole console)
         console.MarkupLine(Markup.Escape(data.Description));
 
         var preprocessing = data.Preprocessing(context, settings.ImageSize, settings.Channels);
+        if (data.DescribeConversion(settings.ImageSize, settings.Channels) is { } conversion)
+            console.MarkupLine(Markup.Escape(conversion));
         var epochs = new List<EpochReport>();
         var options = settings.Options;
         using var progress = new TrainingProgress(console, options.Epochs, data.Train.GetRowCount());

@@ -38,15 +38,18 @@ internal sealed record TrainingReport(
 }
 
 /// <summary>JSON written by <c>evaluate</c>: overall metrics, per-class precision and recall, and the confusion matrix.</summary>
+/// <param name="UnseenLabels">Labels of the data that the model was not trained on, with their image counts: those images are
+/// left out of the metrics.</param>
 internal sealed record EvaluationReport(
     string Model, string Data, IReadOnlyList<string> Classes, long Images, double MicroAccuracy, double MacroAccuracy, double LogLoss,
-    IReadOnlyList<double> Precision, IReadOnlyList<double> Recall, double[][] ConfusionMatrix)
+    IReadOnlyList<double> Precision, IReadOnlyList<double> Recall, double[][] ConfusionMatrix, IReadOnlyDictionary<string, long> UnseenLabels)
 {
-    public static EvaluationReport From(string model, string data, IReadOnlyList<string> classes, MulticlassClassificationMetrics metrics)
+    public static EvaluationReport From(string model, string data, IReadOnlyList<string> classes, MulticlassClassificationMetrics metrics,
+        IReadOnlyDictionary<string, long> unseenLabels)
     {
         var counts = metrics.ConfusionMatrix.Counts.Select(row => row.ToArray()).ToArray();
         return new EvaluationReport(model, data, classes, (long)counts.Sum(r => r.Sum()), metrics.MicroAccuracy, metrics.MacroAccuracy,
-            metrics.LogLoss, metrics.ConfusionMatrix.PerClassPrecision, metrics.ConfusionMatrix.PerClassRecall, counts);
+            metrics.LogLoss, metrics.ConfusionMatrix.PerClassPrecision, metrics.ConfusionMatrix.PerClassRecall, counts, unseenLabels);
     }
 
     public void Write(string path) => JsonFile.Write(path, new
@@ -59,6 +62,7 @@ internal sealed record EvaluationReport(
         logLoss = LogLoss,
         classes = Classes.Select((c, i) => new { name = c, precision = Precision[i], recall = Recall[i] }),
         confusionMatrix = new { rows = "actual class", columns = "predicted class", counts = ConfusionMatrix },
+        unseenLabels = UnseenLabels,
     });
 }
 

@@ -15,17 +15,18 @@ internal static class DeviceTransfer
         device.type == DeviceType.CPU ? cpu : cpu.pin_memory().to(device, non_blocking: true);
 
     /// <summary>
-    /// On CUDA devices, allows TF32 arithmetic for matrix products and convolutions (Ampere and later) and, when
-    /// <paramref name="cudnnAutotune"/> is set, cuDNN autotuning (every batch has the same shape, so the algorithm
-    /// cuDNN times on the first batch serves all the others). Nothing changes on the CPU.
+    /// On CUDA devices, sets TF32 arithmetic for matrix products and convolutions (Ampere and later) to
+    /// <paramref name="allowTf32"/> and, when <paramref name="cudnnAutotune"/> is set, turns on cuDNN autotuning (every
+    /// batch has the same shape, so the algorithm cuDNN times on the first batch serves all the others). Nothing changes
+    /// on the CPU. The switches are process-wide: call inside a <see cref="ProcessSettingsScope"/>.
     /// </summary>
     /// <returns>A message when autotuning was asked for and could not be turned on, else null.</returns>
-    public static string? Prepare(Device device, bool cudnnAutotune)
+    public static string? Prepare(Device device, bool allowTf32, bool cudnnAutotune)
     {
         if (device.type != DeviceType.CUDA)
             return null;
-        backends.cuda.matmul.allow_tf32 = true;
-        backends.cudnn.allow_tf32 = true;
+        backends.cuda.matmul.allow_tf32 = allowTf32;
+        backends.cudnn.allow_tf32 = allowTf32;
         if (!cudnnAutotune)
             return null;
         if (!LibTorchSwitches.Available)

@@ -61,6 +61,7 @@ public sealed class CliEndToEndTests : IDisposable
         var train = Run(["train", "--data", images.Root, "--epochs", "6", "--test-fraction", "0.25", "--model", model, .. SmallNetwork]);
         Assert.True(train.ExitCode == 0, train.Output);
         Assert.Contains("4 classes, 180 training and 60 test images", train.Output);
+        Assert.Contains("240 of 240 image(s) are not 32×32 (36×36: 240) and are resized to 32×32.", train.Output);
         Assert.Contains("epoch 1, loss ", train.Output);
         Assert.Contains("test acc", train.Output);
         AssertNonEmpty(model);
@@ -131,6 +132,38 @@ public sealed class CliEndToEndTests : IDisposable
             if (label == files[i].Label) correct++;
         }
         Assert.True(correct >= 6, $"{correct} of 8 unseen images classified correctly:\n{predict.Output}");
+
+        // A truncated image among the files to predict: named with the reason, nothing scored.
+        byte[] png = File.ReadAllBytes(files[0].Path);
+        string cut = Path.Combine(fresh, "cut.png");
+        File.WriteAllBytes(cut, png[..(png.Length / 3)]);
+        var refused = Run("predict", model, files[1].Path, cut);
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("1 of 2 image file(s) cannot be used", refused.Output);
+        Assert.Contains($"{cut}: truncated", refused.Output);
+        Assert.DoesNotContain("top 3", refused.Output);
+
+        // Evaluation data with a class the model never saw: counted, reported, left out of the metrics.
+        string withNewClass = Path.Combine(_work, "with-new-class");
+        foreach (var file in Directory.EnumerateFiles(images.Root, "*.png", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(withNewClass, Path.GetRelativePath(images.Root, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+        Directory.CreateDirectory(Path.Combine(withNewClass, "stars"));
+        for (int i = 0; i < 8; i++)
+            PatternImages.WritePng(Path.Combine(withNewClass, "stars", $"{i}.png"), PatternImages.Draw("disc", 36, random), 36);
+        var report = Path.Combine(_work, "with-new-class-report");
+        Directory.CreateDirectory(report);
+        var mixed = Run("evaluate", "--model", model, "--data", withNewClass, "--test-fraction", "0.25", "--seed", "3", "--report-dir", report);
+        Assert.True(mixed.ExitCode == 0, mixed.Output);
+        Assert.Contains("2 of 62 test images have labels the model was not trained on (stars: 2); they are left out of the metrics.", mixed.Output);
+        using (var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "evaluation.json"))))
+        {
+            Assert.Equal(60, evaluation.RootElement.GetProperty("images").GetInt64());
+            Assert.Equal(2, evaluation.RootElement.GetProperty("unseenLabels").GetProperty("stars").GetInt64());
+        }
     }
 
     private sealed class Prediction

@@ -55,6 +55,48 @@ public sealed class IdxReaderTests : IDisposable
     }
 
     [Fact]
+    public void Header_announcing_more_than_the_file_holds_is_refused_before_allocating_it()
+    {
+        // 2^31 − 1 images of 28 × 28: 1.7 TB announced by a file of 16 bytes plus one image, raw and gzipped.
+        var header = IdxFiles.Images(1, 28, 28, (_, _) => 3);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), int.MaxValue);
+        string raw = Write("huge.idx", header);
+        string gzip = Write("huge.gz", IdxFiles.Gzip(header));
+        IdxReader.ReadImages(Write("warm-up.idx", IdxFiles.Images(1, 28, 28, (_, _) => 3)));  // JIT and static data first
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var rawError = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(raw));
+        var gzipError = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(gzip));
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        Assert.Contains($"'{raw}'", rawError.Message);
+        Assert.Contains("is truncated: its header announces 2147483647 × 28 × 28 values (1683627179264 bytes in all) but it has 800 bytes", rawError.Message);
+        Assert.Contains($"'{gzip}'", gzipError.Message);
+        Assert.Contains("2147483647 × 28 × 28 values", gzipError.Message);
+        Assert.Contains($"more than a gzip file of {new FileInfo(gzip).Length} bytes can hold", gzipError.Message);
+        // The file buffers and the messages, not the announced size (generous: a few hundred kilobytes at most).
+        Assert.True(allocated < 1 << 20, $"refusing the two files allocated {allocated:N0} bytes");
+    }
+
+    [Fact]
+    public void Gzip_that_inflates_far_beyond_its_header_is_refused_without_holding_it_in_memory()
+    {
+        // One 28 × 28 image announced, followed by 64 MiB of zeros that deflate to a few tens of kilobytes.
+        byte[] inflated = new byte[16 + 784 + (64 << 20)];
+        IdxFiles.Images(1, 28, 28, (_, p) => (byte)p).CopyTo(inflated, 0);
+        string path = Write("bomb.gz", IdxFiles.Gzip(inflated));
+        IdxReader.ReadImages(Write("warm-up.gz", IdxFiles.Gzip(IdxFiles.Images(1, 28, 28, (_, _) => 3))));
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread();
+        var error = Assert.Throws<InvalidDataException>(() => IdxReader.ReadImages(path));
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        Assert.Contains($"'{path}'", error.Message);
+        Assert.Contains($"it has {64 << 20} bytes beyond the 1 × 28 × 28 values its header announces", error.Message);
+        Assert.True(allocated < 1 << 20, $"refusing the file allocated {allocated:N0} bytes");
+    }
+
+    [Fact]
     public void Wrong_magic_is_reported()
     {
         string labels = Write("labels", IdxFiles.Labels([1, 2, 3]));

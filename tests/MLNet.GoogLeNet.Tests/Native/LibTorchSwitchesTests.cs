@@ -8,6 +8,7 @@ using static TorchSharp.torch;
 namespace MLNet.GoogLeNet.Tests.Native;
 
 /// <summary>libtorch's C++ switches (cuDNN autotuning, autocast), exercised on the CPU build.</summary>
+[Collection(ProcessSettingsTests.Collection)]
 public class LibTorchSwitchesTests
 {
     [Fact]

@@ -134,5 +134,25 @@ public sealed class SaveLoadTests(TrainedPatternModel fixture) : IDisposable
         Assert.Contains(emptyZip, error.Message);
     }
 
+    [Fact]
+    public void Corrupt_onnx_part_of_a_zip_is_reported_as_such_with_the_path()
+    {
+        string path = SaveModel("broken-network.zip");
+        using (var archive = System.IO.Compression.ZipFile.Open(path, System.IO.Compression.ZipArchiveMode.Update))
+        {
+            var onnx = archive.Entries.Single(e => e.Name == "OnnxModel");
+            string name = onnx.FullName;
+            onnx.Delete();
+            // ML.NET stores the ONNX bytes after their length; keep a consistent length, garble the protobuf.
+            using var writer = new BinaryWriter(archive.CreateEntry(name).Open());
+            writer.Write(256);
+            writer.Write(Enumerable.Range(0, 256).Select(i => (byte)(255 - i)).ToArray());
+        }
+
+        var error = Assert.Throws<InvalidDataException>(() => ModelFile.Load(new MLContext(), path, out _));
+        Assert.Contains($"'{path}'", error.Message);
+        Assert.Contains("whose ONNX network (the part that scores) is corrupt: ONNX Runtime cannot load it", error.Message);
+    }
+
     private static IEnumerable<DataViewSchema.Column> Visible(DataViewSchema schema) => schema.Where(c => !c.IsHidden);
 }
