@@ -4,8 +4,10 @@ namespace MLNet.GoogLeNet.Training;
 
 /// <summary>
 /// Applies an <see cref="AugmentationKind"/> (and optionally a horizontal flip) to a batch tensor (N, C, H, W) on
-/// whatever device it is. The random draws come from its own <see cref="Random"/>, seeded from the training seed, so a
-/// seeded run augments the same way every time whatever the device, and nothing else's random state is touched.
+/// whatever device it is. The random draws of each batch come from a <see cref="Random"/> of its own, seeded from the
+/// training seed and the batch's position (<see cref="RandomStreams"/>), so a seeded run augments the same way every
+/// time whatever the device, a resumed run augments its batches as the uninterrupted run did, and nothing else's random
+/// state is touched.
 /// </summary>
 internal sealed class BatchAugmentation
 {
@@ -15,14 +17,14 @@ internal sealed class BatchAugmentation
     private readonly AugmentationKind _kind;
     private readonly double _maxTranslation;
     private readonly bool _horizontalFlip;
-    private readonly Random _random;
+    private readonly int _seed;
 
     public BatchAugmentation(AugmentationKind kind, double maxTranslation, bool horizontalFlip, int seed)
     {
         _kind = kind;
         _maxTranslation = maxTranslation;
         _horizontalFlip = horizontalFlip;
-        _random = new Random(seed);
+        _seed = seed;
     }
 
     /// <summary>An augmentation for <paramref name="options"/>, or null when they ask for none.</summary>
@@ -34,8 +36,12 @@ internal sealed class BatchAugmentation
     /// <summary>
     /// A new tensor holding the augmented batch (in the caller's dispose scope); <paramref name="batch"/> is unchanged.
     /// </summary>
-    public Tensor Apply(Tensor batch)
+    /// <param name="batch">The batch, (N, C, H, W).</param>
+    /// <param name="epoch">The 1-based epoch it is trained in.</param>
+    /// <param name="batchIndex">Its 0-based position in the epoch.</param>
+    public Tensor Apply(Tensor batch, int epoch, long batchIndex)
     {
+        var random = new Random(RandomStreams.Seed(_seed, RandomStreams.Purpose.Augmentation, epoch, batchIndex));
         long count = batch.shape[0], height = batch.shape[2], width = batch.shape[3];
         var images = new Tensor[count];
         Tensor? padded = null;
@@ -51,25 +57,25 @@ internal sealed class BatchAugmentation
             Tensor image = _kind switch
             {
                 AugmentationKind.Translate => padded!.select(0, i)
-                    .narrow(1, _random.Next(2 * padY + 1), height)
-                    .narrow(2, _random.Next(2 * padX + 1), width),
-                AugmentationKind.RandomResizedCrop => ResizedCrop(batch.select(0, i), height, width),
+                    .narrow(1, random.Next(2 * padY + 1), height)
+                    .narrow(2, random.Next(2 * padX + 1), width),
+                AugmentationKind.RandomResizedCrop => ResizedCrop(batch.select(0, i), height, width, random),
                 _ => batch.select(0, i),
             };
-            if (_horizontalFlip && _random.Next(2) == 1)
+            if (_horizontalFlip && random.Next(2) == 1)
                 image = image.flip(2);
             images[i] = image;
         }
         return stack(images);
     }
 
-    private Tensor ResizedCrop(Tensor image, long height, long width)
+    private static Tensor ResizedCrop(Tensor image, long height, long width, Random random)
     {
-        double area = height * width * (MinimumCropArea + (1 - MinimumCropArea) * _random.NextDouble());
-        double aspect = Math.Exp(Math.Log(3.0 / 4) + (Math.Log(4.0 / 3) - Math.Log(3.0 / 4)) * _random.NextDouble());
+        double area = height * width * (MinimumCropArea + (1 - MinimumCropArea) * random.NextDouble());
+        double aspect = Math.Exp(Math.Log(3.0 / 4) + (Math.Log(4.0 / 3) - Math.Log(3.0 / 4)) * random.NextDouble());
         long cropHeight = Math.Clamp((long)Math.Round(Math.Sqrt(area / aspect)), 1, height);
         long cropWidth = Math.Clamp((long)Math.Round(Math.Sqrt(area * aspect)), 1, width);
-        long top = _random.NextInt64(height - cropHeight + 1), left = _random.NextInt64(width - cropWidth + 1);
+        long top = random.NextInt64(height - cropHeight + 1), left = random.NextInt64(width - cropWidth + 1);
         var crop = image.narrow(1, top, cropHeight).narrow(2, left, cropWidth).unsqueeze(0);
         return nn.functional.interpolate(crop, [height, width], mode: InterpolationMode.Bilinear, align_corners: false).squeeze(0);
     }

@@ -87,11 +87,15 @@ public class PresetAndFeatureTests
     {
         using var scope = NewDisposeScope();
         var batch = rand([6, 1, 32, 32], generator: new Generator(3)) + 0.1;  // no zero pixels of its own
-        var first = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 7).Apply(batch);
-        var again = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 7).Apply(batch);
-        var other = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 8).Apply(batch);
-        Assert.True(Same(first, again), "the same seed gave different batches");
+        var augmentation = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 7);
+        var first = augmentation.Apply(batch, epoch: 2, batchIndex: 5);
+        var again = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 7).Apply(batch, epoch: 2, batchIndex: 5);
+        var other = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 8).Apply(batch, epoch: 2, batchIndex: 5);
+        Assert.True(Same(first, again), "the same seed and position gave different batches");
         Assert.False(Same(first, other), "different seeds gave the same batch");
+        // Each position draws its own offsets, whatever was drawn before (what a resumed run relies on).
+        Assert.False(Same(first, augmentation.Apply(batch, epoch: 2, batchIndex: 6)), "the next batch got the same offsets");
+        Assert.True(Same(first, augmentation.Apply(batch, epoch: 2, batchIndex: 5)), "drawing other batches changed a batch's offsets");
         Assert.Equal(batch.shape, first.shape);
 
         // Every image is its original shifted by at most 3 pixels (a tenth of 32) each way, zeros where it moved from.
@@ -109,8 +113,8 @@ public class PresetAndFeatureTests
         Assert.True(moved >= 4, $"only {moved} of 6 images moved");
 
         // Random resized crops and flips: also repeatable, and they change the images.
-        var crop1 = new BatchAugmentation(AugmentationKind.RandomResizedCrop, 0, horizontalFlip: true, seed: 5).Apply(batch);
-        var crop2 = new BatchAugmentation(AugmentationKind.RandomResizedCrop, 0, horizontalFlip: true, seed: 5).Apply(batch);
+        var crop1 = new BatchAugmentation(AugmentationKind.RandomResizedCrop, 0, horizontalFlip: true, seed: 5).Apply(batch, epoch: 1, batchIndex: 0);
+        var crop2 = new BatchAugmentation(AugmentationKind.RandomResizedCrop, 0, horizontalFlip: true, seed: 5).Apply(batch, epoch: 1, batchIndex: 0);
         Assert.True(Same(crop1, crop2));
         Assert.False(Same(crop1, batch));
         Assert.Equal(batch.shape, crop1.shape);
