@@ -63,7 +63,8 @@ public sealed partial class GoogLeNetTransformer
 
     /// <summary>
     /// The ONNX graph the saved model runs: the network and its softmax for one image (ML.NET feeds rows one at a
-    /// time), <c>Score</c> as a (classes) vector, the best class index as a (1) vector, and the slot-name carrier.
+    /// time), <c>Score</c> as a (classes) vector, the best class index as a (1) vector, and the slot-name carrier;
+    /// its metadata describes the network (<see cref="NetworkMetadata"/>).
     /// </summary>
     internal Onnx.ModelProto BuildServingModel()
     {
@@ -88,7 +89,10 @@ public sealed partial class GoogLeNetTransformer
                 domain: "ai.onnx.ml");
             builder.AddOutput(unused, DataType.Int64, 1, 1);
         }
-        return builder.ToModel(OnnxExporter.OpsetVersion, "GoogLeNet scorer for ML.NET's OnnxTransformer, written by MLNet.GoogLeNet.");
+        var model = builder.ToModel(OnnxExporter.OpsetVersion, "GoogLeNet scorer for ML.NET's OnnxTransformer, written by MLNet.GoogLeNet.");
+        // What rebuilding the network from the zip needs (OnnxWeightImporter): its configuration and the classes.
+        NetworkMetadata.Write(model, Network.Configuration, Classes.Names);
+        return model;
     }
 
     /// <summary>The seed ML.NET's <c>HashingEstimator</c> uses when none is given, tried first.</summary>

@@ -15,6 +15,9 @@ internal sealed class OnnxGraphBuilder
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private int _counter;
 
+    /// <summary>The producer name of every model this library writes.</summary>
+    public const string ProducerName = "MLNet.GoogLeNet";
+
     public GraphProto Graph { get; } = new() { Name = "GoogLeNet" };
 
     /// <summary>Opset imports beyond the default domain (for example ai.onnx.ml for the slot-name carrier).</summary>
@@ -98,7 +101,7 @@ internal sealed class OnnxGraphBuilder
         var model = new ModelProto
         {
             IrVersion = 8,
-            ProducerName = "MLNet.GoogLeNet",
+            ProducerName = ProducerName,
             ProducerVersion = typeof(OnnxGraphBuilder).Assembly.GetName().Version?.ToString() ?? "0",
             DocString = docString,
             Graph = Graph,

@@ -18,7 +18,7 @@ namespace MLNet.GoogLeNet.Modules;
 /// <see cref="BatchNormMomentum"/> · batch, and <see cref="BatchNormEpsilon"/> is added to the variance. In ONNX the
 /// normalisation is folded into the convolution's weight and bias, which is exact for scoring.
 /// </remarks>
-internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule
+internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImportable
 {
     /// <summary>Weight of the newest batch in the running statistics (PyTorch's convention and default).</summary>
     public const double BatchNormMomentum = 0.1;
@@ -62,6 +62,29 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule
         var (weight, bias) = ScoringWeights();
         string convolved = OnnxExporter.EmitConv(scope, conv, weight, bias, input, relu is null ? output : null);
         return relu is null ? convolved : scope.Node("Relu", "relu", [convolved], output);
+    }
+
+    /// <summary>
+    /// Reads back what <see cref="EmitOnnx"/> wrote: the convolution's weight and bias under this unit's path. With
+    /// batch normalisation, those are the folded values, so the convolution takes the folded weight and the
+    /// normalisation becomes the identity plus the folded bias (γ = 1, β = folded bias, μ = 0, σ² = 1 − ε), which
+    /// scores as the exported graph does. Fine-tuning such a network therefore restarts the running statistics from
+    /// that identity: the original statistics are not in the export.
+    /// </summary>
+    void IOnnxImportable.ImportOnnx(OnnxWeightSource weights, string path)
+    {
+        using var noGrad = no_grad();
+        weights.CopyInto(conv.weight, OnnxWeightSource.Name(path, "weight"));
+        if (bn is null)
+        {
+            if (conv.bias is not null)
+                weights.CopyInto(conv.bias, OnnxWeightSource.Name(path, "bias"));
+            return;
+        }
+        weights.CopyInto(bn.bias!, OnnxWeightSource.Name(path, "bias"));
+        bn.weight!.fill_(1);
+        bn.running_mean!.zero_();
+        bn.running_var!.fill_(1 - bn.eps);
     }
 
     /// <summary>

@@ -1,0 +1,142 @@
+using System.Globalization;
+using MLNet.GoogLeNet.Modules;
+using Onnx;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Export;
+
+/// <summary>
+/// Rebuilds a network from an ONNX graph written by <see cref="OnnxExporter"/> (a standalone export or the scorer
+/// inside a model zip): constructs the network the graph's metadata describes (<see cref="NetworkMetadata"/>), then
+/// fills every parameter and buffer by name. The exporter names each initializer after the module path of the
+/// weight it holds, so a module's state-dict entry <c>path.name</c> is read from the initializer <c>path.name</c>;
+/// modules whose export transforms their weights (batch normalisation folded into a convolution) read them back
+/// through <see cref="IOnnxImportable"/>. A new architecture therefore needs only its constructor in
+/// <see cref="Build"/> and, for modules that fold or rename weights, their own hook.
+/// </summary>
+/// <remarks>
+/// A batch-normalised network comes back with each normalisation set to the identity after its folded convolution
+/// (see <see cref="ConvUnit"/>): it scores exactly as the exported one, but fine-tuning it starts the running
+/// statistics afresh from that identity rather than from those of the original training.
+/// </remarks>
+internal static class OnnxWeightImporter
+{
+    /// <summary>Rebuilds the network held by <paramref name="model"/>.</summary>
+    /// <param name="model">An ONNX model written by this library.</param>
+    /// <param name="source">Where it comes from, for error messages (for example "Model file 'model.zip'").</param>
+    /// <exception cref="InvalidDataException">The graph does not hold a network this library builds; the message says what does not fit.</exception>
+    public static ImportedNetwork Import(ModelProto model, string source)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (model.Graph is null || model.Graph.Input.Count == 0)
+            throw new InvalidDataException($"{source}: the ONNX model has no graph input.");
+        var configuration = NetworkMetadata.ReadConfiguration(model, source);
+        var network = configuration is not null ? BuildAndFill(model.Graph, configuration, source) : InferAndBuild(model.Graph, source);
+        try
+        {
+            int classCount = network.Configuration.ClassCount;
+            IReadOnlyList<string> names = NetworkMetadata.ReadClassNames(model, source)
+                ?? SlotNames(model.Graph)
+                ?? Enumerable.Range(0, classCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+            if (names.Count != classCount)
+                throw new InvalidDataException($"{source}: the ONNX model names {names.Count} classes for a network with {classCount} outputs.");
+            return new ImportedNetwork(network, names, model.Graph.Input[0].Name);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Sets every parameter and buffer of <paramref name="module"/>, found at <paramref name="path"/> in the network, from
+    /// <paramref name="weights"/>: through the module's own hook, or else each from the initializer named by its
+    /// state-dict key, then the children likewise.
+    /// </summary>
+    public static void Fill(nn.Module module, string path, OnnxWeightSource weights)
+    {
+        if (module is IOnnxImportable own)
+        {
+            own.ImportOnnx(weights, path);
+            return;
+        }
+        foreach (var (name, parameter) in module.named_parameters(recurse: false))
+            weights.CopyInto(parameter, OnnxWeightSource.Name(path, name));
+        foreach (var (name, buffer) in module.named_buffers(recurse: false))
+            weights.CopyInto(buffer, OnnxWeightSource.Name(path, name));
+        foreach (var (name, child) in module.named_children())
+            Fill(child, OnnxWeightSource.Name(path, name), weights);
+    }
+
+    /// <summary>The network of an architecture, before its weights are filled in.</summary>
+    private static GoogLeNetNetwork Build(GoogLeNetConfiguration configuration) => new(configuration);
+
+    private static GoogLeNetNetwork BuildAndFill(GraphProto graph, GoogLeNetConfiguration configuration, string source)
+    {
+        var network = Build(configuration);
+        try
+        {
+            var weights = new OnnxWeightSource(graph, source);
+            Fill(network, "", weights);
+            var unread = weights.Unread.Take(4).ToList();
+            if (unread.Count > 0)
+                throw new InvalidDataException(
+                    $"{source}: the ONNX graph holds weights the rebuilt {configuration.Architecture} network has no place for: {string.Join(", ", unread)}.");
+            network.eval();
+            return network;
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// For graphs written before the metadata existed (GoogLeNet and GoogLeNet-BN only): the input from the graph's
+    /// input shape, the classes from the dense layer, the architecture from b2's activations (the recipe's b2 has
+    /// none) and the width divisor as the one under which every weight fits.
+    /// </summary>
+    private static GoogLeNetNetwork InferAndBuild(GraphProto graph, string source)
+    {
+        var dims = graph.Input[0].Type?.TensorType?.Shape?.Dim;
+        long[] Dims(string name) => graph.Initializer.FirstOrDefault(i => i.Name == name)?.Dims.ToArray()
+            ?? throw new InvalidDataException(
+                $"{source}: the ONNX model carries no description of its network (it predates it) and has no weight '{name}' to infer one from; it was not written by MLNet.GoogLeNet.");
+        if (dims is not { Count: 4 } || dims.Skip(1).Any(d => d.DimValue <= 0))
+            throw new InvalidDataException($"{source}: the ONNX model's input is not a (N, C, H, W) image tensor, so its network cannot be rebuilt.");
+        long[] first = Dims("b1.conv.weight");
+        long[] dense = Dims("dense.weight");
+        var architecture = graph.Node.Any(n => n.Name == "b2.conv1.relu") ? NetworkArchitecture.GoogLeNetBatchNorm : NetworkArchitecture.GoogLeNet;
+
+        const int recipeFirstWidth = 64;
+        for (int divisor = 1; divisor <= recipeFirstWidth; divisor++)
+        {
+            if (InceptionChannels.Divide(recipeFirstWidth, divisor) != first[0])
+                continue;
+            var configuration = new GoogLeNetConfiguration((int)dims[1].DimValue, (int)dense[0], (int)dims[2].DimValue, (int)dims[3].DimValue,
+                divisor, architecture);
+            try
+            {
+                return BuildAndFill(graph, configuration, source);
+            }
+            catch (InvalidDataException)
+            {
+                // Another divisor can give the first convolution the same width; try it.
+            }
+            catch (ArgumentException e)
+            {
+                throw new InvalidDataException($"{source}: the ONNX model's shapes describe an invalid network: {e.Message}", e);
+            }
+        }
+        throw new InvalidDataException(
+            $"{source}: the ONNX model carries no description of its network (it predates it), and its weights fit no {architecture} network this version builds.");
+    }
+
+    /// <summary>The class names of ML.NET's slot-name carrier node (see GoogLeNetTransformer.BuildServingModel), if any.</summary>
+    private static string[]? SlotNames(GraphProto graph) =>
+        graph.Node.FirstOrDefault(n => n.OpType == "LabelEncoder" && n.Name.EndsWith(".SlotNames", StringComparison.Ordinal))?
+            .Attribute.FirstOrDefault(a => a.Name == "keys_strings")?.Strings.Select(s => s.ToStringUtf8()).ToArray();
+}
