@@ -92,7 +92,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         {
             network.to(device);
             if (resume is null && options.FineTuneFrom is { } fineTuneFrom)
-                channel.Info(MessageSensitivity.None, StartFrom(network, fineTuneFrom, classes));
+                channel.Info(MessageSensitivity.None, StartingWeights.CopyInto(network, fineTuneFrom, classes.Names));
             if (DeviceTransfer.Prepare(device, options.CudnnAutotune) is { } prepareWarning)
                 channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
@@ -174,27 +174,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             "Resume with the options it was written with, or use it as the start of a new run with FineTuneFrom.");
     }
 
-    /// <summary>
-    /// Copies the weights of the checkpoint <paramref name="path"/> names into <paramref name="network"/>: all of them for
-    /// the same classes, all but the classifier head's for others. Returns what was done, for the log.
-    /// </summary>
-    private static string StartFrom(GoogLeNetNetwork network, string path, ClassLabels classes)
-    {
-        using var checkpoint = ReadCheckpoint(path, nameof(GoogLeNetTrainerOptions.FineTuneFrom));
-        var differences = checkpoint.Manifest.NetworkDifferences(network.Configuration);
-        if (differences.Count > 0)
-            throw new InvalidOperationException(
-                $"Cannot fine-tune from checkpoint '{checkpoint.Path}': its network differs — {string.Join("; ", differences)}. " +
-                "Train with its architecture, image size and width divisor.");
-        bool sameClasses = checkpoint.Manifest.Classes.SequenceEqual(classes.Names);
-        checkpoint.RestoreNetwork(network, include: name => sameClasses || !GoogLeNetNetwork.IsHead(name));
-        return sameClasses
-            ? $"Fine-tuning all the weights of {checkpoint.Path}."
-            : $"Fine-tuning the weights of {checkpoint.Path} with a new classifier head for {classes.Count} classes " +
-              $"(the checkpoint's: {string.Join(", ", checkpoint.Manifest.Classes)}).";
-    }
-
-    private static Checkpoint ReadCheckpoint(string path, string option)
+    internal static Checkpoint ReadCheckpoint(string path, string option)
     {
         try
         {

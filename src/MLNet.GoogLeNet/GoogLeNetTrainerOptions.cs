@@ -277,11 +277,12 @@ public sealed class GoogLeNetTrainerOptions
     public string? ResumeFrom { get; set; }
 
     /// <summary>
-    /// Start from the weights of a checkpoint file (or the latest in a folder) instead of random ones, and train them
-    /// on this data with these options, from the first epoch with a new optimiser. The network (architecture, image
-    /// shape, <see cref="WidthDivisor"/>) must be the checkpoint's; with the same classes everything is kept, with
-    /// other classes the classifier head is new. <see cref="ResumeFrom"/>, when also set, takes precedence. Default
-    /// null: random initial weights.
+    /// Start from trained weights instead of random ones — a checkpoint (a <c>.ckpt</c> file, or the latest in a
+    /// folder) or a model zip saved by this library (any other file) — and train them on this data with these options,
+    /// from the first epoch with a new optimiser. The network (architecture, image shape, <see cref="WidthDivisor"/>)
+    /// must be the source's; with the same classes everything is kept, with other classes the classifier head is new.
+    /// A zip's batch-normalised network comes with its normalisation folded into the convolutions (docs/checkpoints.md).
+    /// <see cref="ResumeFrom"/>, when also set, takes precedence. Default null: random initial weights.
     /// </summary>
     public string? FineTuneFrom { get; set; }
 
@@ -380,7 +381,7 @@ public sealed class GoogLeNetTrainerOptions
         Require(ResumeFrom is null || !string.IsNullOrWhiteSpace(ResumeFrom), nameof(ResumeFrom), ResumeFrom,
             "must name a checkpoint file or folder, or be null");
         Require(FineTuneFrom is null || !string.IsNullOrWhiteSpace(FineTuneFrom), nameof(FineTuneFrom), FineTuneFrom,
-            "must name a checkpoint file or folder, or be null");
+            "must name a checkpoint file or folder or a model zip, or be null");
         Require(FreezeEpochs >= 0, nameof(FreezeEpochs), FreezeEpochs, "must be 0 or more");
         Require(FreezeEpochs == 0 || FineTuneFrom is not null, nameof(FreezeEpochs), FreezeEpochs,
             "needs FineTuneFrom: only weights trained before are worth keeping frozen");

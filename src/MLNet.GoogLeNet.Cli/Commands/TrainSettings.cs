@@ -156,7 +156,7 @@ internal class TrainSettings : DeviceSettings
     public FlagValue<string>? Resume { get; init; }
 
     [CommandOption("--from <PATH>")]
-    [Description("Fine-tune: start from the weights of a checkpoint file (or the latest in a folder), on this data; other classes get a new classifier head.")]
+    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, or of a checkpoint (.ckpt file, or the latest in a folder), on this data; other classes get a new classifier head.")]
     public string? From { get; init; }
 
     [CommandOption("--freeze-epochs <N>")]

@@ -104,7 +104,7 @@ internal sealed record CheckpointManifest
     /// </summary>
     public List<string> Differences(GoogLeNetConfiguration network, IReadOnlyList<string> classes, IReadOnlyDictionary<string, string> settings)
     {
-        var differences = NetworkDifferences(network);
+        var differences = NetworkDifferences(Network, network, "the checkpoint");
         if (!Classes.SequenceEqual(classes))
             differences.Add($"the classes are {string.Join(", ", Classes)} in the checkpoint and {string.Join(", ", classes)} now");
         foreach (var (name, value) in settings)
@@ -117,19 +117,19 @@ internal sealed record CheckpointManifest
     }
 
     /// <summary>
-    /// How the checkpoint's network differs from <paramref name="network"/> in anything but the class count: the
-    /// differences that make its weights unusable for it.
+    /// How the network <paramref name="saved"/> (described by <paramref name="source"/>: "the checkpoint", "the model")
+    /// differs from <paramref name="network"/> in anything but the class count: the differences that make its weights
+    /// unusable for it.
     /// </summary>
-    public List<string> NetworkDifferences(GoogLeNetConfiguration network)
+    public static List<string> NetworkDifferences(GoogLeNetConfiguration saved, GoogLeNetConfiguration network, string source)
     {
         var differences = new List<string>();
-        var saved = Network;
         if (saved.Architecture != network.Architecture)
-            differences.Add($"the architecture is {saved.Architecture} in the checkpoint and {network.Architecture} now");
+            differences.Add($"the architecture is {saved.Architecture} in {source} and {network.Architecture} now");
         if ((saved.InputChannels, saved.ImageHeight, saved.ImageWidth) != (network.InputChannels, network.ImageHeight, network.ImageWidth))
-            differences.Add($"the images are {Shape(saved)} (C×H×W) in the checkpoint and {Shape(network)} now");
+            differences.Add($"the images are {Shape(saved)} (C×H×W) in {source} and {Shape(network)} now");
         if (saved.WidthDivisor != network.WidthDivisor)
-            differences.Add($"WidthDivisor is {saved.WidthDivisor} in the checkpoint and {network.WidthDivisor} now");
+            differences.Add($"WidthDivisor is {saved.WidthDivisor} in {source} and {network.WidthDivisor} now");
         return differences;
     }
 

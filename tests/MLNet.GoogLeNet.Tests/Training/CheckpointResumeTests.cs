@@ -81,6 +81,8 @@ public sealed class CheckpointResumeTests : IDisposable
 
         var resumed = Options(recipe);
         resumed.CheckpointDirectory = folder;
+        resumed.CheckpointEveryBatches = 3;
+        resumed.KeepCheckpoints = 2;
         resumed.ResumeFrom = folder;
         var batchesAfterResume = new List<BatchProgress>();
         resumed.BatchProgress = new ProgressHandler<BatchProgress>(batchesAfterResume.Add);
