@@ -26,6 +26,10 @@ internal sealed partial class CheckpointFolder(string folder, int keep)
         Checkpoint.Write(path, manifest, tensors);
         foreach (var old in Checkpoints(Folder).SkipLast(keep))
             File.Delete(old);
+        // A process killed while writing leaves its temporary file (AtomicFile's ".name.id.tmp") behind; the run that
+        // writes here now removes them.
+        foreach (var stale in Directory.EnumerateFiles(Folder, ".checkpoint-*" + Extension + ".*.tmp"))
+            File.Delete(stale);
         return path;
     }
 

@@ -70,6 +70,7 @@ public sealed class CliCheckpointTests : IDisposable
         Assert.True(resumed.ExitCode == 0, resumed.Output + resumed.Error);
         Assert.Contains("Resuming from ", resumed.Output);
         Assert.True(File.Exists(Path.Combine(killed, "model.zip")));
+        Assert.Empty(Directory.GetFiles(killed, "*.tmp"));  // a write the kill interrupted leaves nothing behind for long
 
         using var expected = Checkpoint.Read(CheckpointFolder.Resolve(whole));
         using var actual = Checkpoint.Read(CheckpointFolder.Resolve(killed));
