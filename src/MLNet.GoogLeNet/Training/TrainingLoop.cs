@@ -98,6 +98,8 @@ internal sealed class TrainingLoop
             steps = resumed.Steps;
             imagesPerEpoch = resumed.ImagesPerEpoch ?? imagesPerEpoch;
             firstEpoch = resumed.Finished ? epochs + 1 : resumed.EpochComplete ? resumed.Epoch + 1 : resumed.Epoch;
+            // The augmentation draws image after image through the run: pass over the draws of every image trained so far.
+            augmentation?.Skip(resumed.Reports.Sum(r => r.Images) + (resumed.EpochComplete ? 0 : resumed.Images), _imageShape[1], _imageShape[2]);
             if (resumed.Finished)
                 log($"Checkpoint {_resume.Path} is of a finished run: nothing left to train.");
             else
@@ -118,7 +120,7 @@ internal sealed class TrainingLoop
             double lossSum = continuing ? resumed!.LossSum : 0, secondsBefore = continuing ? resumed!.Seconds : 0;
             long correct = continuing ? resumed!.Correct : 0, images = continuing ? resumed!.Images : 0, skipped;
             var clock = Stopwatch.StartNew();
-            using (var reader = new BatchReader(epochData(epoch, RandomStreams.Seed(_seed, RandomStreams.Purpose.Shuffle, epoch)),
+            using (var reader = new BatchReader(epochData(epoch, RandomStreams.ShuffleSeed(_seed, epoch)),
                        trainSource, batchSize, _options.PrefetchBatches, cancellation))
             {
                 while (reader.Next() is { } batch)
@@ -134,7 +136,7 @@ internal sealed class TrainingLoop
                     rate = LearningRates.ForStep(_options.LearningRateSchedule, _options.LearningRate, _options.WarmupFraction,
                         steps, totalSteps, epoch, _options.StepDecayEpochs, _options.StepDecayFactor);
                     step.SetLearningRate(rate);
-                    var (loss, batchCorrect) = Step(step, augmentation, batch, epoch, batchIndex);
+                    var (loss, batchCorrect) = Step(step, augmentation, batch);
                     if (!float.IsFinite(loss))
                         throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                             $"Training diverged: the loss became {loss} in epoch {epoch} after {images} images. " +
@@ -246,13 +248,13 @@ internal sealed class TrainingLoop
         }
     }
 
-    private (float Loss, long Correct) Step(TrainingStep step, BatchAugmentation? augmentation, FeatureBatch batch, int epoch, long batchIndex)
+    private (float Loss, long Correct) Step(TrainingStep step, BatchAugmentation? augmentation, FeatureBatch batch)
     {
         using var scope = NewDisposeScope();
         var input = DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device);
         var target = DeviceTransfer.ToDevice(batch.LabelTensor(), _device);
         if (augmentation is not null)
-            input = augmentation.Apply(input, epoch, batchIndex);
+            input = augmentation.Apply(input);
         return step.Run(input, target);
     }
 

@@ -84,7 +84,7 @@ public sealed class CliCheckpointTests : IDisposable
     }
 
     [Fact]
-    public void Resume_with_other_options_is_refused_naming_the_option()
+    public void Resume_with_other_options_is_refused_and_from_fine_tunes_the_saved_zip()
     {
         string data = Path.Combine(_work, "idx");
         IdxFiles.WriteFashionMnist(data, trainCount: 16, testCount: 4);
@@ -103,6 +103,19 @@ public sealed class CliCheckpointTests : IDisposable
         var noFolder = Run(["train", "--data", data, "--resume"]);
         Assert.NotEqual(0, noFolder.ExitCode);
         Assert.Contains("--resume without a path needs --checkpoint-dir", noFolder.Output);
+
+        // The first run's zip, fine-tuned on the same classes with its feature extractor frozen.
+        string tuned = Path.Combine(_work, "tuned.zip");
+        var fineTune = Run(["train", "--data", data, "--image-size", "32", "--width-divisor", "16", "--batch-size", "4", "--epochs", "1",
+            "--no-validation", "--from", Path.Combine(folder, "model.zip"), "--freeze-epochs", "1", "--model", tuned]);
+        Assert.True(fineTune.ExitCode == 0, fineTune.Output);
+        Assert.Contains($"Fine-tuning all the weights of {Path.Combine(folder, "model.zip")}", fineTune.Output);
+        Assert.True(File.Exists(tuned));
+
+        var otherNetwork = Run(["train", "--data", data, "--image-size", "32", "--width-divisor", "8", "--epochs", "1",
+            "--no-validation", "--from", Path.Combine(folder, "model.zip"), "--model", tuned]);
+        Assert.NotEqual(0, otherNetwork.ExitCode);
+        Assert.Contains("WidthDivisor is 16 in the model and 8 now", otherNetwork.Output);
     }
 
     private static (int ExitCode, string Output) Run(string[] args)
