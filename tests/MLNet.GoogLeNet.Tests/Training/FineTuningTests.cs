@@ -11,14 +11,14 @@ namespace MLNet.GoogLeNet.Tests.Training;
 /// </summary>
 public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
 {
-    // The base network learns two of the pattern classes; fine-tuning teaches it all four.
-    private readonly PatternImages _twoClasses = PatternImages.Create(trainPerClass: 24, testPerClass: 0, size: 32, seed: 2, classCount: 2);
-    private readonly PatternImages _fourClasses = PatternImages.Create(trainPerClass: 24, testPerClass: 10, size: 32, seed: 3);
+    // The base network learns three of the pattern classes; fine-tuning teaches it all four.
+    private readonly PatternImages _threeClasses = PatternImages.Create(trainPerClass: 24, testPerClass: 0, size: 32, seed: 2, classCount: 3);
+    private readonly PatternImages _fourClasses = PatternImages.Create(trainPerClass: 40, testPerClass: 10, size: 32, seed: 3);
     private readonly string _checkpoints = Directory.CreateTempSubdirectory("googlenet-fine-tuning-").FullName;
 
     public void Dispose()
     {
-        _twoClasses.Dispose();
+        _threeClasses.Dispose();
         _fourClasses.Dispose();
         Directory.Delete(_checkpoints, recursive: true);
     }
@@ -43,10 +43,10 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
         var ml = new MLContext(seed: 1);
         var baseOptions = Options(epochs: 3);
         baseOptions.CheckpointDirectory = _checkpoints;
-        var (trained, baseModel) = Fit(ml, _twoClasses.Train, baseOptions);
+        var (trained, baseModel) = Fit(ml, _threeClasses.Train, baseOptions);
         using var _ = trained;
         string zip = Path.Combine(_checkpoints, "base.zip");
-        ModelFile.Save(ml, baseModel, ml.Data.LoadFromEnumerable(_twoClasses.Train).Schema, zip);
+        ModelFile.Save(ml, baseModel, ml.Data.LoadFromEnumerable(_threeClasses.Train).Schema, zip);
         var kept = trained.Network.named_parameters().Where(p => !p.name.StartsWith("dense.", StringComparison.Ordinal)).ToList();
 
         // Every epoch frozen: only the new head trains, everything before it stays the base network's.
@@ -58,12 +58,12 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
             var tuned = headOnly.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             foreach (var (name, parameter) in kept)
                 Assert.True(Identical(parameter, tuned[name]), $"{name} changed while frozen");
-            Assert.Equal(2, trained.Network.named_parameters().Single(p => p.name == "dense.weight").parameter.shape[0]);
+            Assert.Equal(3, trained.Network.named_parameters().Single(p => p.name == "dense.weight").parameter.shape[0]);
             Assert.Equal(4, tuned["dense.weight"].shape[0]);  // a new head, for the four classes
         }
 
         // From the saved zip, one frozen epoch, then all the weights train: the four classes are learned on held-out images.
-        var fineTune = Options(epochs: 4);
+        var fineTune = Options(epochs: 6);
         fineTune.FineTuneFrom = zip;
         fineTune.FreezeEpochs = 1;
         var (network, model) = Fit(ml, _fourClasses.Train, fineTune);
