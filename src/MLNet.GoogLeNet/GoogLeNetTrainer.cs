@@ -56,7 +56,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
     /// <summary>Trains a network on <paramref name="input"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (the message names it).</exception>
     /// <exception cref="InvalidOperationException">The data cannot be trained on (empty, non-finite features, a loss
-    /// that became NaN, a GPU asked for and absent); the message says what and where.</exception>
+    /// that became NaN, a GPU asked for and absent, a checkpoint to resume or fine-tune from that is missing, unreadable or
+    /// of another run); the message says what and where.</exception>
     /// <exception cref="OperationCanceledException"><see cref="GoogLeNetTrainerOptions.CancellationToken"/> was cancelled.</exception>
     public GoogLeNetTransformer Fit(IDataView input)
     {
@@ -84,6 +85,11 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         if (options.KeepNativeMemory && !NativeMemory.KeepFreedMemory())
             channel.Warning(MessageSensitivity.None, "KeepNativeMemory has no effect here: it needs Linux with glibc.");
 
+        var precision = PrecisionSupport.Resolve(device, options.MixedPrecision, out string? precisionWarning);
+        if (precisionWarning is not null)
+            channel.Warning(MessageSensitivity.None, precisionWarning);
+        var settings = CheckpointManifest.Settings(options, seed, precision);
+        using var resume = options.ResumeFrom is { } resumeFrom ? OpenResume(resumeFrom, configuration, classes, settings) : null;
         var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
         try
         {
@@ -93,9 +99,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 channel.Info(MessageSensitivity.None, $"Initial weights from '{initialWeights}'.");
             }
             network.to(device);
-            var precision = PrecisionSupport.Resolve(device, options.MixedPrecision, out string? precisionWarning);
-            if (precisionWarning is not null)
-                channel.Warning(MessageSensitivity.None, precisionWarning);
+            if (resume is null && options.FineTuneFrom is { } fineTuneFrom)
+                channel.Info(MessageSensitivity.None, StartingWeights.CopyInto(network, fineTuneFrom, classes.Names));
             if (DeviceTransfer.Prepare(device, options.AllowTf32, options.CudnnAutotune) is { } prepareWarning)
                 channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
@@ -117,13 +122,15 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 if (validation is not null)
                     validation = _context.Data.Cache(validation, options.FeatureColumnName, options.LabelColumnName);
             }
-            var shuffleSeeds = new Random(seed);
-            IDataView EpochData(int epoch) => _context.Data.ShuffleRows(
-                train, seed: shuffleSeeds.Next(), shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);
+            IDataView EpochData(int epoch, int shuffleSeed) => _context.Data.ShuffleRows(
+                train, seed: shuffleSeed, shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);
 
             // The per-step schedule needs the number of steps before the first epoch has counted them.
             long? rowsPerEpoch = trainRows ?? CountRows(input, options.LabelColumnName);
-            var loop = new TrainingLoop(network, device, options, precision, seed);
+            var checkpoints = options.CheckpointDirectory is { } folder
+                ? new CheckpointPlan(new CheckpointFolder(folder, options.KeepCheckpoints), options.CheckpointEveryBatches, classes.Names, settings)
+                : null;
+            var loop = new TrainingLoop(network, device, options, precision, seed, checkpoints, resume);
             var reports = loop.Run(EpochData, source, validation, rowsPerEpoch,
                 report =>
                 {
@@ -158,6 +165,33 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         return _context.MulticlassClassification.Trainers
             .LbfgsMaximumEntropy(_options.LabelColumnName, _options.FeatureColumnName)
             .GetOutputSchema(inputSchema);
+    }
+
+    /// <summary>
+    /// The checkpoint <paramref name="path"/> names (a file, or the latest in a folder), checked to be of this same run.
+    /// </summary>
+    private static Checkpoint OpenResume(string path, GoogLeNetConfiguration configuration, ClassLabels classes, Dictionary<string, string> settings)
+    {
+        var checkpoint = ReadCheckpoint(path, nameof(GoogLeNetTrainerOptions.ResumeFrom));
+        var differences = checkpoint.Manifest.Differences(configuration, classes.Names, settings);
+        if (differences.Count == 0)
+            return checkpoint;
+        checkpoint.Dispose();
+        throw new InvalidOperationException(
+            $"Cannot resume from checkpoint '{checkpoint.Path}': it is of a different training run — {string.Join("; ", differences)}. " +
+            "Resume with the options it was written with, or use it as the start of a new run with FineTuneFrom.");
+    }
+
+    internal static Checkpoint ReadCheckpoint(string path, string option)
+    {
+        try
+        {
+            return Checkpoint.Read(CheckpointFolder.Resolve(path));
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"{option}: {e.Message}", e);
+        }
     }
 
     /// <summary>Rows of <paramref name="data"/>, counted with only the label column active (images are not decoded).</summary>

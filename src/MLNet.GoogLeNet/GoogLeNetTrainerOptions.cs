@@ -272,6 +272,48 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>Images scored together by <c>Transform</c>. Default 64.</summary>
     public int ScoringBatchSize { get; set; } = 64;
 
+    /// <summary>
+    /// Folder to write checkpoints to: at the end of every epoch (and every <see cref="CheckpointEveryBatches"/> batches),
+    /// a file with everything needed to continue training exactly where it stood (<see cref="ResumeFrom"/>;
+    /// docs/checkpoints.md). Each is written under a temporary name and renamed, so a crash never leaves a partial one.
+    /// Default null: no checkpoints.
+    /// </summary>
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>
+    /// With <see cref="CheckpointDirectory"/>: also write a checkpoint every this many batches, for epochs long enough
+    /// to lose. Default 0: at the end of each epoch only.
+    /// </summary>
+    public int CheckpointEveryBatches { get; set; }
+
+    /// <summary>With <see cref="CheckpointDirectory"/>: how many of the latest checkpoints to keep; older ones are deleted. Default 3.</summary>
+    public int KeepCheckpoints { get; set; } = 3;
+
+    /// <summary>
+    /// Continue an interrupted run from a checkpoint file, or from the latest checkpoint in a folder: weights,
+    /// normalisation statistics, optimiser state, learning-rate schedule, position in the epoch and the random draws
+    /// are restored, so that on the CPU with the same thread count it ends with the same weights as a run that was
+    /// never interrupted. The checkpoint must come from a run with the same data columns, classes, network, seed and
+    /// training options; <c>Fit</c> refuses any other and says what differs. Default null: start afresh.
+    /// </summary>
+    public string? ResumeFrom { get; set; }
+
+    /// <summary>
+    /// Start from trained weights instead of random ones — a checkpoint (a <c>.ckpt</c> file, or the latest in a
+    /// folder) or a model zip saved by this library (any other file) — and train them on this data with these options,
+    /// from the first epoch with a new optimiser. The network (architecture, image shape, <see cref="WidthDivisor"/>)
+    /// must be the source's; with the same classes everything is kept, with other classes the classifier head is new.
+    /// A zip's batch-normalised network comes with its normalisation folded into the convolutions (docs/checkpoints.md).
+    /// <see cref="ResumeFrom"/>, when also set, takes precedence. Default null: random initial weights.
+    /// </summary>
+    public string? FineTuneFrom { get; set; }
+
+    /// <summary>
+    /// With <see cref="FineTuneFrom"/>: for this many first epochs train only the classifier head and keep the other
+    /// weights as they are (their batch-normalisation statistics still adapt to the new data). Default 0.
+    /// </summary>
+    public int FreezeEpochs { get; set; }
+
     /// <summary>Receives an <see cref="EpochReport"/> after every epoch. Default null.</summary>
     public IProgress<EpochReport>? EpochProgress { get; set; }
 
@@ -352,6 +394,19 @@ public sealed class GoogLeNetTrainerOptions
         Require(ShufflePoolSize >= 1, nameof(ShufflePoolSize), ShufflePoolSize, "must be at least 1");
         Require(PrefetchBatches >= 1, nameof(PrefetchBatches), PrefetchBatches, "must be at least 1");
         Require(ScoringBatchSize >= 1, nameof(ScoringBatchSize), ScoringBatchSize, "must be at least 1");
+        Require(CheckpointDirectory is null || !string.IsNullOrWhiteSpace(CheckpointDirectory), nameof(CheckpointDirectory),
+            CheckpointDirectory, "must name a folder, or be null for no checkpoints");
+        Require(CheckpointEveryBatches >= 0, nameof(CheckpointEveryBatches), CheckpointEveryBatches, "must be 0 (epoch ends only) or more");
+        Require(CheckpointEveryBatches == 0 || CheckpointDirectory is not null, nameof(CheckpointEveryBatches), CheckpointEveryBatches,
+            "needs a CheckpointDirectory to write to");
+        Require(KeepCheckpoints >= 1, nameof(KeepCheckpoints), KeepCheckpoints, "must be at least 1");
+        Require(ResumeFrom is null || !string.IsNullOrWhiteSpace(ResumeFrom), nameof(ResumeFrom), ResumeFrom,
+            "must name a checkpoint file or folder, or be null");
+        Require(FineTuneFrom is null || !string.IsNullOrWhiteSpace(FineTuneFrom), nameof(FineTuneFrom), FineTuneFrom,
+            "must name a checkpoint file or folder or a model zip, or be null");
+        Require(FreezeEpochs >= 0, nameof(FreezeEpochs), FreezeEpochs, "must be 0 or more");
+        Require(FreezeEpochs == 0 || FineTuneFrom is not null, nameof(FreezeEpochs), FreezeEpochs,
+            "needs FineTuneFrom: only weights trained before are worth keeping frozen");
         return problem;
     }
 }

@@ -65,6 +65,12 @@ internal static class OptionNames
         [nameof(GoogLeNetTrainerOptions.WidthDivisor)] = "--width-divisor",
         [nameof(GoogLeNetTrainerOptions.NumberOfThreads)] = "--threads",
         [nameof(GoogLeNetTrainerOptions.MixedPrecision)] = "--mixed-precision",
+        [nameof(GoogLeNetTrainerOptions.CheckpointDirectory)] = "--checkpoint-dir",
+        [nameof(GoogLeNetTrainerOptions.CheckpointEveryBatches)] = "--checkpoint-every",
+        [nameof(GoogLeNetTrainerOptions.KeepCheckpoints)] = "--keep-checkpoints",
+        [nameof(GoogLeNetTrainerOptions.ResumeFrom)] = "--resume",
+        [nameof(GoogLeNetTrainerOptions.FineTuneFrom)] = "--from",
+        [nameof(GoogLeNetTrainerOptions.FreezeEpochs)] = "--freeze-epochs",
     };
 
     /// <summary>The word for <paramref name="value"/> in <paramref name="names"/>.</summary>

@@ -143,6 +143,30 @@ internal class TrainSettings : DeviceSettings
     [Description("Do not score the test images after every epoch (faster; no 'test acc' per epoch; no --early-stopping).")]
     public bool NoValidation { get; init; }
 
+    [CommandOption("--checkpoint-dir <DIR>")]
+    [Description("Write a checkpoint to DIR at the end of every epoch (and every --checkpoint-every batches), to continue after a crash with --resume. Default: none.")]
+    public string? CheckpointDir { get; init; }
+
+    [CommandOption("--checkpoint-every <BATCHES>")]
+    [Description("With --checkpoint-dir: also write a checkpoint every this many batches. Default: at epoch ends only.")]
+    public int? CheckpointEvery { get; init; }
+
+    [CommandOption("--keep-checkpoints <K>")]
+    [Description("With --checkpoint-dir: keep the latest K checkpoints and delete older ones. Default: the trainer's (GoogLeNetTrainerOptions.KeepCheckpoints).")]
+    public int? KeepCheckpoints { get; init; }
+
+    [CommandOption("--resume [PATH]")]
+    [Description("Continue an interrupted run, given again with the same options, from a checkpoint file or the latest in a folder; without PATH, the latest in --checkpoint-dir.")]
+    public FlagValue<string>? Resume { get; init; }
+
+    [CommandOption("--from <PATH>")]
+    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, or of a checkpoint (.ckpt file, or the latest in a folder), on this data; other classes get a new classifier head.")]
+    public string? From { get; init; }
+
+    [CommandOption("--freeze-epochs <N>")]
+    [Description("With --from: train only the classifier head for the first N epochs. Default 0.")]
+    public int? FreezeEpochs { get; init; }
+
     [CommandOption("--model <PATH>")]
     [Description("Where to save the model zip. Default googlenet.zip.")]
     public string ModelPath { get; init; } = "googlenet.zip";
@@ -206,6 +230,14 @@ internal class TrainSettings : DeviceSettings
         if (EarlyStopping is { } patience) options.EarlyStoppingPatience = patience;
         if (ClipGradNorm is { } clip) options.GradientClipNorm = clip;
         if (WidthDivisor is { } divisor) options.WidthDivisor = divisor;
+        if (Resume is { IsSet: true } && string.IsNullOrWhiteSpace(Resume.Value) && CheckpointDir is null)
+            return (options, "--resume without a path needs --checkpoint-dir to find the latest checkpoint in");
+        options.CheckpointDirectory = CheckpointDir;
+        if (CheckpointEvery is { } every) options.CheckpointEveryBatches = every;
+        if (KeepCheckpoints is { } keep) options.KeepCheckpoints = keep;
+        if (Resume is { IsSet: true }) options.ResumeFrom = string.IsNullOrWhiteSpace(Resume.Value) ? CheckpointDir : Resume.Value;
+        options.FineTuneFrom = From;
+        if (FreezeEpochs is { } freeze) options.FreezeEpochs = freeze;
         options.NumberOfThreads = Threads;
         options.InitialWeightsPath = InitWeights;
         options.CacheFeatures = Cache ? true : NoCache ? false : null;

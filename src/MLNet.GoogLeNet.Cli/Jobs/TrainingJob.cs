@@ -51,8 +51,12 @@ internal sealed class TrainingJob(IAnsiConsole console)
         var context = new MLContext(settings.Seed) { GpuDeviceId = settings.GpuDeviceId, FallbackToCpu = settings.FallbackToCpu };
         context.Log += (_, e) =>
         {
-            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning && e.Source.Contains(nameof(GoogLeNetTrainer), StringComparison.Ordinal))
+            if (!e.Source.Contains(nameof(GoogLeNetTrainer), StringComparison.Ordinal))
+                return;
+            if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning)
                 console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.RawMessage)}");
+            else if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && IsAboutStartingPoint(e.RawMessage))
+                console.MarkupLine(Markup.Escape(e.RawMessage));
         };
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
             settings.BadImages, settings.Seed, console);
@@ -97,4 +101,10 @@ internal sealed class TrainingJob(IAnsiConsole console)
         console.MarkupLine($"metrics: [green]{Markup.Escape(metricsPath)}[/], curves: [green]{Markup.Escape(curvesPath)}[/]");
         return (data, epochs);
     }
+
+    /// <summary>The trainer's messages that say what a run starts from (a checkpoint resumed, weights fine-tuned).</summary>
+    private static bool IsAboutStartingPoint(string message) =>
+        message.StartsWith("Resuming from ", StringComparison.Ordinal)
+        || message.StartsWith("Fine-tuning ", StringComparison.Ordinal)
+        || message.Contains("is of a finished run", StringComparison.Ordinal);
 }

@@ -91,8 +91,14 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         ("b4", b4),            // (N, 832, H/32, W/32)
         ("b5", b5),            // (N, 1024, 1, 1)
         ("flatten", flatten),  // (N, 1024)
-        ("dense", dense),      // (N, classes)
+        (nameof(dense), dense),  // (N, classes)
     ];
+
+    /// <summary>
+    /// Whether the state-dict entry <paramref name="name"/> belongs to the classifier head (the dense layer, whose
+    /// outputs are the classes) rather than to the feature extractor before it.
+    /// </summary>
+    internal static bool IsHead(string name) => name.StartsWith(nameof(dense) + ".", StringComparison.Ordinal);
 
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());

@@ -45,6 +45,26 @@ internal sealed class BestWeights(GoogLeNetNetwork network) : IDisposable
             tensor.copy_(_state[name]);
     }
 
+    /// <summary>The kept state, named with <paramref name="prefix"/>, for a checkpoint; empty before any.</summary>
+    public IEnumerable<(string, Tensor)> Tensors(string prefix) =>
+        _state?.Select(pair => (prefix + pair.Key, pair.Value)) ?? [];
+
+    /// <summary>Takes the best epoch, its accuracy and its state from a checkpoint (the tensors under <paramref name="prefix"/>).</summary>
+    public void Load(int epoch, double accuracy, Checkpoint checkpoint, string prefix)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, _) in network.state_dict())
+        {
+            if (!checkpoint.Tensors.TryGetValue(prefix + name, out var stored))
+                throw new InvalidDataException($"'{checkpoint.Path}' lacks the best epoch's tensor '{name}'.");
+            copy[name] = stored.clone();
+        }
+        Release();
+        _state = copy;
+        Epoch = epoch;
+        Accuracy = accuracy;
+    }
+
     public void Dispose() => Release();
 
     private void Release()

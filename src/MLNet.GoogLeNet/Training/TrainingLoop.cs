@@ -22,28 +22,36 @@ internal sealed class TrainingLoop
     private readonly MixedPrecision _precision;
     private readonly int _seed;
     private readonly long[] _imageShape;
+    private readonly CheckpointPlan? _checkpoints;
+    private readonly Checkpoint? _resume;
 
     /// <param name="network">The network, on <paramref name="device"/>.</param>
     /// <param name="device">Where training runs.</param>
     /// <param name="options">Validated options.</param>
     /// <param name="precision">The arithmetic the device supports of what the options ask for.</param>
-    /// <param name="seed">The run's seed (the augmentation's generator starts from it).</param>
-    public TrainingLoop(GoogLeNetNetwork network, Device device, GoogLeNetTrainerOptions options, MixedPrecision precision, int seed)
+    /// <param name="seed">The run's seed (shuffling and augmentation derive theirs from it).</param>
+    /// <param name="checkpoints">Where and how often to write checkpoints, or null for none.</param>
+    /// <param name="resume">A checkpoint of this same run to continue from (checked by the caller), or null.</param>
+    public TrainingLoop(GoogLeNetNetwork network, Device device, GoogLeNetTrainerOptions options, MixedPrecision precision, int seed,
+        CheckpointPlan? checkpoints = null, Checkpoint? resume = null)
     {
         _network = network;
         _device = device;
         _options = options;
         _precision = precision;
         _seed = seed;
+        _checkpoints = checkpoints;
+        _resume = resume;
         var c = network.Configuration;
         _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
     }
 
     /// <summary>
-    /// Trains for the options' epochs (fewer when early stopping ends the run) and returns one report per epoch. With
-    /// early stopping, the network ends with the weights of the epoch with the best validation accuracy.
+    /// Trains for the options' epochs (fewer when early stopping ends the run) and returns one report per epoch (with a
+    /// resumed run, the checkpoint's reports first). With early stopping, the network ends with the weights of the epoch
+    /// with the best validation accuracy.
     /// </summary>
-    /// <param name="epochData">The (shuffled) training data of the 1-based epoch.</param>
+    /// <param name="epochData">The training data of the 1-based epoch, shuffled with the given seed.</param>
     /// <param name="trainSource">Columns of the training data.</param>
     /// <param name="validation">Data scored after each epoch, or null.</param>
     /// <param name="imagesPerEpoch">Rows per epoch if known in advance (for progress and the schedule's step count), else null.</param>
@@ -52,40 +60,79 @@ internal sealed class TrainingLoop
     /// <param name="log">Informational messages.</param>
     /// <param name="cancellation">Checked between batches.</param>
     public IReadOnlyList<EpochReport> Run(
-        Func<int, IDataView> epochData, BatchSource trainSource, IDataView? validation, long? imagesPerEpoch,
+        Func<int, int, IDataView> epochData, BatchSource trainSource, IDataView? validation, long? imagesPerEpoch,
         Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
     {
         // The layout changes the weight Parameter objects, so it comes before the optimiser is made. The network keeps
         // it afterwards: the fitted transformer scores in the layout it was trained in.
         _network.UseChannelsLast(_options.ChannelsLast);
-        return RunEpochs(epochData, trainSource, validation, imagesPerEpoch, onEpoch, onBatch, log, cancellation);
+        _resume?.RestoreNetwork(_network);
+        try
+        {
+            return RunEpochs(epochData, trainSource, validation, imagesPerEpoch, onEpoch, onBatch, log, cancellation);
+        }
+        finally
+        {
+            Freeze(false);
+        }
     }
 
     private List<EpochReport> RunEpochs(
-        Func<int, IDataView> epochData, BatchSource trainSource, IDataView? validation, long? imagesPerEpoch,
+        Func<int, int, IDataView> epochData, BatchSource trainSource, IDataView? validation, long? imagesPerEpoch,
         Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
     {
-        var reports = new List<EpochReport>();
         int epochs = _options.Epochs, batchSize = _options.BatchSize;
         using var step = new TrainingStep(_network, _options, _device.type, _precision);
         var augmentation = BatchAugmentation.For(_options, _seed);
         using var best = _options.EarlyStoppingPatience is null ? null : new BestWeights(_network);
+        var reports = new List<EpochReport>();
         long steps = 0;
-        for (int epoch = 1; epoch <= epochs; epoch++)
+        int firstEpoch = 1;
+        var resumed = _resume?.Manifest;
+        if (_resume is not null && resumed is not null)
+        {
+            _resume.RestoreOptimizer(step.Optimizer);
+            if (best is not null && resumed.BestEpoch is { } bestEpoch)
+                best.Load(bestEpoch, resumed.BestAccuracy ?? double.NegativeInfinity, _resume, Checkpoint.BestPrefix);
+            reports.AddRange(resumed.Reports);
+            steps = resumed.Steps;
+            imagesPerEpoch = resumed.ImagesPerEpoch ?? imagesPerEpoch;
+            firstEpoch = resumed.Finished ? epochs + 1 : resumed.EpochComplete ? resumed.Epoch + 1 : resumed.Epoch;
+            // The augmentation draws image after image through the run: pass over the draws of every image trained so far.
+            augmentation?.Skip(resumed.Reports.Sum(r => r.Images) + (resumed.EpochComplete ? 0 : resumed.Images), _imageShape[1], _imageShape[2]);
+            if (resumed.Finished)
+                log($"Checkpoint {_resume.Path} is of a finished run: nothing left to train.");
+            else
+                log(string.Create(CultureInfo.InvariantCulture,
+                    $"Resuming from {_resume.Path}: epoch {firstEpoch}, after its first {(resumed.EpochComplete ? 0 : resumed.BatchesDone)} batches."));
+        }
+
+        for (int epoch = firstEpoch; epoch <= epochs; epoch++)
         {
             // The trainer counts the rows of data of unknown size in advance; should it not, the schedule takes one batch
             // an epoch until the first epoch has counted them.
             long totalSteps = epochs * (((imagesPerEpoch ?? 1) + batchSize - 1) / batchSize);
             double rate = 0;
+            Freeze(epoch <= _options.FreezeEpochs);
             _network.train();
+            bool continuing = resumed is not null && !resumed.EpochComplete && epoch == resumed.Epoch;
+            long skip = continuing ? resumed!.BatchesDone : 0, batchIndex = 0;
+            double lossSum = continuing ? resumed!.LossSum : 0, secondsBefore = continuing ? resumed!.Seconds : 0;
+            long correct = continuing ? resumed!.Correct : 0, images = continuing ? resumed!.Images : 0, skipped;
             var clock = Stopwatch.StartNew();
-            double lossSum = 0;
-            long correct = 0, images = 0, skipped;
-            using (var reader = new BatchReader(epochData(epoch), trainSource, batchSize, _options.PrefetchBatches, cancellation))
+            using (var reader = new BatchReader(epochData(epoch, RandomStreams.ShuffleSeed(_seed, epoch)),
+                       trainSource, batchSize, _options.PrefetchBatches, cancellation))
             {
                 while (reader.Next() is { } batch)
                 {
                     cancellation.ThrowIfCancellationRequested();
+                    if (batchIndex < skip)
+                    {
+                        // Trained before the checkpoint: read past in the same order, so the rest of the epoch is the same.
+                        batchIndex++;
+                        reader.Recycle(batch);
+                        continue;
+                    }
                     rate = LearningRates.ForStep(_options.LearningRateSchedule, _options.LearningRate, _options.WarmupFraction,
                         steps, totalSteps, epoch, _options.StepDecayEpochs, _options.StepDecayFactor);
                     step.SetLearningRate(rate);
@@ -95,11 +142,15 @@ internal sealed class TrainingLoop
                             $"Training diverged: the loss became {loss} in epoch {epoch} after {images} images. " +
                             $"Lower the learning rate (now {rate:G4}), for example to {rate / 10:G4}, and check the features for extreme values."));
                     steps++;
+                    batchIndex++;
                     lossSum += loss * batch.Count;
                     correct += batchCorrect;
                     images += batch.Count;
                     reader.Recycle(batch);
                     onBatch?.Invoke(new BatchProgress(epoch, epochs, images, imagesPerEpoch, lossSum / images, (double)correct / images));
+                    if (_checkpoints is { EveryBatches: > 0 } plan && batchIndex % plan.EveryBatches == 0)
+                        WriteCheckpoint(plan, step, best, log, new CheckpointPosition(epoch, batchIndex, false, false, steps, imagesPerEpoch,
+                            lossSum, correct, images, secondsBefore + clock.Elapsed.TotalSeconds), reports);
                 }
                 skipped = reader.RowsSkipped;
             }
@@ -115,10 +166,11 @@ internal sealed class TrainingLoop
 
             double? validationAccuracy = validation is null ? null : Accuracy(validation, trainSource, cancellation);
             var report = new EpochReport(epoch, epochs, lossSum / images, (double)correct / images,
-                validationAccuracy, rate, clock.Elapsed.TotalSeconds, images);
+                validationAccuracy, rate, secondsBefore + clock.Elapsed.TotalSeconds, images);
             reports.Add(report);
             onEpoch(report);
 
+            bool stop = false;
             if (best is not null && validationAccuracy is { } accuracy)
             {
                 best.Offer(epoch, accuracy);
@@ -126,11 +178,18 @@ internal sealed class TrainingLoop
                 {
                     log(string.Create(CultureInfo.InvariantCulture,
                         $"Early stopping after epoch {epoch}: the validation accuracy has not improved on epoch {best.Epoch}'s {best.Accuracy:F3} for {epoch - best.Epoch} epoch(s)."));
-                    break;
+                    stop = true;
                 }
             }
+            if (_checkpoints is { } epochPlan)
+                WriteCheckpoint(epochPlan, step, best, log, new CheckpointPosition(epoch, batchIndex, true, stop || epoch == epochs, steps,
+                    imagesPerEpoch, 0, 0, 0, 0), reports);
+            if (stop)
+                break;
         }
-        if (best is not null && best.Epoch != reports[^1].Epoch)
+        if (reports.Count == 0)
+            throw new InvalidOperationException("Nothing was trained: the checkpoint resumed from records no epochs.");
+        if (best is not null && best.Epoch != 0 && best.Epoch != reports[^1].Epoch)
         {
             best.Restore();
             log(string.Create(CultureInfo.InvariantCulture,
@@ -138,6 +197,55 @@ internal sealed class TrainingLoop
         }
         _network.eval();
         return reports;
+    }
+
+    /// <summary>Where training stands when a checkpoint is written, and the running sums of the epoch in progress.</summary>
+    private sealed record CheckpointPosition(int Epoch, long BatchesDone, bool EpochComplete, bool Finished, long Steps,
+        long? ImagesPerEpoch, double LossSum, long Correct, long Images, double Seconds);
+
+    private void WriteCheckpoint(CheckpointPlan plan, TrainingStep step, BestWeights? best, Action<string> log,
+        CheckpointPosition position, List<EpochReport> reports)
+    {
+        var optimizerSteps = new List<long>();
+        var tensors = Checkpoint.NetworkTensors(_network)
+            .Concat(Checkpoint.OptimizerTensors(step.Optimizer, optimizerSteps))
+            .Concat(best?.Tensors(Checkpoint.BestPrefix) ?? [])
+            .ToList();
+        var manifest = new CheckpointManifest
+        {
+            Epoch = position.Epoch,
+            BatchesDone = position.BatchesDone,
+            EpochComplete = position.EpochComplete,
+            Finished = position.Finished,
+            Steps = position.Steps,
+            ImagesPerEpoch = position.ImagesPerEpoch,
+            LossSum = position.LossSum,
+            Correct = position.Correct,
+            Images = position.Images,
+            Seconds = position.Seconds,
+            Reports = [.. reports],
+            BestEpoch = best is { Epoch: > 0 } ? best.Epoch : null,
+            BestAccuracy = best is { Epoch: > 0 } ? best.Accuracy : null,
+            OptimizerSteps = optimizerSteps,
+            Network = _network.Configuration,
+            Classes = [.. plan.Classes],
+            Options = plan.Settings,
+        };
+        string path = plan.Folder.Write(manifest, tensors);
+        log($"Checkpoint written: {path}");
+    }
+
+    /// <summary>
+    /// Freezes (or unfreezes) every parameter but the classifier head's: frozen parameters get no gradients, so the
+    /// optimiser leaves them as they are.
+    /// </summary>
+    private void Freeze(bool frozen)
+    {
+        foreach (var (name, parameter) in _network.named_parameters())
+        {
+            if (!GoogLeNetNetwork.IsHead(name))
+                parameter.requires_grad = !frozen;
+        }
     }
 
     private (float Loss, long Correct) Step(TrainingStep step, BatchAugmentation? augmentation, FeatureBatch batch)

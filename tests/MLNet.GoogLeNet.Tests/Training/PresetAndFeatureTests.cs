@@ -92,6 +92,17 @@ public class PresetAndFeatureTests
         var other = new BatchAugmentation(AugmentationKind.Translate, 0.1, horizontalFlip: false, seed: 8).Apply(batch);
         Assert.True(Same(first, again), "the same seed gave different batches");
         Assert.False(Same(first, other), "different seeds gave the same batch");
+
+        // A resumed run passes over the draws of the images trained before its checkpoint and goes on drawing the same.
+        foreach (var (kind, flip) in new[] { (AugmentationKind.Translate, true), (AugmentationKind.RandomResizedCrop, true), (AugmentationKind.None, true) })
+        {
+            var through = new BatchAugmentation(kind, 0.1, flip, seed: 7);
+            through.Apply(batch);
+            var second = through.Apply(batch);
+            var resumed = new BatchAugmentation(kind, 0.1, flip, seed: 7);
+            resumed.Skip(batch.shape[0], 32, 32);
+            Assert.True(Same(second, resumed.Apply(batch)), $"{kind}: the batch after a skip differs from the second batch");
+        }
         Assert.Equal(batch.shape, first.shape);
 
         // Every image is its original shifted by at most 3 pixels (a tenth of 32) each way, zeros where it moved from.

@@ -1,0 +1,137 @@
+using System.Globalization;
+using MLNet.GoogLeNet.Modules;
+
+namespace MLNet.GoogLeNet.Training;
+
+/// <summary>
+/// What a checkpoint says besides its tensors (stored as JSON beside them): where training stood, what it had
+/// reported, and what the run was — network, classes, seed and every option that changes the result — so that a resume
+/// can refuse a checkpoint of a different run and say what differs.
+/// </summary>
+internal sealed record CheckpointManifest
+{
+    /// <summary>The version of the checkpoint layout this library writes and reads.</summary>
+    public const int CurrentFormat = 1;
+
+    public int Format { get; init; } = CurrentFormat;
+
+    /// <summary>The 1-based epoch the position is in.</summary>
+    public required int Epoch { get; init; }
+
+    /// <summary>Batches of <see cref="Epoch"/> already trained.</summary>
+    public required long BatchesDone { get; init; }
+
+    /// <summary>Whether <see cref="Epoch"/> is complete (its report and validation included); training goes on with the next.</summary>
+    public required bool EpochComplete { get; init; }
+
+    /// <summary>Whether training had ended (its last epoch, or early stopping) when this was written.</summary>
+    public required bool Finished { get; init; }
+
+    /// <summary>Optimiser steps taken in all: the learning-rate schedule's position.</summary>
+    public required long Steps { get; init; }
+
+    /// <summary>Training rows per epoch as the schedule counts them.</summary>
+    public long? ImagesPerEpoch { get; init; }
+
+    /// <summary>The running sums of the unfinished epoch: loss × images, correct images, images.</summary>
+    public required double LossSum { get; init; }
+    public required long Correct { get; init; }
+    public required long Images { get; init; }
+
+    /// <summary>Training seconds of the unfinished epoch so far (for its report).</summary>
+    public required double Seconds { get; init; }
+
+    /// <summary>The reports of the completed epochs.</summary>
+    public required List<EpochReport> Reports { get; init; }
+
+    /// <summary>With early stopping: the best epoch so far and its validation accuracy (its weights are stored too).</summary>
+    public int? BestEpoch { get; init; }
+    public double? BestAccuracy { get; init; }
+
+    /// <summary>Adam and AdamW: each parameter's step count, in the optimiser's order.</summary>
+    public required List<long> OptimizerSteps { get; init; }
+
+    /// <summary>The network.</summary>
+    public required GoogLeNetConfiguration Network { get; init; }
+
+    /// <summary>The class names, in key order.</summary>
+    public required List<string> Classes { get; init; }
+
+    /// <summary>The run's seed and every option that changes what training computes, as text (see <see cref="Settings"/>).</summary>
+    public required Dictionary<string, string> Options { get; init; }
+
+    /// <summary>
+    /// The seed and the options a resumed run must share with the checkpoint's to compute the same thing. Options that
+    /// change only speed, memory or reporting (threads, caching, prefetch, layout, checkpointing itself) are left out.
+    /// </summary>
+    public static Dictionary<string, string> Settings(GoogLeNetTrainerOptions o, int seed, MixedPrecision precision)
+    {
+        static string Text(object? value) => value switch
+        {
+            null => "none",
+            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+            var v => v.ToString() ?? "",
+        };
+        return new Dictionary<string, string>
+        {
+            ["Seed"] = Text(seed),
+            [nameof(o.Epochs)] = Text(o.Epochs),
+            [nameof(o.BatchSize)] = Text(o.BatchSize),
+            [nameof(o.Optimizer)] = Text(o.Optimizer),
+            [nameof(o.LearningRate)] = Text(o.LearningRate),
+            [nameof(o.Momentum)] = Text(o.Momentum),
+            [nameof(o.Nesterov)] = Text(o.Nesterov),
+            [nameof(o.WeightDecay)] = Text(o.WeightDecay),
+            [nameof(o.LearningRateSchedule)] = Text(o.LearningRateSchedule),
+            [nameof(o.WarmupFraction)] = Text(o.WarmupFraction),
+            [nameof(o.StepDecayEpochs)] = Text(o.StepDecayEpochs),
+            [nameof(o.StepDecayFactor)] = Text(o.StepDecayFactor),
+            [nameof(o.LabelSmoothing)] = Text(o.LabelSmoothing),
+            [nameof(o.Augmentation)] = Text(o.Augmentation),
+            [nameof(o.MaxTranslation)] = Text(o.MaxTranslation),
+            [nameof(o.HorizontalFlip)] = Text(o.HorizontalFlip),
+            [nameof(o.EarlyStoppingPatience)] = Text(o.EarlyStoppingPatience),
+            [nameof(o.GradientClipNorm)] = Text(o.GradientClipNorm),
+            [nameof(o.FreezeEpochs)] = Text(o.FreezeEpochs),
+            [nameof(o.MixedPrecision)] = Text(precision),
+        };
+    }
+
+    /// <summary>
+    /// How this checkpoint's run differs from a run of <paramref name="network"/>, <paramref name="classes"/> and
+    /// <paramref name="settings"/>: one phrase per difference ("LearningRate is 0.01 in the checkpoint and 0.005 now"),
+    /// empty when they are the same run.
+    /// </summary>
+    public List<string> Differences(GoogLeNetConfiguration network, IReadOnlyList<string> classes, IReadOnlyDictionary<string, string> settings)
+    {
+        var differences = NetworkDifferences(Network, network, "the checkpoint");
+        if (!Classes.SequenceEqual(classes))
+            differences.Add($"the classes are {string.Join(", ", Classes)} in the checkpoint and {string.Join(", ", classes)} now");
+        foreach (var (name, value) in settings)
+        {
+            string saved = Options.TryGetValue(name, out var text) ? text : "not recorded";
+            if (saved != value)
+                differences.Add($"{name} is {saved} in the checkpoint and {value} now");
+        }
+        return differences;
+    }
+
+    /// <summary>
+    /// How the network <paramref name="saved"/> (described by <paramref name="source"/>: "the checkpoint", "the model")
+    /// differs from <paramref name="network"/> in anything but the class count: the differences that make its weights
+    /// unusable for it.
+    /// </summary>
+    public static List<string> NetworkDifferences(GoogLeNetConfiguration saved, GoogLeNetConfiguration network, string source)
+    {
+        var differences = new List<string>();
+        if (saved.Architecture != network.Architecture)
+            differences.Add($"the architecture is {saved.Architecture} in {source} and {network.Architecture} now");
+        if ((saved.InputChannels, saved.ImageHeight, saved.ImageWidth) != (network.InputChannels, network.ImageHeight, network.ImageWidth))
+            differences.Add($"the images are {Shape(saved)} (C×H×W) in {source} and {Shape(network)} now");
+        if (saved.WidthDivisor != network.WidthDivisor)
+            differences.Add($"WidthDivisor is {saved.WidthDivisor} in {source} and {network.WidthDivisor} now");
+        return differences;
+    }
+
+    private static string Shape(GoogLeNetConfiguration c) => $"{c.InputChannels}×{c.ImageHeight}×{c.ImageWidth}";
+}

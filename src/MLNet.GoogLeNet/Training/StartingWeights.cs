@@ -1,0 +1,67 @@
+using MLNet.GoogLeNet.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Training;
+
+/// <summary>
+/// The weights a fine-tuning run starts from (<see cref="GoogLeNetTrainerOptions.FineTuneFrom"/>): those of a checkpoint
+/// (a <c>.ckpt</c> file, or the latest in a folder) or of the network in a model zip saved by this library.
+/// </summary>
+internal static class StartingWeights
+{
+    private const string Option = nameof(GoogLeNetTrainerOptions.FineTuneFrom);
+
+    /// <summary>
+    /// Copies the weights <paramref name="path"/> holds into <paramref name="network"/>: all of them when they were
+    /// trained on the same classes, all but the classifier head's otherwise. Returns what was done, for the log.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The file is missing, unreadable, or holds another network; the message says which and how.</exception>
+    public static string CopyInto(GoogLeNetNetwork network, string path, IReadOnlyList<string> classes)
+    {
+        if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
+        {
+            using var checkpoint = GoogLeNetTrainer.ReadCheckpoint(path, Option);
+            return Copy(network, classes, checkpoint.Manifest.Network, checkpoint.Manifest.Classes, checkpoint.Path, "the checkpoint",
+                sameClasses => checkpoint.RestoreNetwork(network, include: name => sameClasses || !GoogLeNetNetwork.IsHead(name)));
+        }
+
+        Export.ImportedNetwork imported;
+        try
+        {
+            imported = ModelFile.ImportNetwork(path);
+        }
+        catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException($"{Option}: {e.Message}", e);
+        }
+        using (imported.Network)
+        {
+            return Copy(network, classes, imported.Network.Configuration, imported.ClassNames, path, "the model", sameClasses =>
+            {
+                var source = imported.Network.state_dict();
+                using var noGrad = no_grad();
+                foreach (var (name, tensor) in network.state_dict())
+                {
+                    if (sameClasses || !GoogLeNetNetwork.IsHead(name))
+                        tensor.copy_(source[name]);
+                }
+            });
+        }
+    }
+
+    private static string Copy(GoogLeNetNetwork network, IReadOnlyList<string> classes, GoogLeNetConfiguration saved, IReadOnlyList<string> savedClasses,
+        string path, string source, Action<bool> copy)
+    {
+        var differences = CheckpointManifest.NetworkDifferences(saved, network.Configuration, source);
+        if (differences.Count > 0)
+            throw new InvalidOperationException(
+                $"Cannot fine-tune from '{path}': its network differs — {string.Join("; ", differences)}. " +
+                "Train with its architecture, image size and width divisor.");
+        bool sameClasses = savedClasses.SequenceEqual(classes);
+        copy(sameClasses);
+        return sameClasses
+            ? $"Fine-tuning all the weights of {path}."
+            : $"Fine-tuning the weights of {path} with a new classifier head for {network.Configuration.ClassCount} classes " +
+              $"({source}'s: {string.Join(", ", savedClasses)}).";
+    }
+}
