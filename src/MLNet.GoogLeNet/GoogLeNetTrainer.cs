@@ -93,11 +93,6 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
         try
         {
-            if (options.InitialWeightsPath is { } initialWeights)
-            {
-                StateDictFile.Load(network, initialWeights);
-                channel.Info(MessageSensitivity.None, $"Initial weights from '{initialWeights}'.");
-            }
             network.to(device);
             if (resume is null && options.FineTuneFrom is { } fineTuneFrom)
                 channel.Info(MessageSensitivity.None, StartingWeights.CopyInto(network, fineTuneFrom, classes.Names));

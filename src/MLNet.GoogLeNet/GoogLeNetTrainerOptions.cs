@@ -170,13 +170,6 @@ public sealed class GoogLeNetTrainerOptions
     public WeightInitialization Initialization { get; set; } = WeightInitialization.Kaiming;
 
     /// <summary>
-    /// A PyTorch <c>state_dict</c> file (<c>.pt</c>, <c>.pth</c>) or safetensors file whose weights replace the initial
-    /// ones before training (<see cref="Export.StateDictFile"/>): its keys and shapes must be those of the network the
-    /// other options describe. Default null: <see cref="Initialization"/>. Set by the command line's <c>--init-weights</c>.
-    /// </summary>
-    internal string? InitialWeightsPath { get; set; }
-
-    /// <summary>
     /// Image height in pixels. Default null: taken from the feature column's dimensions (ExtractPixels records
     /// C, H, W), else inferred from its size for square images.
     /// </summary>
@@ -300,7 +293,8 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// Start from trained weights instead of random ones — a checkpoint (a <c>.ckpt</c> file, or the latest in a
-    /// folder) or a model zip saved by this library (any other file) — and train them on this data with these options,
+    /// folder), a PyTorch <c>state_dict</c> (<c>.pt</c>, <c>.pth</c>) or safetensors file with the network's keys
+    /// (docs/export.md), or a model zip saved by this library (any other file) — and train them on this data with these options,
     /// from the first epoch with a new optimiser. The network (architecture, image shape, <see cref="WidthDivisor"/>)
     /// must be the source's; with the same classes everything is kept, with other classes the classifier head is new.
     /// A zip's batch-normalised network comes with its normalisation folded into the convolutions (docs/checkpoints.md).

@@ -91,10 +91,6 @@ internal class TrainSettings : DeviceSettings
     [Description("Weight initialisation: xavier or kaiming. " + PresetDefault)]
     public string? Initialization { get; init; }
 
-    [CommandOption("--init-weights <FILE>")]
-    [Description("Start from the weights of a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys and shapes (googlenet export --state-dict writes one; docs/export.md).")]
-    public string? InitWeights { get; init; }
-
     [CommandOption("--width-divisor <N>")]
     [Description("Divide every channel count of the network by N (1 = the recipe's network). " + PresetDefault)]
     public int? WidthDivisor { get; init; }
@@ -160,7 +156,7 @@ internal class TrainSettings : DeviceSettings
     public FlagValue<string>? Resume { get; init; }
 
     [CommandOption("--from <PATH>")]
-    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, or of a checkpoint (.ckpt file, or the latest in a folder), on this data; other classes get a new classifier head.")]
+    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one), on this data; other classes get a new classifier head.")]
     public string? From { get; init; }
 
     [CommandOption("--freeze-epochs <N>")]
@@ -188,7 +184,7 @@ internal class TrainSettings : DeviceSettings
         if (OptionNames.TryParse(OptionNames.BadImagePolicies, BadImages, "--bad-images", ref policy) is { } badImages)
             return ValidationResult.Error(badImages);
         if (string.IsNullOrWhiteSpace(ModelPath)) return ValidationResult.Error("--model must name a file");
-        if (InitWeights is not null && !File.Exists(InitWeights)) return ValidationResult.Error($"--init-weights: file '{InitWeights}' not found");
+        if (From is not null && !File.Exists(From) && !Directory.Exists(From)) return ValidationResult.Error($"--from: '{From}' not found");
         var (_, problem) = BuildOptions();
         return problem is null ? ValidationResult.Success() : ValidationResult.Error(problem);
     }
@@ -239,7 +235,6 @@ internal class TrainSettings : DeviceSettings
         options.FineTuneFrom = From;
         if (FreezeEpochs is { } freeze) options.FreezeEpochs = freeze;
         options.NumberOfThreads = Threads;
-        options.InitialWeightsPath = InitWeights;
         options.CacheFeatures = Cache ? true : NoCache ? false : null;
         ApplyTo(options);
         if (EarlyStopping is not null && NoValidation)

@@ -14,6 +14,10 @@ namespace MLNet.GoogLeNet.Export;
 internal static class StateDictFile
 {
     /// <summary>True when <paramref name="path"/> names a safetensors file (by its extension); otherwise PyTorch's format.</summary>
+    /// <summary>Whether <paramref name="path"/> names a state-dict file by its extension (.pt, .pth or .safetensors).</summary>
+    public static bool IsStateDict(string path) =>
+        IsSafetensors(path) || Path.GetExtension(path).ToLowerInvariant() is ".pt" or ".pth";
+
     public static bool IsSafetensors(string path) => string.Equals(Path.GetExtension(path), ".safetensors", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>

@@ -5,7 +5,8 @@ namespace MLNet.GoogLeNet.Training;
 
 /// <summary>
 /// The weights a fine-tuning run starts from (<see cref="GoogLeNetTrainerOptions.FineTuneFrom"/>): those of a checkpoint
-/// (a <c>.ckpt</c> file, or the latest in a folder) or of the network in a model zip saved by this library.
+/// (a <c>.ckpt</c> file, or the latest in a folder), of a PyTorch state-dict or safetensors file, or of the network in
+/// a model zip saved by this library.
 /// </summary>
 internal static class StartingWeights
 {
@@ -23,6 +24,20 @@ internal static class StartingWeights
             using var checkpoint = GoogLeNetTrainer.ReadCheckpoint(path, Option);
             return Copy(network, classes, checkpoint.Manifest.Network, checkpoint.Manifest.Classes, checkpoint.Path, "the checkpoint",
                 sameClasses => checkpoint.RestoreNetwork(network, include: name => sameClasses || !GoogLeNetNetwork.IsHead(name)));
+        }
+
+        if (Export.StateDictFile.IsStateDict(path))
+        {
+            // A state dict carries no class list: it must fit this network, head included.
+            try
+            {
+                Export.StateDictFile.Load(network, path);
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException($"{Option}: {e.Message}", e);
+            }
+            return $"Fine-tuning all the weights of {path}.";
         }
 
         Export.ImportedNetwork imported;

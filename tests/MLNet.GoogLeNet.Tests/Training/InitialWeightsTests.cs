@@ -5,7 +5,7 @@ using MLNet.GoogLeNet.Tests.TestData;
 
 namespace MLNet.GoogLeNet.Tests.Training;
 
-/// <summary>Training that starts from a state_dict file (<c>train --init-weights</c>) starts from exactly those weights.</summary>
+/// <summary>Training that starts from a state_dict file (<see cref="GoogLeNetTrainerOptions.FineTuneFrom"/>, <c>train --from weights.safetensors</c>) starts from exactly those weights.</summary>
 [Collection(TrainedPatternModel.Collection)]
 public sealed class InitialWeightsTests(TrainedPatternModel fixture) : IDisposable
 {
@@ -28,7 +28,7 @@ public sealed class InitialWeightsTests(TrainedPatternModel fixture) : IDisposab
             LearningRate = 1e-9,
             WidthDivisor = fixture.Options.WidthDivisor,
             Seed = 4,
-            InitialWeightsPath = weights,
+            FineTuneFrom = weights,
         };
         var model = PatternImages.Preprocessing(fixture.Context, TrainedPatternModel.ImageSize)
             .Append(fixture.Context.MulticlassClassification.Trainers.GoogLeNet(fixture.Context, options))
@@ -44,8 +44,8 @@ public sealed class InitialWeightsTests(TrainedPatternModel fixture) : IDisposab
     public void A_missing_weights_file_is_a_usage_error()
     {
         string missing = Path.Combine(_folder, "none.pt");
-        var (exit, output) = CliRunner.Run("train", "--init-weights", missing);
+        var (exit, output) = CliRunner.Run("train", "--from", missing);
         Assert.Equal(2, exit);
-        Assert.Contains($"--init-weights: file '{missing}' not found", output);
+        Assert.Contains($"--from: '{missing}' not found", output);
     }
 }
