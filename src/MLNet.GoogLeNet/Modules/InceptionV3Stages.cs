@@ -27,6 +27,8 @@ internal static class InceptionV3Stages
         InceptionChannels Block(int c1, (int, int) c2, (int, int) c3, int c4) =>
             new InceptionChannels(c1, c2.Item1, c2.Item2, c3.Item1, c3.Item2, c4).DividedBy(configuration.WidthDivisor);
         const bool bn = true;
+
+        // b1, b2: the stem → (N, 64, H/4, W/4), then (N, 192, H/8, W/8).
         var (b1, b2) = Stem(configuration, Width(192));
 
         // b3: two factorised blocks (→ 256, → 288), then a reduction → (N, 288 + 256 + 96 = 640, H/16, W/16).
