@@ -15,4 +15,19 @@ public enum NetworkArchitecture
     /// convolutions, so a saved model costs the same to serve.
     /// </summary>
     GoogLeNetBatchNorm,
+
+    /// <summary>
+    /// An Inception-v3-style network ("Rethinking the Inception Architecture", Szegedy et al. 2016) sized for small
+    /// images: 5×5 convolutions factorised into two 3×3, n×n into 1×n then n×1, grid-size reductions that convolve
+    /// and pool side by side, and batch normalisation after every convolution. 7,395,594 parameters for 1×96×96
+    /// inputs and 10 classes.
+    /// </summary>
+    InceptionV3,
+
+    /// <summary>
+    /// An Inception-ResNet-style network (Szegedy et al. 2017): Inception blocks whose output, projected back to the
+    /// input's width and scaled by 0.1 to 0.2, is added to their input; batch normalisation after every convolution
+    /// but the projections. 8,260,426 parameters for 1×96×96 inputs and 10 classes.
+    /// </summary>
+    InceptionResNet,
 }

@@ -1,16 +1,25 @@
 using System.ComponentModel;
+using System.Globalization;
 using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Modules.Reference;
 using MLNet.GoogLeNet.Native;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace MLNet.GoogLeNet.Cli.Commands;
 
-/// <summary><c>googlenet info</c>: the shape trace of the network in the recipe's format and its parameter count.</summary>
+/// <summary>
+/// <c>googlenet info</c>: the shape trace of a network in the recipe's format and its parameter count; with
+/// <c>--compare</c>, parameters and multiply-accumulates per image of AlexNet, VGG-11, NiN and every Inception network.
+/// </summary>
 internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Settings>
 {
     public sealed class Settings : CommandSettings
     {
+        [CommandOption("--architecture <NAME>")]
+        [Description("googlenet, googlenet-bn, inception-v3 or inception-resnet. Default googlenet, the recipe's.")]
+        public string Architecture { get; init; } = "googlenet";
+
         [CommandOption("--channels <N>")]
         [Description("Input channels: 1 (grayscale) or 3 (RGB). Default 1.")]
         public int Channels { get; init; } = 1;
@@ -27,8 +36,20 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
         [Description("Divide every channel count by N (1 = the recipe's network). Default 1.")]
         public int WidthDivisor { get; init; } = 1;
 
+        [CommandOption("--compare")]
+        [Description("Instead of one network's trace: parameters and multiply-accumulates per image of AlexNet, VGG-11, NiN and the Inception networks at --image-size.")]
+        public bool Compare { get; init; }
+
         public override ValidationResult Validate()
         {
+            var architecture = NetworkArchitecture.GoogLeNet;
+            if (OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture) is { } problem)
+                return ValidationResult.Error(problem);
+            if (Compare && WidthDivisor != 1)
+                return ValidationResult.Error("--compare compares the networks at their full width; leave out --width-divisor");
+            if (Compare && ImageSize < ReferenceNetworks.MinimumImageSize)
+                return ValidationResult.Error(
+                    $"--compare needs --image-size of at least {ReferenceNetworks.MinimumImageSize}, the smallest input NiN and AlexNet take (got {ImageSize})");
             try
             {
                 ToConfiguration().Validate();
@@ -40,19 +61,55 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
             }
         }
 
-        internal GoogLeNetConfiguration ToConfiguration() => new(Channels, Classes, ImageSize, ImageSize, WidthDivisor);
+        internal GoogLeNetConfiguration ToConfiguration()
+        {
+            var architecture = NetworkArchitecture.GoogLeNet;
+            OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture);
+            return new(Channels, Classes, ImageSize, ImageSize, WidthDivisor, architecture);
+        }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         TorchRuntime.EnsureLoaded();
         var configuration = settings.ToConfiguration();
+        if (settings.Compare)
+        {
+            Compare(configuration);
+            return 0;
+        }
         using var network = new GoogLeNetNetwork(configuration);
-        console.WriteLine($"GoogLeNet, input (1, {configuration.InputChannels}, {configuration.ImageHeight}, {configuration.ImageWidth}), " +
+        console.WriteLine($"{settings.Architecture}, input (1, {configuration.InputChannels}, {configuration.ImageHeight}, {configuration.ImageWidth}), " +
                           $"{configuration.ClassCount} classes, width divisor {configuration.WidthDivisor}");
         foreach (var (stage, shape) in network.TraceShapes())
             console.WriteLine(GoogLeNetNetwork.FormatTraceLine(stage, shape));
-        console.MarkupLine($"parameters: [bold]{network.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)}[/]");
+        console.MarkupLine($"parameters: [bold]{network.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}[/]");
         return 0;
+    }
+
+    /// <summary>One row per network: its parameters and the multiply-accumulates of scoring one image.</summary>
+    private void Compare(GoogLeNetConfiguration configuration)
+    {
+        var (channels, classes, size) = (configuration.InputChannels, configuration.ClassCount, configuration.ImageHeight);
+        var table = new Table().AddColumns("network", "parameters", "MACs per image");
+        table.Columns[1].RightAligned();
+        table.Columns[2].RightAligned();
+        void Add(string name, TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> network)
+        {
+            var (parameters, macs) = ComplexityCounter.Count(network, channels, size);
+            table.AddRow(name, parameters.ToString("N0", CultureInfo.InvariantCulture), macs.ToString("N0", CultureInfo.InvariantCulture));
+        }
+        foreach (var (name, build) in ReferenceNetworks.All)
+        {
+            using var network = build(channels, classes, size);
+            Add(name, network);
+        }
+        foreach (var (name, architecture) in OptionNames.Architectures)
+        {
+            using var network = new GoogLeNetNetwork(configuration with { Architecture = architecture });
+            Add(name, network);
+        }
+        console.WriteLine($"Input {channels}×{size}×{size}, {classes} classes. MACs: multiply-accumulates of the convolutions and dense layers (docs/architectures.md).");
+        console.Write(table);
     }
 }

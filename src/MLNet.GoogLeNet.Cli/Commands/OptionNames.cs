@@ -14,6 +14,7 @@ internal static class OptionNames
     public static readonly IReadOnlyDictionary<string, NetworkArchitecture> Architectures = new Dictionary<string, NetworkArchitecture>
     {
         ["googlenet"] = NetworkArchitecture.GoogLeNet, ["googlenet-bn"] = NetworkArchitecture.GoogLeNetBatchNorm,
+        ["inception-v3"] = NetworkArchitecture.InceptionV3, ["inception-resnet"] = NetworkArchitecture.InceptionResNet,
     };
 
     public static readonly IReadOnlyDictionary<string, OptimizerKind> Optimizers = new Dictionary<string, OptimizerKind>

@@ -24,7 +24,7 @@ internal class TrainSettings : DeviceSettings
     public string DataFolder { get; init; } = DebianFashionMnist.Folder;
 
     [CommandOption("--architecture <NAME>")]
-    [Description("googlenet (the recipe's) or googlenet-bn (batch normalisation after every convolution). " + PresetDefault)]
+    [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors, docs/architectures.md). " + PresetDefault)]
     public string? Architecture { get; init; }
 
     [CommandOption("--epochs <N>")]

@@ -25,7 +25,7 @@ public sealed class OnnxExportOptions
 /// <summary>
 /// Writes the project's TorchSharp networks as ONNX models (opset <see cref="OpsetVersion"/>, IR version 8), with the
 /// weights as initializers. The library's modules emit their own nodes next to their <c>forward</c>
-/// (<see cref="IOnnxModule"/>), so a network is described once; TorchSharp's Conv2d, ReLU, MaxPool2d,
+/// (<see cref="IOnnxModule"/>), so a network is described once; TorchSharp's Conv2d, ReLU, MaxPool2d, AvgPool2d,
 /// AdaptiveAvgPool2d(1) (as GlobalAveragePool), Flatten, Linear (as Gemm) and Sequential are translated here. The
 /// optional final softmax becomes Softmax(axis 1). The batch dimension is symbolic ("N").
 /// </summary>
@@ -127,6 +127,19 @@ public static class OnnxExporter
                     OnnxGraphBuilder.Ints("kernel_shape", Pair(pool.kernel_size, 1)),
                     OnnxGraphBuilder.Ints("strides", Pair(pool.stride ?? pool.kernel_size, 1)),
                     OnnxGraphBuilder.Ints("pads", [pad[0], pad[1], pad[0], pad[1]]),
+                ]);
+            }
+            case AvgPool2d pool:
+            {
+                if (pool.ceil_mode || pool.divisor_override is not null)
+                    throw Unsupported(path, "AvgPool2d with ceil_mode or divisor_override");
+                long[] pad = Pair(pool.padding, 0);
+                return scope.Node("AveragePool", "avgpool", [input], output,
+                [
+                    OnnxGraphBuilder.Ints("kernel_shape", Pair(pool.kernel_size, 1)),
+                    OnnxGraphBuilder.Ints("strides", Pair(pool.stride ?? pool.kernel_size, 1)),
+                    OnnxGraphBuilder.Ints("pads", [pad[0], pad[1], pad[0], pad[1]]),
+                    OnnxGraphBuilder.Int("count_include_pad", pool.count_include_pad ? 1 : 0),
                 ]);
             }
             case AdaptiveAvgPool2d adaptive:

@@ -30,10 +30,22 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImpor
     private readonly BatchNorm2d? bn;
     private readonly ReLU? relu;
 
+    /// <summary>A square <paramref name="kernelSize"/>×<paramref name="kernelSize"/> convolution with the same padding on every side.</summary>
     public ConvUnit(int inputChannels, int outputChannels, int kernelSize, bool batchNorm, bool activation,
-        int stride = 1, int padding = 0) : base(nameof(ConvUnit))
+        int stride = 1, int padding = 0)
+        : this(inputChannels, outputChannels, (kernelSize, kernelSize), batchNorm, activation, stride, (padding, padding))
     {
-        conv = Conv2d(inputChannels, outputChannels, kernel_size: kernelSize, stride: stride, padding: padding, bias: !batchNorm);
+    }
+
+    /// <summary>
+    /// A convolution of <paramref name="kernel"/> (height, width) with <paramref name="padding"/> (rows above and below,
+    /// columns left and right): the asymmetric 1×n and n×1 convolutions of the factorised Inception blocks.
+    /// </summary>
+    public ConvUnit(int inputChannels, int outputChannels, (int Height, int Width) kernel, bool batchNorm, bool activation,
+        int stride, (int Height, int Width) padding) : base(nameof(ConvUnit))
+    {
+        conv = Conv2d(inputChannels, outputChannels, kernel_size: (kernel.Height, kernel.Width), stride: (stride, stride),
+            padding: (padding.Height, padding.Width), bias: !batchNorm);
         bn = batchNorm ? BatchNorm2d(outputChannels, eps: BatchNormEpsilon, momentum: BatchNormMomentum) : null;
         relu = activation ? ReLU() : null;
         RegisterComponents();

@@ -1,7 +1,7 @@
 namespace MLNet.GoogLeNet.Modules;
 
 /// <summary>
-/// What varies between GoogLeNet networks built by this library: the input (channels, height, width),
+/// What varies between the networks built by this library (GoogLeNet and its successors): the input (channels, height, width),
 /// the number of classes and, for quick experiments and tests, a divisor of every channel count.
 /// </summary>
 /// <param name="InputChannels">Channels of the input image: 1 (grayscale) or 3 (RGB).</param>
@@ -10,14 +10,16 @@ namespace MLNet.GoogLeNet.Modules;
 /// <param name="ImageWidth">Input width in pixels; at least <see cref="MinimumImageSize"/>. The recipe uses 96.</param>
 /// <param name="WidthDivisor">Divides every channel count of blocks 1 to 5 (never below 1). 1 is the recipe's network;
 /// 8 or 16 give small networks for tests and quick experiments.</param>
-/// <param name="Architecture">The network: the recipe's GoogLeNet (default) or its batch-normalised variant.</param>
+/// <param name="Architecture">The network: the recipe's GoogLeNet (default), its batch-normalised variant or one of its successors.</param>
 public sealed record GoogLeNetConfiguration(
     int InputChannels, int ClassCount, int ImageHeight = 96, int ImageWidth = 96, int WidthDivisor = 1,
     NetworkArchitecture Architecture = NetworkArchitecture.GoogLeNet)
 {
     /// <summary>
-    /// The smallest accepted height and width. Five stride-2 stages (the 7×7 convolution and four max-pools)
-    /// divide the input by 32; below that, the later blocks would see windows made of padding alone.
+    /// The smallest accepted height and width, for every architecture. Each has five stride-2 stages (GoogLeNet: the 7×7
+    /// convolution and four max-pools; Inception-v3 and Inception-ResNet: the first convolution, two max-pools and two
+    /// grid-size reductions), which divide the input by 32; below that, the last blocks would see windows made of
+    /// padding alone.
     /// </summary>
     public const int MinimumImageSize = 32;
 
@@ -34,11 +36,11 @@ public sealed record GoogLeNetConfiguration(
             throw new ArgumentException($"ClassCount must be at least 2; got {ClassCount}.", nameof(ClassCount));
         if (ImageHeight < MinimumImageSize)
             throw new ArgumentException(
-                $"ImageHeight must be at least {MinimumImageSize} pixels for the five blocks of GoogLeNet; got {ImageHeight}.",
+                $"ImageHeight must be at least {MinimumImageSize} pixels for the five stride-2 stages of {Architecture}; got {ImageHeight}.",
                 nameof(ImageHeight));
         if (ImageWidth < MinimumImageSize)
             throw new ArgumentException(
-                $"ImageWidth must be at least {MinimumImageSize} pixels for the five blocks of GoogLeNet; got {ImageWidth}.",
+                $"ImageWidth must be at least {MinimumImageSize} pixels for the five stride-2 stages of {Architecture}; got {ImageWidth}.",
                 nameof(ImageWidth));
         if (WidthDivisor < 1)
             throw new ArgumentException($"WidthDivisor must be 1 or more; got {WidthDivisor}.", nameof(WidthDivisor));

@@ -279,5 +279,35 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Contains("b1 output shape:\t (1, 64, 24, 24)", info.Output);
         Assert.Contains("dense output shape:\t (1, 10)", info.Output);
         Assert.Contains("5,977,530", info.Output);
+
+        var v3 = Run("info", "--architecture", "inception-v3", "--image-size", "32");
+        Assert.Equal(0, v3.ExitCode);
+        Assert.Contains("b3 output shape:\t (1, 640, 2, 2)", v3.Output);
+        Assert.Contains("7,395,594", v3.Output);
+        var unknown = Run("info", "--architecture", "inception-v4");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("--architecture 'inception-v4' is not", unknown.Output);
+    }
+
+    [Fact]
+    public void Info_compare_prints_the_sizes_of_the_reference_and_inception_networks()
+    {
+        var compare = Run("info", "--compare");
+        Assert.True(compare.ExitCode == 0, compare.Output);
+        Assert.Contains("Input 1×96×96, 10 classes", compare.Output);
+        foreach (var name in new[] { "alexnet", "vgg-11", "nin", "googlenet" })
+        {
+            var (parameters, macs) = Modules.ComplexityCounterTests.Expected(name, 96);
+            var cells = compare.Output.Split('\n').Single(l => l.Contains($"│ {name} ", StringComparison.Ordinal))
+                .Split('│', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            Assert.Equal([name, parameters.ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
+                macs.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)], cells);
+        }
+        Assert.Contains("│ inception-v3 ", compare.Output);
+        Assert.Contains("│ inception-resnet ", compare.Output);
+
+        var tooSmall = Run("info", "--compare", "--image-size", "64");
+        Assert.Equal(2, tooSmall.ExitCode);
+        Assert.Contains("--compare needs --image-size of at least 67", tooSmall.Output);
     }
 }

@@ -17,6 +17,8 @@ public class OnnxExporterTests
         "conv 1x1", "conv 3x3 pad 1", "conv 5x5 pad 2", "conv 7x7 stride 2 pad 3", "conv no bias",
         "relu", "maxpool 3 stride 1 pad 1", "maxpool 3 stride 2 pad 1", "global average pool", "flatten", "linear",
         "sequential conv relu pool", "inception", "inception with batch normalisation",
+        "conv 1x5 pad (0, 2)", "conv 3x1 stride 2 pad (1, 0)", "avgpool 3 stride 1 pad 1 without padding", "avgpool 3 stride 1 pad 1 with padding",
+        "parallel paths", "residual inception",
     };
 
     [Theory]
@@ -122,6 +124,14 @@ public class OnnxExporterTests
         "inception" => (new Inception("block", 6, new InceptionChannels(3, 2, 4, 2, 3, 2)), [2, 6, 7, 7]),
         "inception with batch normalisation" => (Modules.BatchNormTests.WithRunningStatistics(
             new Inception("block", 6, new InceptionChannels(3, 2, 4, 2, 3, 2), batchNorm: true), [8, 6, 7, 7]), [2, 6, 7, 7]),
+        "conv 1x5 pad (0, 2)" => (nn.Conv2d(3, 4, (1, 5), padding: (0, 2)), [2, 3, 6, 7]),
+        "conv 3x1 stride 2 pad (1, 0)" => (nn.Conv2d(3, 4, (3, 1), stride: (2, 2), padding: (1, 0)), [2, 3, 7, 6]),
+        "avgpool 3 stride 1 pad 1 without padding" => (nn.AvgPool2d(3, stride: 1, padding: 1, count_include_pad: false), [2, 3, 5, 4]),
+        "avgpool 3 stride 1 pad 1 with padding" => (nn.AvgPool2d(3, stride: 1, padding: 1, count_include_pad: true), [2, 3, 5, 4]),
+        "parallel paths" => (Modules.BatchNormTests.WithRunningStatistics(
+            InceptionV3Blocks.Expanded("block", 6, new InceptionChannels(2, 3, 2, 3, 2, 2), batchNorm: true).Block, [8, 6, 5, 5]), [2, 6, 5, 5]),
+        "residual inception" => (Modules.BatchNormTests.WithRunningStatistics(new ResidualInception("block", 6,
+            InceptionV3Blocks.Asymmetric("branches", 6, 2, 3, 3, batchNorm: true).Block, 8, residualScale: 0.2), [8, 6, 5, 5]), [2, 6, 5, 5]),
         _ => throw new ArgumentOutOfRangeException(nameof(layer)),
     };
 
