@@ -156,13 +156,13 @@ public sealed class CliEndToEndTests : IDisposable
             PatternImages.WritePng(Path.Combine(withNewClass, "stars", $"{i}.png"), PatternImages.Draw("disc", 36, random), 36);
         var report = Path.Combine(_work, "with-new-class-report");
         Directory.CreateDirectory(report);
-        var mixed = Run("evaluate", "--model", model, "--data", withNewClass, "--test-fraction", "0.25", "--seed", "3", "--report-dir", report);
+        var mixed = Run("evaluate", "--model", model, "--data", withNewClass, "--report-dir", report);
         Assert.True(mixed.ExitCode == 0, mixed.Output);
-        Assert.Contains("2 of 62 test images have labels the model was not trained on (stars: 2); they are left out of the metrics.", mixed.Output);
+        Assert.Contains("8 of 248 test images have labels the model was not trained on (stars: 8); they are left out of the metrics.", mixed.Output);
         using (var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(report, "evaluation.json"))))
         {
-            Assert.Equal(60, evaluation.RootElement.GetProperty("images").GetInt64());
-            Assert.Equal(2, evaluation.RootElement.GetProperty("unseenLabels").GetProperty("stars").GetInt64());
+            Assert.Equal(240, evaluation.RootElement.GetProperty("images").GetInt64());
+            Assert.Equal(8, evaluation.RootElement.GetProperty("unseenLabels").GetProperty("stars").GetInt64());
         }
     }
 
