@@ -15,20 +15,7 @@ public sealed class CliEndToEndTests : IDisposable
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
     /// <summary>Runs the command line in this process and returns its exit code and what it printed.</summary>
-    internal static (int ExitCode, string Output) Run(params string[] args)
-    {
-        var writer = new StringWriter();
-        var console = AnsiConsole.Create(new AnsiConsoleSettings
-        {
-            Ansi = AnsiSupport.No,
-            ColorSystem = ColorSystemSupport.NoColors,
-            Interactive = InteractionSupport.No,
-            Out = new AnsiConsoleOutput(writer),
-        });
-        console.Profile.Width = 200;
-        int exit = CliApplication.Run(args, console);
-        return (exit, writer.ToString());
-    }
+    internal static (int ExitCode, string Output) Run(params string[] args) => CliRunner.Run(args);
 
     private static string[] SmallNetwork => ["--preset", "recipe", "--image-size", "32", "--width-divisor", "8", "--init", "kaiming", "--batch-size", "8",
         "--optimizer", "adam", "--learning-rate", "0.001", "--seed", "3"];
