@@ -60,7 +60,7 @@ static (double[] Background, double[] Garment) ColourPair(Random random)
 
 static double Luma(double[] rgb) => 0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2];
 
-static string Safe(string label) => string.Concat(label.Select(ch => Path.GetInvalidFileNameChars().Contains(ch) || ch == ' ' ? '-' : ch));
+static string Safe(string label) => string.Concat(label.Select(ch => Path.GetInvalidFileNameChars().Contains(ch) ? '-' : ch));
 
 string? Option(string name)
 {
