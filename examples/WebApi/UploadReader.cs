@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Data;
 
 namespace WebApi;
 
@@ -9,7 +10,8 @@ public sealed record Upload(byte[]? Bytes, string? Error);
 
 /// <summary>
 /// Reads the image of a <c>POST /predict</c>: the one file of a multipart form, or the request body itself. Refuses, with
-/// a message, what the model cannot score: nothing, more than the size limit, or bytes that are not a decodable image.
+/// a message, what the model cannot score: nothing, more than the size limit, or bytes that are not a complete,
+/// decodable image.
 /// </summary>
 public sealed class UploadReader(IOptions<ServingOptions> options)
 {
@@ -58,6 +60,10 @@ public sealed class UploadReader(IOptions<ServingOptions> options)
         }
         if (bytes.Length == 0)
             return new Upload(null, "The upload is empty: send an image (png, jpeg, gif or bmp) as a form file or as the request body.");
+        // The decoders fill the rows missing from a cut-off image with blank pixels and report success: the file is
+        // checked to its end first, as training and predict check theirs.
+        if (ImageFileCheck.Problem(bytes) is { } problem)
+            return new Upload(null, $"The upload ({bytes.Length:N0} bytes) is not an image that can be scored: {problem}.");
         try
         {
             // Decoding here tells a file that is not an image from a model failure; the zip decodes it again as in training.

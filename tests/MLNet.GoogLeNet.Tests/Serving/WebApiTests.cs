@@ -109,6 +109,8 @@ public sealed class WebApiTests(TrainedPatternModel fixture)
         Assert.Contains("not an image", await Refused(new ByteArrayContent("GIF89a, or so it says"u8.ToArray())));
         var text = new ByteArrayContent("just text"u8.ToArray());
         Assert.Contains("not an image", await Refused(new MultipartFormDataContent { { text, "image", "notes.txt" } }));
+        var cut = File.ReadAllBytes(image)[..(int)(size / 3)];
+        Assert.Contains("truncated", await Refused(new ByteArrayContent(cut)));
         Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(Form(image)));
         Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(new ByteArrayContent(File.ReadAllBytes(image))));
         Assert.Contains("one image file", await Refused(new MultipartFormDataContent { { new StringContent("x"), "note" } }));
