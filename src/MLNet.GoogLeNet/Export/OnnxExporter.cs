@@ -121,26 +121,14 @@ public static class OnnxExporter
             {
                 if (pool.ceil_mode || (pool.dilation ?? [1, 1]).Any(d => d != 1))
                     throw Unsupported(path, "MaxPool2d with ceil_mode or dilation");
-                long[] pad = Pair(pool.padding, 0);
-                return scope.Node("MaxPool", "maxpool", [input], output,
-                [
-                    OnnxGraphBuilder.Ints("kernel_shape", Pair(pool.kernel_size, 1)),
-                    OnnxGraphBuilder.Ints("strides", Pair(pool.stride ?? pool.kernel_size, 1)),
-                    OnnxGraphBuilder.Ints("pads", [pad[0], pad[1], pad[0], pad[1]]),
-                ]);
+                return scope.Node("MaxPool", "maxpool", [input], output, PoolWindow(pool.kernel_size, pool.stride, pool.padding));
             }
             case AvgPool2d pool:
             {
                 if (pool.ceil_mode || pool.divisor_override is not null)
                     throw Unsupported(path, "AvgPool2d with ceil_mode or divisor_override");
-                long[] pad = Pair(pool.padding, 0);
                 return scope.Node("AveragePool", "avgpool", [input], output,
-                [
-                    OnnxGraphBuilder.Ints("kernel_shape", Pair(pool.kernel_size, 1)),
-                    OnnxGraphBuilder.Ints("strides", Pair(pool.stride ?? pool.kernel_size, 1)),
-                    OnnxGraphBuilder.Ints("pads", [pad[0], pad[1], pad[0], pad[1]]),
-                    OnnxGraphBuilder.Int("count_include_pad", pool.count_include_pad ? 1 : 0),
-                ]);
+                    [.. PoolWindow(pool.kernel_size, pool.stride, pool.padding), OnnxGraphBuilder.Int("count_include_pad", pool.count_include_pad ? 1 : 0)]);
             }
             case AdaptiveAvgPool2d adaptive:
                 if (!adaptive.output_size.All(s => s == 1))
@@ -180,6 +168,18 @@ public static class OnnxExporter
             OnnxGraphBuilder.Ints("dilations", Pair(conv.dilation, 1)),
             OnnxGraphBuilder.Int("group", conv.groups),
         ]);
+    }
+
+    /// <summary>A pooling window's ONNX attributes; PyTorch's stride defaults to the kernel size, its padding is symmetric.</summary>
+    private static AttributeProto[] PoolWindow(long[]? kernel, long[]? stride, long[]? padding)
+    {
+        long[] pad = Pair(padding, 0);
+        return
+        [
+            OnnxGraphBuilder.Ints("kernel_shape", Pair(kernel, 1)),
+            OnnxGraphBuilder.Ints("strides", Pair(stride ?? kernel, 1)),
+            OnnxGraphBuilder.Ints("pads", [pad[0], pad[1], pad[0], pad[1]]),
+        ];
     }
 
     /// <summary>A two-element (height, width) array from a TorchSharp size that may hold one or two numbers.</summary>
