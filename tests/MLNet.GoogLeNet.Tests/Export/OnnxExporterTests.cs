@@ -40,10 +40,7 @@ public class OnnxExporterTests
         using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(3, 5, 40, 36, WidthDivisor: 8), seed: 11);
         network.eval();
         using var input = rand([3, 3, 40, 36], generator: new Generator(2));
-        float[] expected;
-        using (no_grad())
-        using (var scope = NewDisposeScope())
-            expected = nn.functional.softmax(network.call(input), 1).data<float>().ToArray();
+        float[] expected = Probabilities(network, input);
 
         var stream = new MemoryStream();
         OnnxExporter.Export(network, stream);
@@ -145,6 +142,14 @@ public class OnnxExporterTests
         var model = OnnxExporter.BuildModuleModel(module, shape);
         using var session = new InferenceSession(model.ToByteArray());
         return (expected, Run(session, "input", input));
+    }
+
+    /// <summary>The network's softmax probabilities for <paramref name="input"/> in TorchSharp, the reference an export is compared with.</summary>
+    internal static float[] Probabilities(nn.Module<Tensor, Tensor> network, Tensor input)
+    {
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        return nn.functional.softmax(network.call(input), 1).data<float>().ToArray();
     }
 
     internal static float[] Run(InferenceSession session, string inputName, Tensor input)
