@@ -34,6 +34,12 @@ public sealed record ImageFolderScan(IReadOnlyList<ImageFile> Images, IReadOnlyL
     internal IReadOnlyList<ImageShape> Shapes { get; init; } = [];
 
     /// <summary>
+    /// The channel count that keeps what the images hold: 3 (RGB) when any image has a pixel in colour, 1 (grayscale)
+    /// when none has. Pass it to <see cref="ImagePreprocessing.FromImagePaths"/>.
+    /// </summary>
+    public int Channels => ImageShape.ChannelsToKeep(Shapes);
+
+    /// <summary>
     /// One sentence saying which images the preprocessing changes to reach <paramref name="size"/>×<paramref name="size"/>
     /// with <paramref name="channels"/> channel(s), or null when all are already so.
     /// </summary>

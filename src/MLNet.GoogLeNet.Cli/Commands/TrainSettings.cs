@@ -100,8 +100,8 @@ internal class TrainSettings : DeviceSettings
     public int ImageSize { get; init; } = 96;
 
     [CommandOption("--channels <N>")]
-    [Description("1 (grayscale) or 3 (RGB). Default 1.")]
-    public int Channels { get; init; } = 1;
+    [Description("1 (grayscale) or 3 (RGB). Default: 3 for an image folder with any image in colour, else 1.")]
+    public int? Channels { get; init; }
 
     [CommandOption("--limit <N>")]
     [Description("Use only the first N training images (a subset). Default: all.")]
@@ -176,7 +176,7 @@ internal class TrainSettings : DeviceSettings
         if (base.Validate() is { Successful: false } device) return device;
         if (ImageSize < GoogLeNetConfiguration.MinimumImageSize)
             return ValidationResult.Error($"--image-size must be at least {GoogLeNetConfiguration.MinimumImageSize}");
-        if (Channels is not (1 or 3)) return ValidationResult.Error("--channels must be 1 or 3");
+        if (Channels is not (null or 1 or 3)) return ValidationResult.Error("--channels must be 1 or 3");
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error("--test-fraction must be between 0 and 1");
         if (Cache && NoCache) return ValidationResult.Error("--cache and --no-cache cannot both be given");

@@ -15,6 +15,9 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// <summary>An image folder's images as decoded while scanning (empty for IDX files, whose images all have one size).</summary>
     public IReadOnlyList<ImageShape> Shapes { get; init; } = [];
 
+    /// <summary>The channel count to train on when the command line does not say: 3 for a folder with colour images, else 1.</summary>
+    public int Channels => ImageShape.ChannelsToKeep(Shapes);
+
     /// <summary>One sentence on the images the preprocessing resizes or turns to grayscale, or null when none.</summary>
     public string? DescribeConversion(int imageSize, int channels) => ImageShape.DescribeConversion(Shapes, imageSize, channels);
 

@@ -24,7 +24,8 @@ internal sealed record TrainingJobSettings
     public required GoogLeNetTrainerOptions Options { get; init; }
 
     public required int ImageSize { get; init; }
-    public required int Channels { get; init; }
+    /// <summary>1 or 3; null: what the data holds (<see cref="DataSet.Channels"/>).</summary>
+    public int? Channels { get; init; }
     public int? TrainLimit { get; init; }
     public int? TestLimit { get; init; }
     public required double TestFraction { get; init; }
@@ -62,8 +63,11 @@ internal sealed class TrainingJob(IAnsiConsole console)
             settings.BadImages, settings.Seed, console);
         console.MarkupLine(Markup.Escape(data.Description));
 
-        var preprocessing = data.Preprocessing(context, settings.ImageSize, settings.Channels);
-        if (data.DescribeConversion(settings.ImageSize, settings.Channels) is { } conversion)
+        int channels = settings.Channels ?? data.Channels;
+        if (settings.Channels is null && channels == 3)
+            console.MarkupLine("The folder has images in colour: training on 3 channels (RGB); --channels 1 reads them as grayscale.");
+        var preprocessing = data.Preprocessing(context, settings.ImageSize, channels);
+        if (data.DescribeConversion(settings.ImageSize, channels) is { } conversion)
             console.MarkupLine(Markup.Escape(conversion));
         var epochs = new List<EpochReport>();
         var options = settings.Options;

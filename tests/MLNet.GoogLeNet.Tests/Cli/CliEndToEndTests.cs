@@ -153,6 +153,52 @@ public sealed class CliEndToEndTests : IDisposable
         }
     }
 
+    [Fact]
+    public void A_folder_of_colour_images_trains_on_three_channels_unless_told_otherwise()
+    {
+        // Three classes told apart by hue alone: each image is a random pattern in its class's colour on grey, the
+        // three colours of (nearly) one brightness, so that grayscale all but erases the class.
+        (string Name, byte R, byte G, byte B)[] hues = [("red", 230, 20, 20), ("green", 20, 120, 20), ("blue", 60, 60, 255)];
+        string folder = Path.Combine(_work, "hues");
+        var random = new Random(7);
+        foreach (var (name, r, g, b) in hues)
+        {
+            Directory.CreateDirectory(Path.Combine(folder, name));
+            for (int i = 0; i < 40; i++)
+            {
+                var pattern = PatternImages.Draw(PatternImages.Classes[random.Next(PatternImages.Classes.Length)], 32, random);
+                var bgra = new byte[32 * 32 * 4];
+                for (int p = 0; p < pattern.Length; p++)
+                {
+                    double t = pattern[p] / 255.0;
+                    bgra[4 * p] = (byte)(b * t + 80 * (1 - t));
+                    bgra[4 * p + 1] = (byte)(g * t + 80 * (1 - t));
+                    bgra[4 * p + 2] = (byte)(r * t + 80 * (1 - t));
+                    bgra[4 * p + 3] = 255;
+                }
+                using var image = MLImage.CreateFromPixels(32, 32, MLPixelFormat.Bgra32, bgra);
+                image.Save(Path.Combine(folder, name, $"{i}.png"));
+            }
+        }
+        string model = Path.Combine(_work, "hues-out", "model.zip");
+
+        var train = Run(["train", "--data", folder, "--epochs", "4", "--model", model, .. SmallNetwork]);
+        Assert.True(train.ExitCode == 0, train.Output);
+        Assert.Contains("The folder has images in colour: training on 3 channels (RGB)", train.Output);
+        Assert.DoesNotContain("converted to grayscale", train.Output);
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(_work, "hues-out", "training-metrics.json"))))
+        {
+            double accuracy = metrics.RootElement.GetProperty("epochs").EnumerateArray().Last().GetProperty("testAccuracy").GetDouble();
+            Assert.True(accuracy >= 0.9, $"held-out accuracy {accuracy} on classes told apart by colour:\n{train.Output}");
+        }
+
+        // Asked for grayscale, it says what it does to the colour images.
+        var gray = Run(["train", "--data", folder, "--epochs", "1", "--channels", "1", "--model", Path.Combine(_work, "gray", "model.zip"), .. SmallNetwork]);
+        Assert.True(gray.ExitCode == 0, gray.Output);
+        Assert.Contains("120 of 120 image(s) are in colour and are converted to grayscale.", gray.Output);
+        Assert.DoesNotContain("training on 3 channels", gray.Output);
+    }
+
     private sealed class Prediction
     {
         public float[] Score { get; set; } = [];

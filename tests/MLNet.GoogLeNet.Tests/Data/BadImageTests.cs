@@ -158,5 +158,10 @@ public sealed class BadImageTests : IDisposable
             "3 of 3 image(s) are not 32×32 (40×40: 2, 64×48: 1) and are resized to 32×32; 1 of 3 image(s) are in colour and are converted to grayscale.",
             scan.DescribeConversion(32, 1));
         Assert.Equal("1 of 3 image(s) are not 40×40 (64×48: 1) and are resized to 40×40.", scan.DescribeConversion(40, 3));
+        Assert.Equal(3, scan.Channels); // one colour image is enough to keep colour
+
+        File.Delete(wide);
+        WritePng("checker/gray.png");
+        Assert.Equal(1, ImageFolder.Scan(_folder).Channels);
     }
 }
