@@ -49,7 +49,7 @@ var definition = SchemaDefinition.Create(typeof(PathInput));
 definition[nameof(PathInput.ImagePath)].ColumnName = servingInput.PathColumn;
 IDataView input = mlContext.Data.LoadFromEnumerable(images.Select(p => new PathInput { ImagePath = p }).ToList(), definition);
 
-var scored = model.Transform(input);
+var scored = servingInput.Model.Transform(input);
 var slotNames = default(VBuffer<ReadOnlyMemory<char>>);
 scored.Schema["Score"].GetSlotNames(ref slotNames);
 var classes = slotNames.DenseValues().Select(n => n.ToString()).ToArray();

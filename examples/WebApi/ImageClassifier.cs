@@ -32,7 +32,7 @@ public sealed class ImageClassifier : IDisposable
         var input = ServingInput.Find(model, inputSchema);
         // For a disposable type the provider makes a pool that disposes what it drops, and everything when disposed.
         _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
-            .Create(new EnginePolicy(context, model, input.PathColumn));
+            .Create(new EnginePolicy(context, input.Model, input.PathColumn));
 
         var engine = _engines.Get();
         try

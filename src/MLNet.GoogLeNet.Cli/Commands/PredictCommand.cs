@@ -38,7 +38,9 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         var shapes = CheckImages(settings.Images);
         var ml = new MLContext();
         var model = ModelFile.Load(ml, settings.ModelPath, out var inputSchema);
-        var scored = model.Transform(Input(ml, model, inputSchema, settings.Images.Select(Path.GetFullPath).ToList()));
+        // The zip names the column that takes image file paths (and a zip saved with its label needs no label to score).
+        var input = ServingInput.Find(model, inputSchema);
+        var scored = input.Model.Transform(Input(ml, input.PathColumn, settings.Images.Select(Path.GetFullPath).ToList()));
         if (ModelInputShape(scored.Schema) is var (channels, height, width) && height == width
             && ImageShape.DescribeConversion(shapes, height, channels) is { } conversion)
             console.MarkupLine(Markup.Escape(conversion));
@@ -61,41 +63,17 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         return 0;
     }
 
-    /// <summary>
-    /// The image files as the zip's input: the path column its input schema declares. Zips that earlier versions saved
-    /// from image folders declared the label as well (read as missing here); those saved from IDX files declared no
-    /// image column at all, and are reported with what to do.
-    /// </summary>
-    private static IDataView Input(MLContext ml, ITransformer model, DataViewSchema inputSchema, IReadOnlyList<string> images)
+    /// <summary>The image files as the zip's input: its path column.</summary>
+    private static IDataView Input(MLContext ml, string pathColumn, IReadOnlyList<string> images)
     {
-        string pathColumn;
-        try
-        {
-            pathColumn = ServingInput.Find(model, inputSchema).PathColumn;
-        }
-        catch (InvalidDataException) when (IsEarlierFolderZip(inputSchema))
-        {
-            pathColumn = EarlierPathColumn;
-        }
         var paths = SchemaDefinition.Create(typeof(PathRow));
         paths[nameof(PathRow.ImagePath)].ColumnName = pathColumn;
         return ml.Data.LoadFromEnumerable(images.Select(p => new PathRow { ImagePath = p }).ToList(), paths);
     }
 
-    /// <summary>The two text columns an earlier version saved for a model trained from an image folder.</summary>
-    private static bool IsEarlierFolderZip(DataViewSchema schema) =>
-        schema.Count == 2 && schema.GetColumnOrNull(EarlierPathColumn) is { Type: TextDataViewType }
-        && schema.GetColumnOrNull(EarlierLabelColumn) is { Type: TextDataViewType };
-
-    private const string EarlierPathColumn = "ImagePath";
-    private const string EarlierLabelColumn = "Label";
-
     private sealed class PathRow
     {
         public string ImagePath { get; set; } = "";
-
-        /// <summary>Read only by zips of earlier versions, whose pipelines mapped the label too.</summary>
-        public string Label { get; set; } = "";
     }
 
     /// <summary>

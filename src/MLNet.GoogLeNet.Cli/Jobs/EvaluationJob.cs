@@ -71,7 +71,7 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         if (images.Name is null)
         {
             var paths = data.Schema.Single(c => c.Type is TextDataViewType && c.Name != LabelColumn);
-            return model.Transform(Renamed(context, data, paths.Name, input.PathColumn));
+            return input.Model.Transform(Renamed(context, data, paths.Name, input.PathColumn));
         }
         var fromImages = input.FromImages(out string imageColumn);
         return fromImages.Transform(Renamed(context, data, images.Name, imageColumn));

@@ -69,6 +69,12 @@ public sealed class ServingZipTests : IDisposable
         Assert.Equal(["ImagePath", "Label"], wholeSchema.Select(c => c.Name));
         var files = pngs.Select(p => new ImageFile { ImagePath = p.ImagePath }).ToList();
         AssertSameScores(expectedLabels, expectedScores, wholeModel.Transform(serving.Data.LoadFromEnumerable(files)));
+        // Served, it needs the path alone: the label mapping, which has nothing to read, is left out.
+        var wholeInput = ServingInput.Find(wholeModel, wholeSchema);
+        Assert.Equal("ImagePath", wholeInput.PathColumn);
+        Assert.Throws<ArgumentOutOfRangeException>(() => wholeModel.Transform(serving.Data.LoadFromEnumerable(pngs)));
+        AssertSameScores(expectedLabels, expectedScores, wholeInput.Model.Transform(serving.Data.LoadFromEnumerable(pngs)));
+        AssertSameScores(expectedLabels, expectedScores, wholeInput.FromImages(out string wholeImageColumn).Transform(test.ToDataView(wholeImageColumn)));
 
         // The in-memory route of the same zip: images already in memory, without LoadImages.
         var fromImages = input.FromImages(out string imageColumn);
@@ -97,7 +103,7 @@ public sealed class ServingZipTests : IDisposable
         schema.AddColumn("Label", TextDataViewType.Instance);
         var error = Assert.Throws<InvalidDataException>(() => ServingInput.Find(new TransformerChain<ITransformer>(), schema.ToSchema()));
         Assert.Contains("'Label' (String)", error.Message);
-        Assert.Contains("one text column, the image file path", error.Message);
+        Assert.Contains("declares a text column, the image file path", error.Message);
 
         // The path column declared, but a model that does not load images from it.
         var path = new DataViewSchema.Builder();
