@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Globalization;
+using MLNet.GoogLeNet.Cli.Jobs;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -14,7 +15,7 @@ internal abstract class DeviceSettings : CommandSettings
 
     [CommandOption("--seed <N>")]
     [Description("Seed of the weights, shuffling and splits. Default 1.")]
-    public int Seed { get; init; } = 1;
+    public int Seed { get; init; } = DataSet.DefaultSeed;
 
     [CommandOption("--mixed-precision <MODE>")]
     [Description("none or bf16 (autocast to bfloat16 on a GPU, or on a CPU with AVX512-BF16/AMX; elsewhere fp32 with a warning). Default: the preset's (see googlenet presets).")]

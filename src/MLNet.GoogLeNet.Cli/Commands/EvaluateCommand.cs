@@ -28,12 +28,12 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         public bool HoldoutSplit { get; init; }
 
         [CommandOption("--test-fraction <F>")]
-        [Description("With --holdout-split: the held-out fraction, as given to train. Default 0.2.")]
-        public double TestFraction { get; init; } = 0.2;
+        [Description("With --holdout-split: the held-out fraction, as given to train. Default: train's.")]
+        public double TestFraction { get; init; } = DataSet.DefaultTestFraction;
 
         [CommandOption("--seed <N>")]
-        [Description("With --holdout-split: the split seed, as given to train. Default 1.")]
-        public int Seed { get; init; } = 1;
+        [Description("With --holdout-split: the split seed, as given to train. Default: train's.")]
+        public int Seed { get; init; } = DataSet.DefaultSeed;
 
         [CommandOption("--report-dir <DIR>")]
         [Description("Where to write evaluation.json and confusion-matrix.png. Default: the model's folder.")]

@@ -113,7 +113,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--test-fraction <F>")]
     [Description("Image folders: fraction of each class held out for testing. Default 0.2.")]
-    public double TestFraction { get; init; } = 0.2;
+    public double TestFraction { get; init; } = DataSet.DefaultTestFraction;
 
     [CommandOption("--fallback-to-cpu")]
     [Description("Train on the CPU when the GPU asked for is not available.")]

@@ -12,6 +12,12 @@ namespace MLNet.GoogLeNet.Cli.Jobs;
 /// <param name="FromFiles">True for an image folder (rows hold paths), false for IDX files (rows hold images).</param>
 internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<string> Classes, string Description, bool FromFiles)
 {
+    /// <summary>The fraction of each class of an image folder that train holds out, unless told otherwise.</summary>
+    public const double DefaultTestFraction = 0.2;
+
+    /// <summary>The seed of the split (and, in train, of the weights and shuffling), unless told otherwise.</summary>
+    public const int DefaultSeed = 1;
+
     /// <summary>An image folder's images as decoded while scanning (empty for IDX files, whose images all have one size).</summary>
     public IReadOnlyList<ImageShape> Shapes { get; init; } = [];
 
