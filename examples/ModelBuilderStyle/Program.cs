@@ -22,10 +22,12 @@ var shuffled = rows.OrderBy(_ => random.Next()).ToList();
 var trainRows = shuffled.Skip(shuffled.Count / 5).ToList();
 var testRows = shuffled.Take(shuffled.Count / 5).ToList();
 Console.WriteLine("Training with the trainer's default preset (new GoogLeNetTrainerOptions()) at 64×64.");
-Console.WriteLine($"{scan.Classes.Count} classes, {trainRows.Count} training and {testRows.Count} test images from {folder}");
+Console.WriteLine($"{scan.Classes.Count} classes, {trainRows.Count} training and {testRows.Count} test images from {folder}" +
+                  (scan.Channels == 3 ? ", in colour: read as RGB" : ""));
 
 IDataView trainData = mlContext.Data.LoadFromEnumerable(trainRows);
-var model = FashionClassifier.RetrainPipeline(mlContext, trainData);
+// A folder with colour images is read on three channels, a grayscale one on one.
+var model = FashionClassifier.RetrainPipeline(mlContext, trainData, scan.Channels);
 FashionClassifier.SaveModel(mlContext, model);
 Console.WriteLine($"saved {FashionClassifier.ModelPath}");
 
