@@ -5,7 +5,7 @@ using MLNet.GoogLeNet.Tests.TestData;
 namespace MLNet.GoogLeNet.Tests.Pipeline;
 
 /// <summary>
-/// Inception-v3 and Inception-ResNet through the trainer's ordinary paths: trained behind Fit, saved as a model zip
+/// Inception-v3 and Inception-ResNet through the trainer's ordinary paths: learning behind Fit, saved as a model zip
 /// (the network as ONNX) and scoring the same after loading.
 /// </summary>
 public sealed class SuccessorArchitectureTests
@@ -15,6 +15,30 @@ public sealed class SuccessorArchitectureTests
         public float[] Score { get; set; } = [];
         public string PredictedLabel { get; set; } = "";
     }
+
+    [Theory]
+    [InlineData(NetworkArchitecture.InceptionV3)]
+    [InlineData(NetworkArchitecture.InceptionResNet)]
+    public void Learns_the_pattern_images_with_the_default_preset(NetworkArchitecture architecture)
+    {
+        using var images = PatternImages.Create(trainPerClass: 60, testPerClass: 15);
+        var context = new MLContext(seed: 1);
+        // The default preset (batch normalisation, AdamW one-cycle, label smoothing, translations) with the
+        // architecture under test, channels ÷ 8 to keep the suite short.
+        var options = new GoogLeNetTrainerOptions
+        {
+            Architecture = architecture, Epochs = EpochsToLearn, BatchSize = 16, WidthDivisor = 8,
+        };
+        var model = PatternImages.Preprocessing(context, TrainedPatternModel.ImageSize)
+            .Append(context.MulticlassClassification.Trainers.GoogLeNet(context, options))
+            .Fit(context.Data.LoadFromEnumerable(images.Train));
+        var metrics = context.MulticlassClassification.Evaluate(model.Transform(context.Data.LoadFromEnumerable(images.Test)));
+        // Four balanced classes: chance is 0.25. Measured with seeds 1–4: Inception-v3 0.933, 1.000, 0.967, 0.983;
+        // Inception-ResNet 1.000 each.
+        Assert.True(metrics.MicroAccuracy >= 0.85, $"{architecture}: held-out accuracy {metrics.MicroAccuracy:F3} after {EpochsToLearn} epochs");
+    }
+
+    private const int EpochsToLearn = 10;
 
     [Theory]
     [InlineData(NetworkArchitecture.InceptionV3)]
