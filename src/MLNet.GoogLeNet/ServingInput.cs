@@ -39,9 +39,9 @@ public sealed class ServingInput
     public string PathColumn { get; }
 
     /// <summary>
-    /// The zip's model as serving runs it: every step that scoring needs, reading <see cref="PathColumn"/> alone. It
-    /// gives the <c>Score</c> and <c>PredictedLabel</c> of the loaded model; a step that reads only another declared
-    /// column (the label, mapped to a key for training) is left out.
+    /// The zip's model as serving runs it, reading <see cref="PathColumn"/> alone: its steps in order, less a
+    /// label-to-key mapping (MapValueToKey) whose column serving does not give — it feeds training and evaluation, not
+    /// <c>Score</c> or <c>PredictedLabel</c>, which are the loaded model's.
     /// </summary>
     public ITransformer Model { get; }
 
