@@ -71,7 +71,7 @@ internal static class StartingWeights
         if (differences.Count > 0)
             throw new InvalidOperationException(
                 $"Cannot fine-tune from '{path}': its network differs — {string.Join("; ", differences)}. " +
-                "Train with its architecture, image size and width divisor.");
+                "Train with its architecture, image size, channels and width divisor.");
         bool sameClasses = savedClasses.SequenceEqual(classes);
         copy(sameClasses);
         return sameClasses
