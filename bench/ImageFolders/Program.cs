@@ -27,7 +27,13 @@ if (source is not ("fashion-mnist" or "digits"))
 int count = int.Parse(Option("--images") ?? "1500", CultureInfo.InvariantCulture);
 int seed = int.Parse(Option("--seed") ?? "1", CultureInfo.InvariantCulture);
 bool rgb = args.Contains("--rgb");
-bool equalLuma = Option("--rgb") == "equal-luma";
+string? colouring = Option("--rgb") is { } value && !value.StartsWith("--", StringComparison.Ordinal) ? value : null;
+if (colouring is not (null or "equal-luma"))
+{
+    Console.Error.WriteLine($"--rgb takes no value or equal-luma, not '{colouring}'");
+    return 2;
+}
+bool equalLuma = colouring == "equal-luma";
 string data = Option("--data") ?? (source == "digits"
     ? "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz"
     : "/usr/share/datasets/fashion-mnist");
