@@ -64,17 +64,10 @@ public sealed class Inception : Module<Tensor, Tensor>, IOnnxModule
     /// <summary>The four paths in concatenation order, with the names that are their state-dict keys.</summary>
     private (string Name, Sequential Path)[] Paths => [("path1", path1), ("path2", path2), ("path3", path3), ("path4", path4)];
 
-    /// <inheritdoc/>
-    public override Tensor forward(Tensor input)
-    {
-        using var scope = NewDisposeScope();
-        // (N, C, H, W) → (N, c1 + c2b + c3b + c4, H, W)
-        var output = cat(Paths.Select(p => p.Path.call(input)).ToList(), dim: 1);
-        return output.MoveToOuterDisposeScope();
-    }
+    /// <summary>(N, C, H, W) → (N, c1 + c2b + c3b + c4, H, W): the four paths on the same input, concatenated.</summary>
+    public override Tensor forward(Tensor input) => ParallelPaths.Concatenate(Paths.Select(p => p.Path), input);
 
     /// <summary>The four paths on the same input, then Concat on the channel axis, as <see cref="forward"/>.</summary>
     string IOnnxModule.EmitOnnx(OnnxScope scope, string input, string? output) =>
-        scope.Node("Concat", "concat", Paths.Select(p => scope.Child(p.Name, p.Path, input)).ToList(), output,
-            [OnnxGraphBuilder.Int("axis", 1)]);
+        ParallelPaths.EmitConcatenation(scope, Paths, input, output);
 }

@@ -29,8 +29,19 @@ internal sealed class ParallelPaths : Module<Tensor, Tensor>, IOnnxModule
 
     private static string PathName(int index) => $"path{index + 1}";
 
+    private IEnumerable<(string Name, Sequential Path)> Named => paths.Select((p, i) => (PathName(i), p));
+
     /// <inheritdoc/>
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Concatenate(paths, input);
+
+    /// <summary>Every path on the same input, then Concat on the channel axis, as <see cref="forward"/>.</summary>
+    public string EmitOnnx(OnnxScope scope, string input, string? output) => EmitConcatenation(scope, Named, input, output);
+
+    /// <summary>
+    /// Every path run on <paramref name="input"/>, the outputs concatenated on the channel axis in order: the forward of
+    /// this module and of <see cref="Inception"/>, whose four paths sit on the block itself.
+    /// </summary>
+    internal static Tensor Concatenate(IEnumerable<Module<Tensor, Tensor>> paths, Tensor input)
     {
         using var scope = NewDisposeScope();
         // (N, C, H, W) → (N, Σ path channels, H', W')
@@ -38,8 +49,8 @@ internal sealed class ParallelPaths : Module<Tensor, Tensor>, IOnnxModule
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Every path on the same input, then Concat on the channel axis, as <see cref="forward"/>.</summary>
-    public string EmitOnnx(OnnxScope scope, string input, string? output) =>
-        scope.Node("Concat", "concat", paths.Select((p, i) => scope.Child(PathName(i), p, input)).ToList(), output,
+    /// <summary>The ONNX of <see cref="Concatenate"/>: each path under its name on the same input, then Concat on axis 1.</summary>
+    internal static string EmitConcatenation(OnnxScope scope, IEnumerable<(string Name, Sequential Path)> paths, string input, string? output) =>
+        scope.Node("Concat", "concat", paths.Select(p => scope.Child(p.Name, p.Path, input)).ToList(), output,
             [OnnxGraphBuilder.Int("axis", 1)]);
 }
