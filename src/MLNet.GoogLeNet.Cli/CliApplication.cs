@@ -5,7 +5,7 @@ using Spectre.Console.Cli;
 
 namespace MLNet.GoogLeNet.Cli;
 
-/// <summary>The <c>googlenet</c> command line: train, evaluate, predict, export, presets, info, and the Fashion-MNIST main job.</summary>
+/// <summary>The <c>googlenet</c> command line: train, evaluate, predict, export, presets, info, doctor, and the Fashion-MNIST main job.</summary>
 public static class CliApplication
 {
     /// <summary>Runs one command line and returns its exit code (0 success, 1 failure, 2 usage error).</summary>
@@ -34,6 +34,8 @@ public static class CliApplication
                 .WithDescription("Print every training preset's options (the defaults of train's options).");
             config.AddCommand<InfoCommand>("info")
                 .WithDescription("Print the network's shape trace and parameter count.");
+            config.AddCommand<DoctorCommand>("doctor")
+                .WithDescription("Check this machine: CPU, native libraries, oneDNN's instruction set, and the library's convolutions against float64.");
         });
         return app.Run(args);
     }

@@ -101,7 +101,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
                 $"Training {options.Architecture} ({channels}×{height}×{width}, {classes.Count} classes, {network.ParameterCount:N0} parameters) " +
                 $"on {device} with the {options.Preset} preset's options: {options}, seed {seed}; " +
-                $"{(options.ChannelsLast ? "channels-last" : "contiguous")} layout, {(precision == MixedPrecision.None ? "fp32" : "bf16 autocast")}."));
+                $"{(ConvolutionLayout.ChannelsLastOn(device, options.ChannelsLast) ? "channels-last" : "contiguous")} layout, {(precision == MixedPrecision.None ? "fp32" : "bf16 autocast")}."));
 
             var source = new BatchSource(options.FeatureColumnName, configuration.FeatureLength, options.LabelColumnName, classes.Count,
                 RequireFiniteFeatures: true);
@@ -137,7 +137,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 options.CancellationToken);
 
             return new GoogLeNetTransformer(network, device, input.Schema, options.FeatureColumnName, classes,
-                reports, options.ScoringBatchSize, scoreChannelsLast: options.ChannelsLast);
+                reports, options.ScoringBatchSize, scoreChannelsLast: ConvolutionLayout.ChannelsLastOn(device, options.ChannelsLast));
         }
         catch
         {

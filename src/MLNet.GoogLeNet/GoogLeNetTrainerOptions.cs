@@ -229,9 +229,11 @@ public sealed class GoogLeNetTrainerOptions
     public bool KeepNativeMemory { get; set; }
 
     /// <summary>
-    /// Train, and score with the fitted transformer, with the convolution weights, and so the activations, laid out
-    /// channels-last (<see cref="GoogLeNetNetwork.UseChannelsLast"/>): the layout oneDNN and cuDNN convolve fastest
-    /// (docs/performance.md has the measured rates). The trained model is the same: only the memory order of
+    /// On a GPU, train, and score with the fitted transformer, with the convolution weights, and so the activations, laid
+    /// out channels-last (<see cref="GoogLeNetNetwork.UseChannelsLast"/>): the layout cuDNN convolves fastest. On a CPU
+    /// the library always convolves channels-last, whatever this says: libtorch's plain-layout CPU convolution is wrong
+    /// on some processors (docs/troubleshooting.md), and channels-last is the faster layout there too
+    /// (docs/performance.md). The trained model is the same: only the memory order of
     /// <see cref="GoogLeNetTransformer.Network"/>'s convolution weights differs, not their shapes or values. Default true.
     /// </summary>
     public bool ChannelsLast { get; set; } = true;

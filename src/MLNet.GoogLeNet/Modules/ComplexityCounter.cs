@@ -39,7 +39,8 @@ internal static class ComplexityCounter
         {
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
-            network.call(zeros(1, channels, size, size));
+            // Channels-last, so that the reference networks' plain convolutions run as the library's do (ConvolutionLayout).
+            network.call(ConvolutionLayout.ToChannelsLast(zeros(1, channels, size, size)));
         }
         finally
         {

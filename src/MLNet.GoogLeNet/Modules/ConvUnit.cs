@@ -61,7 +61,7 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImpor
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = conv.call(input);
+        var x = conv.call(ConvolutionLayout.ForConvolution(input, conv.weight));  // channels-last on a CPU, whatever the weight's layout
         if (bn is not null) x = bn.call(x);
         if (relu is not null) x = relu.call(x);
         return x.MoveToOuterDisposeScope();

@@ -81,15 +81,17 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
-    /// <summary>True when the convolution weights are laid out channels-last (see <see cref="UseChannelsLast"/>).</summary>
-    public bool IsChannelsLast => Convolutions().All(conv => IsChannelsLastLayout(conv.weight));
+    /// <summary>True when every convolution weight is laid out channels-last (see <see cref="UseChannelsLast"/>).</summary>
+    public bool IsChannelsLast => Convolutions().All(conv => ConvolutionLayout.IsChannelsLast(conv.weight));
 
     /// <summary>
     /// Lays out every convolution weight channels-last (memory order N, H, W, C; the shape stays N, C, H, W) or, with
     /// false, back in the standard contiguous order. libtorch's oneDNN and cuDNN convolutions follow the weights'
-    /// layout, so the activations of the whole network become channels-last too: a faster CPU training rate
-    /// here (docs/performance.md). Values, names and shapes of the parameters do not change, but the weight
-    /// <see cref="TorchSharp.Modules.Parameter"/> objects are replaced: create optimisers after calling this.
+    /// layout, so the activations of the whole network become channels-last too: the faster layout for training and
+    /// scoring here (docs/performance.md). On a CPU the convolutions run channels-last even with standard weights, at
+    /// the cost of a copy of each convolution's input (<see cref="ConvolutionLayout"/> says why). Values, names and
+    /// shapes of the parameters do not change, but the weight <see cref="TorchSharp.Modules.Parameter"/> objects are
+    /// replaced: create optimisers after calling this.
     /// </summary>
     public void UseChannelsLast(bool channelsLast)
     {
@@ -98,36 +100,14 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         foreach (var conv in Convolutions())
         {
             var weight = conv.weight;
-            if (channelsLast ? IsChannelsLastLayout(weight) : weight.is_contiguous())
+            if (channelsLast ? ConvolutionLayout.IsChannelsLast(weight) : weight.is_contiguous())
                 continue;
-            // TorchSharp 0.107 has no memory-format conversion: copying the (N, H, W, C) view contiguously and viewing
-            // it back as (N, C, H, W) gives the channels-last strides.
-            var relaid = channelsLast
-                ? weight.detach().permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2)
-                : weight.detach().contiguous();
+            var relaid = channelsLast ? ConvolutionLayout.ToChannelsLast(weight.detach()) : weight.detach().contiguous();
             conv.weight = new Parameter(relaid, weight.requires_grad);
         }
     }
 
     private IEnumerable<Conv2d> Convolutions() => modules().OfType<ConvUnit>().Select(unit => unit.Convolution);
-
-    /// <summary>
-    /// True when an (N, C, H, W) tensor is laid out C innermost, then W, then H, then N. Dimensions of size 1 have no
-    /// layout (a 1×1 kernel or a single input channel reads the same in both orders), so their strides are not compared.
-    /// </summary>
-    private static bool IsChannelsLastLayout(Tensor weight)
-    {
-        var stride = weight.stride();
-        var shape = weight.shape;
-        long expected = 1;
-        foreach (int dim in (ReadOnlySpan<int>)[1, 3, 2, 0])
-        {
-            if (shape[dim] > 1 && stride[dim] != expected)
-                return false;
-            expected *= shape[dim];
-        }
-        return true;
-    }
 
     /// <inheritdoc/>
     public override Tensor forward(Tensor input)

@@ -65,7 +65,7 @@ internal sealed class TrainingLoop
     {
         // The layout changes the weight Parameter objects, so it comes before the optimiser is made. The network keeps
         // it afterwards: the fitted transformer scores in the layout it was trained in.
-        _network.UseChannelsLast(_options.ChannelsLast);
+        _network.UseChannelsLast(ConvolutionLayout.ChannelsLastOn(_device, _options.ChannelsLast));
         _resume?.RestoreNetwork(_network);
         try
         {

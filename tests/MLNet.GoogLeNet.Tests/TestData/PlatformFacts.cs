@@ -47,3 +47,16 @@ public sealed class ChromiumFactAttribute : FactAttribute
             Skip = $"Needs {Browser} and {Driver} (apt-get install chromium chromium-driver); not installed here.";
     }
 }
+
+/// <summary>
+/// A fact about libtorch's x86-64 Linux build, whose CPU convolutions are oneDNN's: reported as skipped, with the
+/// reason, elsewhere.
+/// </summary>
+public sealed class LinuxX64FactAttribute : FactAttribute
+{
+    public LinuxX64FactAttribute()
+    {
+        if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+            Skip = $"x86-64 Linux only; this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription} on {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}.";
+    }
+}

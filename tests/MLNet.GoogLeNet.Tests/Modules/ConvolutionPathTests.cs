@@ -1,0 +1,164 @@
+using Microsoft.ML;
+using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Tests.TestData;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Tests.Modules;
+
+/// <summary>
+/// The library's convolutions give on this CPU, in float32, the values they give in float64 (which libtorch computes
+/// without oneDNN), and run channels-last on the CPU whatever layout their weights are in (ConvolutionLayout). On a CPU
+/// whose plain-layout convolution is right these comparisons pass with the guard or without it; on one where it is wrong
+/// (AMD Zen 5: docs/troubleshooting.md) they are what proves the guard. The layout assertions fail on any CPU when the
+/// guard is taken out.
+/// </summary>
+public sealed class ConvolutionPathTests
+{
+    [Fact]
+    public void Every_channel_count_and_kernel_gives_the_float64_values_forward_and_backward_channels_last()
+    {
+        var results = ConvolutionProbe.Run();
+        Assert.Equal(ConvolutionProbe.InputChannels.Count * ConvolutionProbe.KernelSizes.Count * 2, results.Count);
+        Assert.Equal([3, 8, 12, 16, 20, 24, 28, 40, 56, 112], ConvolutionProbe.InputChannels);
+        Assert.Equal([1, 3, 5, 7], ConvolutionProbe.KernelSizes);
+        var wrong = results.Where(r => !r.Right).Select(r =>
+            $"{r.InputChannels} channels {r.KernelSize}×{r.KernelSize} {r.Layout}: output {r.Output:G3}, input gradient {r.InputGradient:G3}, weight gradient {r.WeightGradient:G3} of the allowance");
+        Assert.Empty(wrong);
+        var plain = results.Where(r => !r.OutputChannelsLast).Select(r => $"{r.InputChannels} channels {r.KernelSize}×{r.KernelSize} {r.Layout}");
+        Assert.Empty(plain);
+    }
+
+    [Fact]
+    public void The_probe_finds_a_wrong_value()
+    {
+        // The allowance is tight enough to see a float32 rounding of the float64 values scaled by 1.0001.
+        using var scope = NewDisposeScope();
+        var expected = linspace(-3, 5, 100, dtype: float64);
+        Assert.True(ConvolutionProbe.Deviation(expected.to(float32), expected) <= 1);
+        Assert.True(ConvolutionProbe.Deviation(expected.mul(1.0001).to(float32), expected) > 1);
+        Assert.True(double.IsNaN(ConvolutionProbe.Deviation(expected.where(expected < 4, double.NaN), expected)));
+    }
+
+    public static TheoryData<NetworkArchitecture, int> ArchitecturesAndWidths()
+    {
+        var data = new TheoryData<NetworkArchitecture, int>();
+        foreach (var architecture in Enum.GetValues<NetworkArchitecture>())
+        foreach (int divisor in new[] { 1, 4, 8, 16 })
+            data.Add(architecture, divisor);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ArchitecturesAndWidths))]
+    public void Every_architecture_gives_its_float64_logits_in_both_weight_layouts(NetworkArchitecture architecture, int widthDivisor)
+    {
+        // Not square and not a multiple of 32, three channels: every stage sees odd sizes.
+        var configuration = new GoogLeNetConfiguration(3, 10, ImageHeight: 40, ImageWidth: 36, widthDivisor, architecture);
+        using var network = new GoogLeNetNetwork(configuration, seed: 5, WeightInitialization.Kaiming);
+        RandomiseNormalisation(network, seed: 6);
+        network.eval();
+        using var scope = NewDisposeScope();
+        var images = rand([4, 3, 40, 36], generator: new Generator(7));
+        var expected = Float64Logits(network, images);
+
+        // Standard weights, as a network is built (info, the importer); then channels-last, as training and scoring hold them.
+        AssertWithinAllowance(expected, LogitsRecordingLayouts(network, images, out var plainOutputs), $"{architecture} ÷{widthDivisor}, standard weights");
+        Assert.Empty(plainOutputs);
+        network.UseChannelsLast(true);
+        Assert.True(network.IsChannelsLast);
+        AssertWithinAllowance(expected, LogitsRecordingLayouts(network, images, out plainOutputs), $"{architecture} ÷{widthDivisor}, channels-last weights");
+        Assert.Empty(plainOutputs);
+    }
+
+    [Theory]
+    [InlineData(NetworkArchitecture.GoogLeNet)]
+    [InlineData(NetworkArchitecture.GoogLeNetBatchNorm)]
+    [InlineData(NetworkArchitecture.InceptionV3)]
+    [InlineData(NetworkArchitecture.InceptionResNet)]
+    public void After_Fit_the_network_scores_its_float64_logits_channels_last_even_when_told_otherwise(NetworkArchitecture architecture)
+    {
+        using var images = PatternImages.Create(trainPerClass: 8, testPerClass: 0, size: 36, seed: 4);
+        var context = new MLContext(seed: 2);
+        // ChannelsLast = false asks for the standard layout, which a CPU does not get (GoogLeNetTrainerOptions.ChannelsLast).
+        var options = new GoogLeNetTrainerOptions { Architecture = architecture, Epochs = 1, BatchSize = 8, WidthDivisor = 8, ChannelsLast = false };
+        var model = PatternImages.Preprocessing(context, 36)
+            .Append(context.MulticlassClassification.Trainers.GoogLeNet(context, options))
+            .Fit(context.Data.LoadFromEnumerable(images.Train));
+        using var transformer = ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single();
+        Assert.True(transformer.Network.IsChannelsLast);
+        Assert.All(transformer.TrainingHistory, epoch => Assert.True(double.IsFinite(epoch.Loss), $"loss {epoch.Loss}"));
+
+        using var scope = NewDisposeScope();
+        var batch = rand([6, 1, 36, 36], generator: new Generator(8));
+        var expected = Float64Logits(transformer.Network, batch);
+        AssertWithinAllowance(expected, LogitsRecordingLayouts(transformer.Network, batch, out var plainOutputs), $"{architecture} after Fit");
+        Assert.Empty(plainOutputs);
+    }
+
+    /// <summary>The logits of a float64 copy of <paramref name="network"/> (same configuration and state), in scoring mode.</summary>
+    private static Tensor Float64Logits(GoogLeNetNetwork network, Tensor images)
+    {
+        using var copy = new GoogLeNetNetwork(network.Configuration);
+        copy.load_state_dict(network.state_dict());
+        copy.to(float64);
+        copy.eval();
+        using var noGrad = no_grad();
+        return copy.call(images.to(float64)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The network's float32 logits, and the convolutions whose output did not come out channels-last (libtorch's plain
+    /// path) while computing them.
+    /// </summary>
+    private static Tensor LogitsRecordingLayouts(GoogLeNetNetwork network, Tensor images, out List<string> plainOutputs)
+    {
+        var plain = new List<string>();
+        var hooks = network.named_modules()
+            .Where(m => m.module is Conv2d)
+            .Select(m => ((Conv2d)m.module).register_forward_hook((_, _, output) =>
+            {
+                if (!ConvolutionLayout.IsChannelsLast(output))
+                    plain.Add($"{m.name} {string.Join("×", output.shape)}");
+                return output;
+            }))
+            .ToList();
+        try
+        {
+            using var noGrad = no_grad();
+            var logits = network.call(images);
+            plainOutputs = plain;
+            return logits;
+        }
+        finally
+        {
+            foreach (var hook in hooks)
+                hook.remove();
+        }
+    }
+
+    private static void AssertWithinAllowance(Tensor expected, Tensor actual, string what)
+    {
+        double largest = expected.abs().max().item<double>();
+        double difference = actual.to(float64).sub(expected).abs().max().item<double>();
+        Assert.True(largest > 1e-3, $"{what}: the logits are all near zero ({largest}), so the comparison would say nothing");
+        Assert.True(difference <= ConvolutionProbe.RelativeTolerance * largest + ConvolutionProbe.AbsoluteTolerance,
+            $"{what}: float32 logits differ from float64 by {difference:G3} (largest logit {largest:G3})");
+    }
+
+    /// <summary>Running statistics, scale and shift away from the identity, so that scoring mode normalises for real.</summary>
+    private static void RandomiseNormalisation(GoogLeNetNetwork network, int seed)
+    {
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed);
+        foreach (var bn in network.modules().OfType<BatchNorm2d>())
+        {
+            long channels = bn.running_mean!.shape[0];
+            bn.running_mean.copy_(randn(channels, generator: generator).mul_(0.1));
+            bn.running_var!.copy_(rand(channels, generator: generator).add_(0.5));
+            bn.weight!.copy_(rand(channels, generator: generator).add_(0.5));
+            bn.bias!.copy_(randn(channels, generator: generator).mul_(0.1));
+        }
+    }
+}
