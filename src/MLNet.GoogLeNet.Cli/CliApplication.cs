@@ -19,7 +19,9 @@ public static class CliApplication
         {
             config.SetApplicationName("googlenet");
             config.ConfigureConsole(console);
-            config.SetExceptionHandler((exception, _) => ErrorReporter.Report(console, exception));
+            // An option no command has (a typo such as --epocs) is an error naming it, not silently ignored.
+            config.UseStrictParsing();
+            config.SetExceptionHandler((exception, _) => ErrorReporter.Report(console, exception, args));
             config.AddCommand<FashionMnistCommand>("fashion-mnist")
                 .WithDescription("Main job: train GoogLeNet on Fashion-MNIST through the ML.NET pipeline, evaluate it and save the model zip.");
             config.AddCommand<TrainCommand>("train")
