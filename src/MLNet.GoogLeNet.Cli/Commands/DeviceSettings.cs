@@ -22,7 +22,7 @@ internal abstract class DeviceSettings : CommandSettings
     public string? MixedPrecision { get; init; }
 
     [CommandOption("--no-channels-last")]
-    [Description("Train with the standard (N, C, H, W) memory layout instead of channels-last.")]
+    [Description("On a GPU, train with the standard (N, C, H, W) memory layout instead of channels-last. A CPU always convolves channels-last (docs/troubleshooting.md).")]
     public bool NoChannelsLast { get; init; }
 
     /// <summary>The CUDA device asked for by <see cref="Device"/>; null for the CPU.</summary>

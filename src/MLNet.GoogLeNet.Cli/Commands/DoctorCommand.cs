@@ -109,11 +109,15 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
         try
         {
             using var child = Process.Start(start)!;
+            var output = child.StandardOutput.ReadToEndAsync();
             var error = child.StandardError.ReadToEndAsync();
-            var lines = child.StandardOutput.ReadToEnd().Split('\n');
             if (!child.WaitForExit(TimeSpan.FromSeconds(60)))
+            {
                 child.Kill(entireProcessTree: true);
+                return "not read (the child process that reads it did not finish within a minute)";
+            }
             _ = error.Result;
+            var lines = output.Result.Split('\n');
             string? version = lines.Select(l => l.Trim()).FirstOrDefault(l => l.Contains(",info,oneDNN ", StringComparison.Ordinal));
             string? isa = lines.Select(l => l.Trim()).FirstOrDefault(l => l.Contains(",cpu,isa:", StringComparison.Ordinal));
             return isa is null
