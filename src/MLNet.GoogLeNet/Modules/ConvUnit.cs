@@ -57,6 +57,22 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImpor
     /// <summary>The batch normalisation after the convolution, or null.</summary>
     public BatchNorm2d? Normalization => bn;
 
+    /// <summary>
+    /// Lays the convolution weight out channels-last (<see cref="ConvolutionLayout.ToChannelsLast"/>) or, with false, in
+    /// the standard contiguous order. Values and shape stay; the weight <see cref="TorchSharp.Modules.Parameter"/> is replaced when its
+    /// layout changes.
+    /// </summary>
+    public void UseChannelsLast(bool channelsLast)
+    {
+        var weight = conv.weight;
+        if (channelsLast ? ConvolutionLayout.IsChannelsLast(weight) : weight.is_contiguous())
+            return;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();  // the intermediate copies; the new Parameter leaves the scope when set
+        var relaid = channelsLast ? ConvolutionLayout.ToChannelsLast(weight.detach()) : weight.detach().contiguous();
+        conv.weight = new Parameter(relaid, weight.requires_grad);
+    }
+
     /// <inheritdoc/>
     public override Tensor forward(Tensor input)
     {

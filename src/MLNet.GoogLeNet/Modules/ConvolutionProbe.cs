@@ -73,11 +73,7 @@ internal static class ConvolutionProbe
         }
         reference.load_state_dict(unit.state_dict());
         reference.to(float64);
-        if (layout == WeightLayout.ChannelsLast)
-        {
-            using var noGrad = no_grad();
-            unit.Convolution.weight = new TorchSharp.Modules.Parameter(ConvolutionLayout.ToChannelsLast(unit.Convolution.weight.detach()));
-        }
+        unit.UseChannelsLast(layout == WeightLayout.ChannelsLast);
 
         var input = randn([8, inputChannels, 12, 12], generator: generator);
         var upstream = randn([8, 32, 12, 12], generator: generator);

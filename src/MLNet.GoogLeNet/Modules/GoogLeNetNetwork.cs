@@ -95,16 +95,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// </summary>
     public void UseChannelsLast(bool channelsLast)
     {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();  // the intermediate views; each new Parameter leaves the scope when set
-        foreach (var conv in Convolutions())
-        {
-            var weight = conv.weight;
-            if (channelsLast ? ConvolutionLayout.IsChannelsLast(weight) : weight.is_contiguous())
-                continue;
-            var relaid = channelsLast ? ConvolutionLayout.ToChannelsLast(weight.detach()) : weight.detach().contiguous();
-            conv.weight = new Parameter(relaid, weight.requires_grad);
-        }
+        foreach (var unit in modules().OfType<ConvUnit>())
+            unit.UseChannelsLast(channelsLast);
     }
 
     private IEnumerable<Conv2d> Convolutions() => modules().OfType<ConvUnit>().Select(unit => unit.Convolution);
