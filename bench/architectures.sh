@@ -21,7 +21,9 @@ cli=(dotnet src/MLNet.GoogLeNet.Cli/bin/Release/net10.0/googlenet.dll)
 
 seconds() { local start end; start=$(date +%s.%N); "$@" >/dev/null; end=$(date +%s.%N); echo "$end - $start" | bc -l; }
 
-for arch in googlenet googlenet-bn inception-v3 inception-resnet; do
+# Every architecture the library builds, from its one table (googlenet info --list).
+mapfile -t architectures < <("${cli[@]}" info --list | cut -f1)
+for arch in "${architectures[@]}"; do
   folder="$out/$arch"
   mkdir -p "$folder"
   "${cli[@]}" train --data "$data" --architecture "$arch" --limit "$limit" --epochs "$epochs" --image-size 32 --seed 1 \

@@ -96,10 +96,14 @@ public sealed class GoogLeNetTrainerOptions
     public double Momentum { get; set; } = 0.9;
 
     /// <summary>
-    /// SGD with Nesterov momentum (needs <see cref="Momentum"/> above 0; not used by Adam and AdamW). Default true;
-    /// recipe false.
+    /// SGD with Nesterov momentum, whenever <see cref="Momentum"/> is above 0: with momentum 0 there is no velocity to
+    /// look ahead with and the step is plain SGD, so false is needed only to use classical momentum. Not used by Adam
+    /// and AdamW. Default true; recipe false.
     /// </summary>
     public bool Nesterov { get; set; } = true;
+
+    /// <summary>Whether the optimiser steps with Nesterov momentum: SGD, <see cref="Nesterov"/>, and momentum to look ahead with.</summary>
+    internal bool UsesNesterov => Optimizer == OptimizerKind.Sgd && Nesterov && Momentum > 0;
 
     /// <summary>
     /// Weight decay: decoupled from the gradient with AdamW (Loshchilov and Hutter 2019), an L2 term in the gradient
@@ -326,7 +330,7 @@ public sealed class GoogLeNetTrainerOptions
         var text = string.Create(CultureInfo.InvariantCulture,
             $"{o.Epochs} epochs, batch {o.BatchSize}, {o.Optimizer} learning rate {o.LearningRate:G4} ({o.LearningRateSchedule}, warmup {o.WarmupFraction:G3})");
         if (o.Optimizer == OptimizerKind.Sgd)
-            text += string.Create(CultureInfo.InvariantCulture, $", momentum {o.Momentum:G3}{(o.Nesterov && o.Momentum > 0 ? " (Nesterov)" : "")}");
+            text += string.Create(CultureInfo.InvariantCulture, $", momentum {o.Momentum:G3}{(o.UsesNesterov ? " (Nesterov)" : "")}");
         text += string.Create(CultureInfo.InvariantCulture,
             $", weight decay {o.WeightDecay:G3}, label smoothing {o.LabelSmoothing:G3}, augmentation {o.Augmentation}{(o.HorizontalFlip ? " + horizontal flip" : "")}, {o.Initialization} initialisation");
         if (o.GradientClipNorm is { } clip)
@@ -359,14 +363,12 @@ public sealed class GoogLeNetTrainerOptions
 
         Require(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "must name a column");
         Require(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), FeatureColumnName, "must name a column");
-        Require(Enum.IsDefined(Architecture), nameof(Architecture), Architecture, "is not a known network");
+        Require(ArchitectureTable.Contains(Architecture), nameof(Architecture), Architecture, "is not a network this library builds");
         Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
         Require(Enum.IsDefined(Optimizer), nameof(Optimizer), Optimizer, "is not a known optimiser");
         Require(Momentum >= 0 && Momentum < 1, nameof(Momentum), Momentum, "must be in [0, 1)");
-        Require(!(Nesterov && Optimizer == OptimizerKind.Sgd && Momentum == 0), nameof(Nesterov), Nesterov,
-            "needs a Momentum above 0 with the SGD optimiser");
         Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be 0 or more");
         Require(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "is not a known schedule");
         Require(WarmupFraction is >= 0 and <= 0.9, nameof(WarmupFraction), WarmupFraction, "must be in [0, 0.9]");

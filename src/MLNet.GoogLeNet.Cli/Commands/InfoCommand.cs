@@ -17,8 +17,12 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--architecture <NAME>")]
-        [Description("googlenet, googlenet-bn, inception-v3 or inception-resnet. Default googlenet, the recipe's.")]
-        public string Architecture { get; init; } = "googlenet";
+        [Description("googlenet, googlenet-bn, inception-v3 or inception-resnet (--list says what each is). Default: the one train builds by default, the default preset's.")]
+        public string? Architecture { get; init; }
+
+        [CommandOption("--list")]
+        [Description("Instead of a trace: every architecture's name and what it is, one per line.")]
+        public bool List { get; init; }
 
         [CommandOption("--channels <N>")]
         [Description("Input channels: 1 (grayscale) or 3 (RGB). Default 1.")]
@@ -61,16 +65,32 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
             }
         }
 
+        /// <summary>The architecture asked for, else the one <c>train</c> builds by default.</summary>
+        internal NetworkArchitecture ArchitectureValue
+        {
+            get
+            {
+                var architecture = new GoogLeNetTrainerOptions().Architecture;
+                OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture);
+                return architecture;
+            }
+        }
+
         internal GoogLeNetConfiguration ToConfiguration()
         {
-            var architecture = NetworkArchitecture.GoogLeNet;
-            OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture);
+            var architecture = ArchitectureValue;
             return new(Channels, Classes, ImageSize, ImageSize, WidthDivisor, architecture);
         }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        if (settings.List)
+        {
+            foreach (var entry in ArchitectureTable.All)
+                console.WriteLine($"{entry.Name}\t{entry.Summary}");
+            return 0;
+        }
         TorchRuntime.EnsureLoaded();
         var configuration = settings.ToConfiguration();
         if (settings.Compare)
@@ -79,7 +99,7 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
             return 0;
         }
         using var network = new GoogLeNetNetwork(configuration);
-        console.WriteLine($"{settings.Architecture}, input (1, {configuration.InputChannels}, {configuration.ImageHeight}, {configuration.ImageWidth}), " +
+        console.WriteLine($"{ArchitectureTable.Of(configuration.Architecture).Name}, input (1, {configuration.InputChannels}, {configuration.ImageHeight}, {configuration.ImageWidth}), " +
                           $"{configuration.ClassCount} classes, width divisor {configuration.WidthDivisor}");
         foreach (var (stage, shape) in network.TraceShapes())
             console.WriteLine(GoogLeNetNetwork.FormatTraceLine(stage, shape));
@@ -104,10 +124,10 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
             using var network = build(channels, classes, size);
             Add(name, network);
         }
-        foreach (var (name, architecture) in OptionNames.Architectures)
+        foreach (var entry in ArchitectureTable.All)
         {
-            using var network = new GoogLeNetNetwork(configuration with { Architecture = architecture });
-            Add(name, network);
+            using var network = new GoogLeNetNetwork(configuration with { Architecture = entry.Architecture });
+            Add(entry.Name, network);
         }
         console.WriteLine($"Input {channels}×{size}×{size}, {classes} classes. MACs: multiply-accumulates of the convolutions and dense layers (docs/architectures.md).");
         console.Write(table);

@@ -1,3 +1,5 @@
+using MLNet.GoogLeNet.Modules;
+
 namespace MLNet.GoogLeNet.Cli.Commands;
 
 /// <summary>
@@ -11,11 +13,9 @@ internal static class OptionNames
         ["default"] = TrainingPreset.Default, ["recipe"] = TrainingPreset.Recipe,
     };
 
-    public static readonly IReadOnlyDictionary<string, NetworkArchitecture> Architectures = new Dictionary<string, NetworkArchitecture>
-    {
-        ["googlenet"] = NetworkArchitecture.GoogLeNet, ["googlenet-bn"] = NetworkArchitecture.GoogLeNetBatchNorm,
-        ["inception-v3"] = NetworkArchitecture.InceptionV3, ["inception-resnet"] = NetworkArchitecture.InceptionResNet,
-    };
+    /// <summary>The architectures by their command-line names, from the one table of networks.</summary>
+    public static readonly IReadOnlyDictionary<string, NetworkArchitecture> Architectures =
+        ArchitectureTable.All.ToDictionary(entry => entry.Name, entry => entry.Architecture);
 
     public static readonly IReadOnlyDictionary<string, OptimizerKind> Optimizers = new Dictionary<string, OptimizerKind>
     {

@@ -48,8 +48,12 @@ internal class TrainSettings : DeviceSettings
     public double? Momentum { get; init; }
 
     [CommandOption("--nesterov")]
-    [Description("SGD with Nesterov momentum (needs --momentum above 0). Without it: the preset's.")]
+    [Description("SGD with Nesterov momentum whenever --momentum is above 0 (with momentum 0 the step is plain SGD). Without it or --no-nesterov: the preset's.")]
     public bool Nesterov { get; init; }
+
+    [CommandOption("--no-nesterov")]
+    [Description("SGD with classical momentum instead of Nesterov's.")]
+    public bool NoNesterov { get; init; }
 
     [CommandOption("--weight-decay <W>")]
     [Description("Weight decay of convolution and dense weights (never of biases or normalisation parameters). " + PresetDefault)]
@@ -180,6 +184,7 @@ internal class TrainSettings : DeviceSettings
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error("--test-fraction must be between 0 and 1");
         if (Cache && NoCache) return ValidationResult.Error("--cache and --no-cache cannot both be given");
+        if (Nesterov && NoNesterov) return ValidationResult.Error("--nesterov and --no-nesterov cannot both be given");
         var policy = BadImagePolicy.Skip;
         if (OptionNames.TryParse(OptionNames.BadImagePolicies, BadImages, "--bad-images", ref policy) is { } badImages)
             return ValidationResult.Error(badImages);
@@ -218,6 +223,7 @@ internal class TrainSettings : DeviceSettings
         if (LearningRate is { } rate) options.LearningRate = rate;
         if (Momentum is { } momentum) options.Momentum = momentum;
         if (Nesterov) options.Nesterov = true;
+        if (NoNesterov) options.Nesterov = false;
         if (WeightDecay is { } decay) options.WeightDecay = decay;
         if (Warmup is { } warmup) options.WarmupFraction = warmup;
         if (LabelSmoothing is { } smoothing) options.LabelSmoothing = smoothing;

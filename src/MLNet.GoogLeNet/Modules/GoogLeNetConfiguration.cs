@@ -44,8 +44,8 @@ public sealed record GoogLeNetConfiguration(
                 nameof(ImageWidth));
         if (WidthDivisor < 1)
             throw new ArgumentException($"WidthDivisor must be 1 or more; got {WidthDivisor}.", nameof(WidthDivisor));
-        if (!Enum.IsDefined(Architecture))
-            throw new ArgumentException($"Architecture {Architecture} is not a known network.", nameof(Architecture));
+        if (!ArchitectureTable.Contains(Architecture))
+            throw new ArgumentException($"Architecture {Architecture} is not a network this library builds.", nameof(Architecture));
     }
 
     /// <summary>Number of values in one input image: channels × height × width.</summary>

@@ -77,8 +77,8 @@ internal sealed class TrainingStep : IDisposable
         {
             OptimizerKind.Sgd => optim.SGD(
                 [
-                    new SGD.ParamGroup(decayed, rate, options.Momentum, weight_decay: decay, nesterov: options.Nesterov && options.Momentum > 0),
-                    new SGD.ParamGroup(notDecayed, rate, options.Momentum, weight_decay: 0, nesterov: options.Nesterov && options.Momentum > 0),
+                    new SGD.ParamGroup(decayed, rate, options.Momentum, weight_decay: decay, nesterov: options.UsesNesterov),
+                    new SGD.ParamGroup(notDecayed, rate, options.Momentum, weight_decay: 0, nesterov: options.UsesNesterov),
                 ], rate),
             OptimizerKind.Adam => optim.Adam(
                 [new Adam.ParamGroup(decayed, rate, weight_decay: decay), new Adam.ParamGroup(notDecayed, rate, weight_decay: 0)], rate),

@@ -1,0 +1,41 @@
+namespace MLNet.GoogLeNet.Modules;
+
+/// <summary>One network of the family: its value, its name on the command line, what it is, and how its stages are built.</summary>
+/// <param name="Architecture">The options' value.</param>
+/// <param name="Name">The command line's word for it (<c>--architecture NAME</c>).</param>
+/// <param name="Summary">What it is, in a line.</param>
+/// <param name="BuildStages">Builds its five stages for a configuration (<see cref="NetworkStages"/>).</param>
+internal sealed record ArchitectureEntry(
+    NetworkArchitecture Architecture, string Name, string Summary, Func<GoogLeNetConfiguration, NetworkStages> BuildStages);
+
+/// <summary>
+/// Every network the library builds, once: <see cref="GoogLeNetNetwork"/> builds from it, and the command line's names,
+/// help, <c>info --list</c> and <c>info --compare</c> read it (docs/architectures.md). Adding a network is a value of
+/// <see cref="NetworkArchitecture"/>, a file with its stages and a row here; a value without a row is an error, never
+/// another network.
+/// </summary>
+internal static class ArchitectureTable
+{
+    /// <summary>The rows, in the order the command line lists them.</summary>
+    public static IReadOnlyList<ArchitectureEntry> All { get; } =
+    [
+        new(NetworkArchitecture.GoogLeNet, "googlenet",
+            "GoogLeNet (Inception v1) as the Dive into Deep Learning recipe builds it, no normalisation", GoogLeNetStages.Build),
+        new(NetworkArchitecture.GoogLeNetBatchNorm, "googlenet-bn",
+            "the same with batch normalisation after every convolution (GoogLeNet-BN)", GoogLeNetStages.Build),
+        new(NetworkArchitecture.InceptionV3, "inception-v3",
+            "Inception-v3-style: factorised convolutions and grid-size reductions, batch-normalised", InceptionV3Stages.Build),
+        new(NetworkArchitecture.InceptionResNet, "inception-resnet",
+            "Inception-ResNet-style: residual Inception blocks, scaled and added to their input", InceptionResNetStages.Build),
+    ];
+
+    /// <summary>Whether a row describes <paramref name="architecture"/>.</summary>
+    public static bool Contains(NetworkArchitecture architecture) => All.Any(entry => entry.Architecture == architecture);
+
+    /// <summary>The row of <paramref name="architecture"/>.</summary>
+    /// <exception cref="ArgumentException">No row describes it.</exception>
+    public static ArchitectureEntry Of(NetworkArchitecture architecture) =>
+        All.FirstOrDefault(entry => entry.Architecture == architecture)
+        ?? throw new ArgumentException($"Architecture {architecture} is not a network this library builds " +
+                                       $"({string.Join(", ", All.Select(e => e.Architecture))}).", nameof(architecture));
+}
