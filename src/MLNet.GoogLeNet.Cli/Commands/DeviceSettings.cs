@@ -14,16 +14,29 @@ internal abstract class DeviceSettings : CommandSettings
     public string Device { get; init; } = "cpu";
 
     [CommandOption("--seed <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Seed))]
     [Description("Seed of the weights, shuffling and splits. Default 1.")]
     public int Seed { get; init; } = DataSet.DefaultSeed;
 
     [CommandOption("--mixed-precision <MODE>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.MixedPrecision))]
     [Description("none or bf16 (autocast to bfloat16 on a GPU, or on a CPU with AVX512-BF16/AMX; elsewhere fp32 with a warning). Default: the preset's (see googlenet presets).")]
     public string? MixedPrecision { get; init; }
 
     [CommandOption("--no-channels-last")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ChannelsLast))]
     [Description("On a GPU, train with the standard (N, C, H, W) memory layout instead of channels-last. A CPU always convolves channels-last (docs/troubleshooting.md).")]
     public bool NoChannelsLast { get; init; }
+
+    [CommandOption("--no-cudnn-autotune")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.CudnnAutotune))]
+    [Description("On a GPU, do not let cuDNN time its convolution algorithms on the first batch.")]
+    public bool NoCudnnAutotune { get; init; }
+
+    [CommandOption("--no-tf32")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.AllowTf32))]
+    [Description("On a GPU, compute float32 matrix products and convolutions in full float32 instead of TF32.")]
+    public bool NoTf32 { get; init; }
 
     /// <summary>The CUDA device asked for by <see cref="Device"/>; null for the CPU.</summary>
     public int? GpuDeviceId => TryParseDevice(Device, out var gpu) ? gpu : null;
@@ -32,30 +45,25 @@ internal abstract class DeviceSettings : CommandSettings
     public void ApplyTo(GoogLeNetTrainerOptions options)
     {
         options.Seed = Seed;
-        if (MixedPrecision is not null && TryParsePrecision(MixedPrecision, out var mode))
-            options.MixedPrecision = mode;
+        var precision = options.MixedPrecision;
+        if (OptionNames.TryParse(OptionNames.MixedPrecisions, MixedPrecision, "--mixed-precision", ref precision) is null)
+            options.MixedPrecision = precision;
         if (NoChannelsLast)
             options.ChannelsLast = false;
+        if (NoCudnnAutotune)
+            options.CudnnAutotune = false;
+        if (NoTf32)
+            options.AllowTf32 = false;
     }
 
     public override ValidationResult Validate()
     {
         if (!TryParseDevice(Device, out _))
             return ValidationResult.Error($"--device '{Device}' is not cpu, gpu or gpu:N");
-        if (MixedPrecision is not null && !TryParsePrecision(MixedPrecision, out _))
-            return ValidationResult.Error($"--mixed-precision '{MixedPrecision}' is not none or bf16");
+        var precision = GoogLeNet.MixedPrecision.None;
+        if (OptionNames.TryParse(OptionNames.MixedPrecisions, MixedPrecision, "--mixed-precision", ref precision) is { } problem)
+            return ValidationResult.Error(problem);
         return ValidationResult.Success();
-    }
-
-    private static bool TryParsePrecision(string text, out GoogLeNet.MixedPrecision mode)
-    {
-        (bool ok, mode) = text.Trim().ToLowerInvariant() switch
-        {
-            "none" or "fp32" => (true, GoogLeNet.MixedPrecision.None),
-            "bf16" or "bfloat16" => (true, GoogLeNet.MixedPrecision.BFloat16),
-            _ => (false, GoogLeNet.MixedPrecision.None),
-        };
-        return ok;
     }
 
     /// <summary>"cpu" → null; "gpu" → 0; "gpu:N" or "cuda:N" → N.</summary>

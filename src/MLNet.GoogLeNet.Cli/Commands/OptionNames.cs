@@ -1,4 +1,5 @@
 using MLNet.GoogLeNet.Modules;
+using Spectre.Console.Cli;
 
 namespace MLNet.GoogLeNet.Cli.Commands;
 
@@ -38,41 +39,67 @@ internal static class OptionNames
         ["xavier"] = WeightInitialization.Xavier, ["kaiming"] = WeightInitialization.Kaiming,
     };
 
+    public static readonly IReadOnlyDictionary<string, MixedPrecision> MixedPrecisions = new Dictionary<string, MixedPrecision>
+    {
+        ["none"] = MixedPrecision.None, ["bf16"] = MixedPrecision.BFloat16,
+    };
+
     public static readonly IReadOnlyDictionary<string, BadImagePolicy> BadImagePolicies = new Dictionary<string, BadImagePolicy>
     {
         ["skip"] = BadImagePolicy.Skip, ["fail"] = BadImagePolicy.Fail,
     };
 
-    /// <summary>The command-line option of each options property the command line sets.</summary>
-    public static readonly IReadOnlyDictionary<string, string> CliOptionOf = new Dictionary<string, string>
+    /// <summary>
+    /// Every option of <c>googlenet train</c> that sets a <see cref="GoogLeNetTrainerOptions"/> property
+    /// (<see cref="SetsOptionAttribute"/>), in the order <c>--help</c> lists them: the property and the option's name.
+    /// </summary>
+    public static IReadOnlyList<(string Property, string Option)> TrainOptions { get; } =
+        [.. from property in typeof(TrainSettings).GetProperties()
+            let option = property.GetCustomAttributes(typeof(CommandOptionAttribute), inherit: true).Cast<CommandOptionAttribute>().FirstOrDefault()
+            where option is not null
+            from sets in property.GetCustomAttributes(typeof(SetsOptionAttribute), inherit: true).Cast<SetsOptionAttribute>()
+            select (sets.Property, "--" + option.LongNames[0])];
+
+    /// <summary>The command-line option of each options property the command line sets (the first, where two set it).</summary>
+    public static readonly IReadOnlyDictionary<string, string> CliOptionOf =
+        TrainOptions.GroupBy(o => o.Property).ToDictionary(g => g.Key, g => g.First().Option);
+
+    /// <summary>
+    /// The options the command line sets itself rather than from an option of its own, and why: together with
+    /// <see cref="TrainOptions"/> they are every option of <see cref="GoogLeNetTrainerOptions"/>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> SetByTheCommandLine = new Dictionary<string, string>
     {
-        [nameof(GoogLeNetTrainerOptions.Architecture)] = "--architecture",
-        [nameof(GoogLeNetTrainerOptions.Epochs)] = "--epochs",
-        [nameof(GoogLeNetTrainerOptions.BatchSize)] = "--batch-size",
-        [nameof(GoogLeNetTrainerOptions.Optimizer)] = "--optimizer",
-        [nameof(GoogLeNetTrainerOptions.LearningRate)] = "--learning-rate",
-        [nameof(GoogLeNetTrainerOptions.Momentum)] = "--momentum",
-        [nameof(GoogLeNetTrainerOptions.Nesterov)] = "--nesterov",
-        [nameof(GoogLeNetTrainerOptions.WeightDecay)] = "--weight-decay",
-        [nameof(GoogLeNetTrainerOptions.LearningRateSchedule)] = "--schedule",
-        [nameof(GoogLeNetTrainerOptions.WarmupFraction)] = "--warmup",
-        [nameof(GoogLeNetTrainerOptions.LabelSmoothing)] = "--label-smoothing",
-        [nameof(GoogLeNetTrainerOptions.Augmentation)] = "--augment",
-        [nameof(GoogLeNetTrainerOptions.MaxTranslation)] = "--max-translation",
-        [nameof(GoogLeNetTrainerOptions.HorizontalFlip)] = "--hflip",
-        [nameof(GoogLeNetTrainerOptions.EarlyStoppingPatience)] = "--early-stopping",
-        [nameof(GoogLeNetTrainerOptions.GradientClipNorm)] = "--clip-grad-norm",
-        [nameof(GoogLeNetTrainerOptions.Initialization)] = "--init",
-        [nameof(GoogLeNetTrainerOptions.WidthDivisor)] = "--width-divisor",
-        [nameof(GoogLeNetTrainerOptions.NumberOfThreads)] = "--threads",
-        [nameof(GoogLeNetTrainerOptions.MixedPrecision)] = "--mixed-precision",
-        [nameof(GoogLeNetTrainerOptions.CheckpointDirectory)] = "--checkpoint-dir",
-        [nameof(GoogLeNetTrainerOptions.CheckpointEveryBatches)] = "--checkpoint-every",
-        [nameof(GoogLeNetTrainerOptions.KeepCheckpoints)] = "--keep-checkpoints",
-        [nameof(GoogLeNetTrainerOptions.ResumeFrom)] = "--resume",
-        [nameof(GoogLeNetTrainerOptions.FineTuneFrom)] = "--from",
-        [nameof(GoogLeNetTrainerOptions.FreezeEpochs)] = "--freeze-epochs",
+        [nameof(GoogLeNetTrainerOptions.LabelColumnName)] = "the command line builds the pipeline and names its columns",
+        [nameof(GoogLeNetTrainerOptions.FeatureColumnName)] = "the command line builds the pipeline and names its columns",
+        [nameof(GoogLeNetTrainerOptions.EpochProgress)] = "the command line shows each epoch's report",
+        [nameof(GoogLeNetTrainerOptions.BatchProgress)] = "the command line shows the progress within an epoch",
+        [nameof(GoogLeNetTrainerOptions.CancellationToken)] = "Ctrl+C cancels the run between batches",
+        [nameof(GoogLeNetTrainerOptions.KeepNativeMemory)] = "the command line owns its process and keeps native memory for speed",
     };
+
+    /// <summary>
+    /// How the command line writes an option's value: an enum by its word (<c>adamw</c>, <c>one-cycle</c>), a switch as
+    /// yes or no, a number as the command line takes it, and an unset value as "—".
+    /// </summary>
+    public static string Show(object? value) => value switch
+    {
+        null => "—",
+        bool on => on ? "yes" : "no",
+        Enum => Words[value.GetType()].First(pair => pair.Value.Equals(value)).Word,
+        IFormattable number => number.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
+
+    /// <summary>Each enum's words, from the maps above (declared after them: static fields start in order).</summary>
+    private static readonly IReadOnlyDictionary<Type, IReadOnlyList<(string Word, object Value)>> Words = new[]
+    {
+        Entries(Presets), Entries(Architectures), Entries(Optimizers), Entries(Schedules), Entries(Augmentations),
+        Entries(Initializations), Entries(MixedPrecisions), Entries(BadImagePolicies),
+    }.ToDictionary(e => e.Type, e => e.Entries);
+
+    private static (Type Type, IReadOnlyList<(string Word, object Value)> Entries) Entries<T>(IReadOnlyDictionary<string, T> names)
+        where T : struct, Enum => (typeof(T), [.. names.Select(pair => (pair.Key, (object)pair.Value))]);
 
     /// <summary>The word for <paramref name="value"/> in <paramref name="names"/>.</summary>
     public static string NameOf<T>(IReadOnlyDictionary<string, T> names, T value) where T : struct, Enum =>

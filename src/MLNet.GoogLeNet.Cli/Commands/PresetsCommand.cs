@@ -1,4 +1,4 @@
-using System.Globalization;
+using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -10,29 +10,22 @@ namespace MLNet.GoogLeNet.Cli.Commands;
 /// </summary>
 internal sealed class PresetsCommand(IAnsiConsole console) : Command<EmptyCommandSettings>
 {
-    /// <summary>The rows of the table: the command-line option and how it shows an options object's value.</summary>
+    /// <summary>
+    /// The rows of the table: every option of <c>googlenet train</c> that changes what training computes
+    /// (<see cref="OptionRoles"/>: compared on resume, part of the network, or the starting weights), with the value an
+    /// options object gives it. Speed and bookkeeping options are left out, and so is the seed, which belongs to the run
+    /// (the command line's --seed, or the MLContext's), not to a preset.
+    /// </summary>
     internal static readonly IReadOnlyList<(string Option, Func<GoogLeNetTrainerOptions, string> Value)> Rows =
     [
-        ("--architecture", o => OptionNames.NameOf(OptionNames.Architectures, o.Architecture)),
-        ("--epochs", o => Text(o.Epochs)),
-        ("--batch-size", o => Text(o.BatchSize)),
-        ("--optimizer", o => OptionNames.NameOf(OptionNames.Optimizers, o.Optimizer)),
-        ("--learning-rate", o => Text(o.LearningRate)),
-        ("--momentum", o => Text(o.Momentum)),
-        ("--nesterov", o => o.Nesterov ? "yes" : "no"),
-        ("--weight-decay", o => Text(o.WeightDecay)),
-        ("--schedule", o => OptionNames.NameOf(OptionNames.Schedules, o.LearningRateSchedule)),
-        ("--warmup", o => Text(o.WarmupFraction)),
-        ("--label-smoothing", o => Text(o.LabelSmoothing)),
-        ("--augment", o => OptionNames.NameOf(OptionNames.Augmentations, o.Augmentation)),
-        ("--max-translation", o => Text(o.MaxTranslation)),
-        ("--hflip", o => o.HorizontalFlip ? "yes" : "no"),
-        ("--early-stopping", o => o.EarlyStoppingPatience is { } p ? Text(p) + " epochs" : "off"),
-        ("--clip-grad-norm", o => o.GradientClipNorm is { } c ? Text(c) : "off"),
-        ("--init", o => OptionNames.NameOf(OptionNames.Initializations, o.Initialization)),
-        ("--width-divisor", o => Text(o.WidthDivisor)),
-        ("--mixed-precision", o => o.MixedPrecision == MixedPrecision.None ? "none" : "bf16"),
-        ("--no-channels-last", o => o.ChannelsLast ? "(channels-last)" : "(standard layout)"),
+        .. from option in OptionNames.TrainOptions.GroupBy(o => o.Property)
+           where OptionRoles.All[option.Key] is OptionRole.Compared or OptionRole.Network or OptionRole.StartOnly
+                 && option.Key != nameof(GoogLeNetTrainerOptions.Seed)
+           let property = typeof(GoogLeNetTrainerOptions).GetProperty(option.Key)!
+           select (string.Join(" / ", option.Select(o => o.Option).Distinct()),
+                   (Func<GoogLeNetTrainerOptions, string>)(o => OptionNames.Show(property.GetValue(o)))) into row
+           group row by row.Item1 into sameOption  // --image-size sets both ImageHeight and ImageWidth: one row
+           select sameOption.First(),
     ];
 
     public override int Execute(CommandContext context, EmptyCommandSettings settings, CancellationToken cancellationToken)
@@ -45,9 +38,9 @@ internal sealed class PresetsCommand(IAnsiConsole console) : Command<EmptyComman
         foreach (var (option, value) in Rows)
             table.AddRow([option, .. options.Select(o => Markup.Escape(value(o)))]);
         console.Write(table);
+        console.WriteLine("—: the preset leaves it unset (no early stopping or clipping; image size and channels from the data; new weights).");
         console.WriteLine("train starts from the preset named by --preset (default: default) and changes only the options given.");
         return 0;
     }
 
-    private static string Text(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
 }

@@ -24,86 +24,118 @@ internal class TrainSettings : DeviceSettings
     public string DataFolder { get; init; } = DebianFashionMnist.Folder;
 
     [CommandOption("--architecture <NAME>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Architecture))]
     [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors, docs/architectures.md). " + PresetDefault)]
     public string? Architecture { get; init; }
 
     [CommandOption("--epochs <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Epochs))]
     [Description("Passes over the training data. " + PresetDefault)]
     public int? Epochs { get; init; }
 
     [CommandOption("--batch-size <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.BatchSize))]
     [Description("Images per optimiser step. " + PresetDefault)]
     public int? BatchSize { get; init; }
 
     [CommandOption("--optimizer <NAME>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Optimizer))]
     [Description("sgd, adam or adamw. " + PresetDefault)]
     public string? Optimizer { get; init; }
 
     [CommandOption("--learning-rate <RATE>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.LearningRate))]
     [Description("Peak learning rate (about 0.1 for sgd, 0.001-0.005 for adam and adamw). " + PresetDefault)]
     public double? LearningRate { get; init; }
 
     [CommandOption("--momentum <M>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Momentum))]
     [Description("SGD momentum, at least 0 and below 1. " + PresetDefault)]
     public double? Momentum { get; init; }
 
     [CommandOption("--nesterov")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Nesterov))]
     [Description("SGD with Nesterov momentum whenever --momentum is above 0 (with momentum 0 the step is plain SGD). Without it or --no-nesterov: the preset's.")]
     public bool Nesterov { get; init; }
 
     [CommandOption("--no-nesterov")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Nesterov))]
     [Description("SGD with classical momentum instead of Nesterov's.")]
     public bool NoNesterov { get; init; }
 
     [CommandOption("--weight-decay <W>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.WeightDecay))]
     [Description("Weight decay of convolution and dense weights (never of biases or normalisation parameters). " + PresetDefault)]
     public double? WeightDecay { get; init; }
 
     [CommandOption("--schedule <NAME>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.LearningRateSchedule))]
     [Description("Learning-rate schedule, set every step: constant, step, cosine or one-cycle. " + PresetDefault)]
     public string? Schedule { get; init; }
 
     [CommandOption("--warmup <FRACTION>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.WarmupFraction))]
     [Description("Fraction of the steps spent rising to the peak learning rate, 0 to 0.9. " + PresetDefault)]
     public double? Warmup { get; init; }
 
+    [CommandOption("--step-decay-epochs <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.StepDecayEpochs))]
+    [Description("--schedule step: epochs between two decays of the rate. " + PresetDefault)]
+    public int? StepDecayEpochs { get; init; }
+
+    [CommandOption("--step-decay-factor <F>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.StepDecayFactor))]
+    [Description("--schedule step: what each decay multiplies the rate by, above 0 and at most 1. " + PresetDefault)]
+    public double? StepDecayFactor { get; init; }
+
     [CommandOption("--label-smoothing <E>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.LabelSmoothing))]
     [Description("Label smoothing of the loss, at least 0 and below 1. " + PresetDefault)]
     public double? LabelSmoothing { get; init; }
 
     [CommandOption("--augment <KIND>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Augmentation))]
     [Description("Training-time augmentation: none, translate (random crop with zero padding) or resized-crop. " + PresetDefault)]
     public string? Augment { get; init; }
 
     [CommandOption("--max-translation <FRACTION>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.MaxTranslation))]
     [Description("With --augment translate: the largest shift, as a fraction of the image size. " + PresetDefault)]
     public double? MaxTranslation { get; init; }
 
     [CommandOption("--hflip")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.HorizontalFlip))]
     [Description("Also mirror training images left to right: only when a mirrored image is of the same class. Without it: the preset's (off in both).")]
     public bool HorizontalFlip { get; init; }
 
     [CommandOption("--early-stopping <EPOCHS>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.EarlyStoppingPatience))]
     [Description("Stop when the test accuracy has not improved for this many epochs, and keep the best epoch's weights. " + PresetDefault)]
     public int? EarlyStopping { get; init; }
 
     [CommandOption("--clip-grad-norm <NORM>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.GradientClipNorm))]
     [Description("Clip the gradients' overall L2 norm to this value before each step. " + PresetDefault)]
     public double? ClipGradNorm { get; init; }
 
     [CommandOption("--init <KIND>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.Initialization))]
     [Description("Weight initialisation: xavier or kaiming. " + PresetDefault)]
     public string? Initialization { get; init; }
 
     [CommandOption("--width-divisor <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.WidthDivisor))]
     [Description("Divide every channel count of the network by N (1 = the recipe's network). " + PresetDefault)]
     public int? WidthDivisor { get; init; }
 
     [CommandOption("--image-size <PIXELS>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ImageHeight))]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ImageWidth))]
     [Description("Height and width the images are resized to. Default 96 (the recipe's).")]
     public int ImageSize { get; init; } = 96;
 
     [CommandOption("--channels <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ImageChannels))]
     [Description("1 (grayscale) or 3 (RGB). Default: 3 for an image folder with any image in colour, else 1.")]
     public int? Channels { get; init; }
 
@@ -124,46 +156,71 @@ internal class TrainSettings : DeviceSettings
     public bool FallbackToCpu { get; init; }
 
     [CommandOption("--threads <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.NumberOfThreads))]
     [Description("TorchSharp threads. Default: one per core.")]
     public int? Threads { get; init; }
 
     [CommandOption("--cache")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.CacheFeatures))]
     [Description("Keep the preprocessed images in memory after the first epoch, whatever their size. Default: when they take at most a quarter of the memory.")]
     public bool Cache { get; init; }
 
     [CommandOption("--no-cache")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.CacheFeatures))]
     [Description("Never keep the preprocessed images: every epoch decodes and resizes them again.")]
     public bool NoCache { get; init; }
+
+    [CommandOption("--shuffle-pool <ROWS>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ShufflePoolSize))]
+    [Description("Rows ML.NET shuffles among at a time each epoch (more: a more thorough shuffle, more memory). Default: the trainer's (GoogLeNetTrainerOptions.ShufflePoolSize).")]
+    public int? ShufflePool { get; init; }
+
+    [CommandOption("--prefetch <BATCHES>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.PrefetchBatches))]
+    [Description("Batches read and preprocessed ahead of the one training. Default: the trainer's (GoogLeNetTrainerOptions.PrefetchBatches).")]
+    public int? Prefetch { get; init; }
+
+    [CommandOption("--scoring-batch-size <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ScoringBatchSize))]
+    [Description("Images the trained model scores at once when evaluating. Default: the trainer's (GoogLeNetTrainerOptions.ScoringBatchSize).")]
+    public int? ScoringBatchSize { get; init; }
 
     [CommandOption("--bad-images <POLICY>")]
     [Description("Image folders: skip (report and leave out) or fail on files that cannot be decoded. Default skip.")]
     public string BadImages { get; init; } = "skip";
 
     [CommandOption("--no-validation")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ValidationSet))]
     [Description("Do not score the test images after every epoch (faster; no 'test acc' per epoch; no --early-stopping).")]
     public bool NoValidation { get; init; }
 
     [CommandOption("--checkpoint-dir <DIR>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.CheckpointDirectory))]
     [Description("Write a checkpoint to DIR at the end of every epoch (and every --checkpoint-every batches), to continue after a crash with --resume. Default: none.")]
     public string? CheckpointDir { get; init; }
 
     [CommandOption("--checkpoint-every <BATCHES>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.CheckpointEveryBatches))]
     [Description("With --checkpoint-dir: also write a checkpoint every this many batches. Default: at epoch ends only.")]
     public int? CheckpointEvery { get; init; }
 
     [CommandOption("--keep-checkpoints <K>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.KeepCheckpoints))]
     [Description("With --checkpoint-dir: keep the latest K checkpoints and delete older ones. Default: the trainer's (GoogLeNetTrainerOptions.KeepCheckpoints).")]
     public int? KeepCheckpoints { get; init; }
 
     [CommandOption("--resume [PATH]")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.ResumeFrom))]
     [Description("Continue an interrupted run, given again with the same options, from a checkpoint file or the latest in a folder; without PATH, the latest in --checkpoint-dir.")]
     public FlagValue<string>? Resume { get; init; }
 
     [CommandOption("--from <PATH>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.FineTuneFrom))]
     [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one), on this data; other classes get a new classifier head.")]
     public string? From { get; init; }
 
     [CommandOption("--freeze-epochs <N>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.FreezeEpochs))]
     [Description("With --from: train only the classifier head for the first N epochs. Default 0.")]
     public int? FreezeEpochs { get; init; }
 
@@ -226,6 +283,8 @@ internal class TrainSettings : DeviceSettings
         if (NoNesterov) options.Nesterov = false;
         if (WeightDecay is { } decay) options.WeightDecay = decay;
         if (Warmup is { } warmup) options.WarmupFraction = warmup;
+        if (StepDecayEpochs is { } decayEpochs) options.StepDecayEpochs = decayEpochs;
+        if (StepDecayFactor is { } decayFactor) options.StepDecayFactor = decayFactor;
         if (LabelSmoothing is { } smoothing) options.LabelSmoothing = smoothing;
         if (MaxTranslation is { } translation) options.MaxTranslation = translation;
         if (HorizontalFlip) options.HorizontalFlip = true;
@@ -240,6 +299,9 @@ internal class TrainSettings : DeviceSettings
         if (Resume is { IsSet: true }) options.ResumeFrom = string.IsNullOrWhiteSpace(Resume.Value) ? CheckpointDir : Resume.Value;
         options.FineTuneFrom = From;
         if (FreezeEpochs is { } freeze) options.FreezeEpochs = freeze;
+        if (ShufflePool is { } pool) options.ShufflePoolSize = pool;
+        if (Prefetch is { } prefetch) options.PrefetchBatches = prefetch;
+        if (ScoringBatchSize is { } scoringBatch) options.ScoringBatchSize = scoringBatch;
         options.NumberOfThreads = Threads;
         options.CacheFeatures = Cache ? true : NoCache ? false : null;
         ApplyTo(options);

@@ -61,8 +61,9 @@ internal sealed record CheckpointManifest
     public required Dictionary<string, string> Options { get; init; }
 
     /// <summary>
-    /// The seed and the options a resumed run must share with the checkpoint's to compute the same thing. Options that
-    /// change only speed, memory or reporting (threads, caching, prefetch, layout, checkpointing itself) are left out.
+    /// The options a resumed run must share with the checkpoint's to compute the same thing (<see cref="OptionRoles"/>:
+    /// the <see cref="OptionRole.Compared"/> ones), as text. The seed and the mixed precision are the ones the run
+    /// resolved (<paramref name="seed"/>, <paramref name="precision"/>), not the options' requests.
     /// </summary>
     public static Dictionary<string, string> Settings(GoogLeNetTrainerOptions o, int seed, MixedPrecision precision)
     {
@@ -72,29 +73,13 @@ internal sealed record CheckpointManifest
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             var v => v.ToString() ?? "",
         };
-        return new Dictionary<string, string>
+        object? Value(string name) => name switch
         {
-            ["Seed"] = Text(seed),
-            [nameof(o.Epochs)] = Text(o.Epochs),
-            [nameof(o.BatchSize)] = Text(o.BatchSize),
-            [nameof(o.Optimizer)] = Text(o.Optimizer),
-            [nameof(o.LearningRate)] = Text(o.LearningRate),
-            [nameof(o.Momentum)] = Text(o.Momentum),
-            [nameof(o.Nesterov)] = Text(o.Nesterov),
-            [nameof(o.WeightDecay)] = Text(o.WeightDecay),
-            [nameof(o.LearningRateSchedule)] = Text(o.LearningRateSchedule),
-            [nameof(o.WarmupFraction)] = Text(o.WarmupFraction),
-            [nameof(o.StepDecayEpochs)] = Text(o.StepDecayEpochs),
-            [nameof(o.StepDecayFactor)] = Text(o.StepDecayFactor),
-            [nameof(o.LabelSmoothing)] = Text(o.LabelSmoothing),
-            [nameof(o.Augmentation)] = Text(o.Augmentation),
-            [nameof(o.MaxTranslation)] = Text(o.MaxTranslation),
-            [nameof(o.HorizontalFlip)] = Text(o.HorizontalFlip),
-            [nameof(o.EarlyStoppingPatience)] = Text(o.EarlyStoppingPatience),
-            [nameof(o.GradientClipNorm)] = Text(o.GradientClipNorm),
-            [nameof(o.FreezeEpochs)] = Text(o.FreezeEpochs),
-            [nameof(o.MixedPrecision)] = Text(precision),
+            nameof(o.Seed) => seed,
+            nameof(o.MixedPrecision) => precision,
+            _ => typeof(GoogLeNetTrainerOptions).GetProperty(name)!.GetValue(o),
         };
+        return OptionRoles.Compared.ToDictionary(name => name, name => Text(Value(name)));
     }
 
     /// <summary>
