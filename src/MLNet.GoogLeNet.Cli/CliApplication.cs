@@ -13,7 +13,7 @@ public static class CliApplication
     /// <param name="console">Where output goes; the process's console by default.</param>
     public static int Run(string[] args, IAnsiConsole? console = null)
     {
-        console ??= ProcessConsole();
+        console ??= ProcessConsole(AsksForHelp(args));
         var app = new CommandApp(new ConsoleRegistrar(console));
         app.Configure(config =>
         {
@@ -45,16 +45,23 @@ public static class CliApplication
     /// <summary>Columns the output is laid out for when it goes to a file or a pipe.</summary>
     private const int RedirectedWidth = 1000;
 
+    /// <summary>Columns help is laid out for when it goes to a file or a pipe: it pads its columns to the width.</summary>
+    private const int RedirectedHelpWidth = 100;
+
     /// <summary>
     /// The process's console. When the output is not a terminal Spectre cannot ask for a width and assumes 80 columns,
     /// which wraps long lines and squeezes the confusion matrix until class names break over several lines. A file
-    /// has no width, so it gets the tables at their natural width and each message on one line.
+    /// has no width, so it gets the tables at their natural width and each message on one line; help, whose table
+    /// is padded to the width, gets <see cref="RedirectedHelpWidth"/> columns.
     /// </summary>
-    private static IAnsiConsole ProcessConsole()
+    private static IAnsiConsole ProcessConsole(bool help)
     {
         var console = AnsiConsole.Console;
         if (Console.IsOutputRedirected)
-            console.Profile.Width = RedirectedWidth;
+            console.Profile.Width = help ? RedirectedHelpWidth : RedirectedWidth;
         return console;
     }
+
+    /// <summary>Whether the command line asks for help: nothing, or -h, --help or -? anywhere.</summary>
+    private static bool AsksForHelp(string[] args) => args.Length == 0 || args.Any(a => a is "-h" or "--help" or "-?");
 }

@@ -53,6 +53,19 @@ public sealed class CliRedirectedOutputTests : IDisposable
         Assert.DoesNotContain(lines, l => l.Trim('│', ' ') is "al" or "le" or "boot");
     }
 
+    [Theory]
+    [InlineData("train", "--help")]
+    [InlineData("evaluate", "-h")]
+    [InlineData()]
+    public void Help_redirected_to_a_pipe_is_laid_out_in_at_most_100_columns(params string[] args)
+    {
+        var help = ProcessRunner.RunDotnet(Googlenet, args, TimeSpan.FromMinutes(1));
+        var lines = help.Output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.Contains(lines, l => l.TrimStart().StartsWith("-h, --help", StringComparison.Ordinal) || l.Contains("COMMANDS:", StringComparison.Ordinal));
+        var widest = lines.MaxBy(l => l.Length)!;
+        Assert.True(widest.Length <= 100, $"a line of {widest.Length} columns: '{widest}'");
+    }
+
     /// <summary>Fashion-MNIST IDX files whose labels cycle through all ten classes, drawn as the four test patterns.</summary>
     private static void WriteTenClassFashionMnist(string folder, int trainCount, int testCount)
     {
