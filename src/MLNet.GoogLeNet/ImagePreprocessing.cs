@@ -20,7 +20,7 @@ public static class ImagePreprocessing
     /// <param name="pathColumn">Column holding the image file paths.</param>
     /// <param name="labelColumn">Column holding the class names.</param>
     /// <param name="featureColumn">Column the pixels are written to.</param>
-    public static IEstimator<ITransformer> FromImagePaths(MLContext context, int imageSize = 96, int channels = 1,
+    public static IEstimator<ITransformer> FromImagePaths(MLContext context, int imageSize = Modules.GoogLeNetConfiguration.RecipeImageSize, int channels = 1,
         IEnumerable<string>? classes = null, string pathColumn = "ImagePath", string labelColumn = "Label", string featureColumn = "Features")
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -39,7 +39,7 @@ public static class ImagePreprocessing
     /// <param name="imageColumn">Column holding the images.</param>
     /// <param name="labelColumn">Column holding the class names.</param>
     /// <param name="featureColumn">Column the pixels are written to.</param>
-    public static IEstimator<ITransformer> FromImages(MLContext context, int imageSize = 96, int channels = 1,
+    public static IEstimator<ITransformer> FromImages(MLContext context, int imageSize = Modules.GoogLeNetConfiguration.RecipeImageSize, int channels = 1,
         IEnumerable<string>? classes = null, string imageColumn = "Image", string labelColumn = "Label", string featureColumn = "Features")
     {
         ArgumentNullException.ThrowIfNull(context);

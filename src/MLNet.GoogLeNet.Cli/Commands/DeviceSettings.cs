@@ -9,13 +9,17 @@ namespace MLNet.GoogLeNet.Cli.Commands;
 /// <summary>The options every training command shares: where and how the arithmetic runs, and the seed.</summary>
 internal abstract class DeviceSettings : CommandSettings
 {
+    private const string DefaultDevice = "cpu";
+
     [CommandOption("--device <DEVICE>")]
-    [Description("cpu, gpu or gpu:N (CUDA device N; needs the CUDA build). Default cpu.")]
-    public string Device { get; init; } = "cpu";
+    [Description("cpu, gpu or gpu:N (CUDA device N; needs the CUDA build).")]
+    [DefaultValue(DefaultDevice)]
+    public string Device { get; init; } = DefaultDevice;
 
     [CommandOption("--seed <N>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.Seed))]
-    [Description("Seed of the weights, shuffling and splits. Default 1.")]
+    [Description("Seed of the weights, shuffling and splits.")]
+    [DefaultValue(DataSet.DefaultSeed)]
     public int Seed { get; init; } = DataSet.DefaultSeed;
 
     [CommandOption("--mixed-precision <MODE>")]

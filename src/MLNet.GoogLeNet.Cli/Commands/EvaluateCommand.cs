@@ -11,9 +11,12 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
 {
     public sealed class Settings : CommandSettings
     {
+        private const string DefaultModelPath = "googlenet.zip";
+
         [CommandOption("--model <PATH>")]
-        [Description("The model zip. Default googlenet.zip.")]
-        public string ModelPath { get; init; } = "googlenet.zip";
+        [Description("The model zip.")]
+        [DefaultValue(DefaultModelPath)]
+        public string ModelPath { get; init; } = DefaultModelPath;
 
         [CommandOption("--data <DIR>")]
         [Description("Fashion-MNIST IDX folder (its test split is used) or an image folder (all its images, or with --holdout-split the part train held out). Default: " + DebianFashionMnist.Folder)]

@@ -29,13 +29,19 @@ internal sealed class ExportCommand(IAnsiConsole console) : Command<ExportComman
         [Description("Write a Triton Inference Server model repository: DIR/NAME/1/model.onnx, DIR/NAME/config.pbtxt, DIR/NAME/labels.txt.")]
         public string? Triton { get; init; }
 
+        private const string DefaultTritonName = "googlenet";
+
         [CommandOption("--triton-name <NAME>")]
-        [Description("The model's name in the Triton repository. Default googlenet.")]
-        public string TritonName { get; init; } = "googlenet";
+        [Description("The model's name in the Triton repository.")]
+        [DefaultValue(DefaultTritonName)]
+        public string TritonName { get; init; } = DefaultTritonName;
+
+        private const int DefaultMaxBatchSize = 64;
 
         [CommandOption("--max-batch-size <N>")]
-        [Description("Triton's max_batch_size: the most images one (dynamically batched) request may score. Default 64.")]
-        public int MaxBatchSize { get; init; } = 64;
+        [Description("Triton's max_batch_size: the most images one (dynamically batched) request may score.")]
+        [DefaultValue(DefaultMaxBatchSize)]
+        public int MaxBatchSize { get; init; } = DefaultMaxBatchSize;
 
         [CommandOption("--logits")]
         [Description("End the ONNX model with the logits (output 'logits') instead of softmax probabilities.")]

@@ -36,9 +36,12 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         [Description("Folder of the four IDX files. Default: " + DebianFashionMnist.Folder + " (installed when missing, if allowed).")]
         public string DataFolder { get; init; } = DebianFashionMnist.Folder;
 
+        private const string DefaultOutputFolder = "out/fashion-mnist";
+
         [CommandOption("--output-dir <DIR>")]
-        [Description("Where the model zip, metrics JSON and charts go. Default out/fashion-mnist.")]
-        public string OutputFolder { get; init; } = Path.Combine("out", "fashion-mnist");
+        [Description("Where the model zip, metrics JSON and charts go.")]
+        [DefaultValue(DefaultOutputFolder)]
+        public string OutputFolder { get; init; } = DefaultOutputFolder;
 
         [CommandOption("--no-install")]
         [Description("Never install the dataset package; only say how.")]

@@ -24,21 +24,31 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
         [Description("Instead of a trace: every architecture's name and what it is, one per line.")]
         public bool List { get; init; }
 
+        private const int DefaultChannels = 1;
+
         [CommandOption("--channels <N>")]
-        [Description("Input channels: 1 (grayscale) or 3 (RGB). Default 1.")]
-        public int Channels { get; init; } = 1;
+        [Description("Input channels: 1 (grayscale) or 3 (RGB).")]
+        [DefaultValue(DefaultChannels)]
+        public int Channels { get; init; } = DefaultChannels;
+
+        private const int DefaultClasses = 10;
 
         [CommandOption("--classes <N>")]
-        [Description("Number of classes. Default 10.")]
-        public int Classes { get; init; } = 10;
+        [Description("Number of classes.")]
+        [DefaultValue(DefaultClasses)]
+        public int Classes { get; init; } = DefaultClasses;
 
         [CommandOption("--image-size <PIXELS>")]
-        [Description("Input height and width. Default 96, as in the recipe.")]
-        public int ImageSize { get; init; } = 96;
+        [Description("Input height and width.")]
+        [DefaultValue(GoogLeNetConfiguration.RecipeImageSize)]
+        public int ImageSize { get; init; } = GoogLeNetConfiguration.RecipeImageSize;
+
+        private const int DefaultWidthDivisor = 1;
 
         [CommandOption("--width-divisor <N>")]
-        [Description("Divide every channel count by N (1 = the recipe's network). Default 1.")]
-        public int WidthDivisor { get; init; } = 1;
+        [Description("Divide every channel count by N (1 = the recipe's network).")]
+        [DefaultValue(DefaultWidthDivisor)]
+        public int WidthDivisor { get; init; } = DefaultWidthDivisor;
 
         [CommandOption("--compare")]
         [Description("Instead of one network's trace: parameters and multiply-accumulates per image of AlexNet, VGG-11, NiN and the Inception networks at --image-size.")]

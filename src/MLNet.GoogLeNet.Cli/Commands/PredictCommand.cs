@@ -21,9 +21,12 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         [Description("Image files (png, jpg, jpeg, gif, bmp).")]
         public string[] Images { get; init; } = [];
 
+        private const int DefaultTop = 3;
+
         [CommandOption("--top <N>")]
-        [Description("How many of the best classes to show. Default 3.")]
-        public int Top { get; init; } = 3;
+        [Description("How many of the best classes to show.")]
+        [DefaultValue(DefaultTop)]
+        public int Top { get; init; } = DefaultTop;
 
         public override ValidationResult Validate()
         {

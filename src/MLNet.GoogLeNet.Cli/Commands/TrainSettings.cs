@@ -131,8 +131,9 @@ internal class TrainSettings : DeviceSettings
     [CommandOption("--image-size <PIXELS>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageHeight))]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageWidth))]
-    [Description("Height and width the images are resized to. Default 96 (the recipe's).")]
-    public int ImageSize { get; init; } = 96;
+    [Description("Height and width the images are resized to; the recipe's by default.")]
+    [DefaultValue(GoogLeNetConfiguration.RecipeImageSize)]
+    public int ImageSize { get; init; } = GoogLeNetConfiguration.RecipeImageSize;
 
     [CommandOption("--channels <N>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageChannels))]
@@ -148,7 +149,8 @@ internal class TrainSettings : DeviceSettings
     public int? TestLimit { get; init; }
 
     [CommandOption("--test-fraction <F>")]
-    [Description("Image folders: fraction of each class held out for testing. Default 0.2.")]
+    [Description("Image folders: fraction of each class held out for testing.")]
+    [DefaultValue(DataSet.DefaultTestFraction)]
     public double TestFraction { get; init; } = DataSet.DefaultTestFraction;
 
     [CommandOption("--fallback-to-cpu")]
@@ -185,9 +187,12 @@ internal class TrainSettings : DeviceSettings
     [Description("Images the trained model scores at once when evaluating. Default: the trainer's (GoogLeNetTrainerOptions.ScoringBatchSize).")]
     public int? ScoringBatchSize { get; init; }
 
+    private const string DefaultBadImages = "skip";
+
     [CommandOption("--bad-images <POLICY>")]
-    [Description("Image folders: skip (report and leave out) or fail on files that cannot be decoded. Default skip.")]
-    public string BadImages { get; init; } = "skip";
+    [Description("Image folders: skip (report and leave out) or fail on files that cannot be decoded.")]
+    [DefaultValue(DefaultBadImages)]
+    public string BadImages { get; init; } = DefaultBadImages;
 
     [CommandOption("--no-validation")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ValidationSet))]
@@ -221,12 +226,15 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--freeze-epochs <N>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.FreezeEpochs))]
-    [Description("With --from: train only the classifier head for the first N epochs. Default 0.")]
+    [Description("With --from: train only the classifier head for the first N epochs. " + PresetDefault)]
     public int? FreezeEpochs { get; init; }
 
+    private const string DefaultModelPath = "googlenet.zip";
+
     [CommandOption("--model <PATH>")]
-    [Description("Where to save the model zip. Default googlenet.zip.")]
-    public string ModelPath { get; init; } = "googlenet.zip";
+    [Description("Where to save the model zip.")]
+    [DefaultValue(DefaultModelPath)]
+    public string ModelPath { get; init; } = DefaultModelPath;
 
     [CommandOption("--report-dir <DIR>")]
     [Description("Where to write training-metrics.json and training-curves.png. Default: the model's folder.")]

@@ -12,7 +12,7 @@ namespace MLNet.GoogLeNet.Modules;
 /// 8 or 16 give small networks for tests and quick experiments.</param>
 /// <param name="Architecture">The network: the recipe's GoogLeNet (default), its batch-normalised variant or one of its successors.</param>
 public sealed record GoogLeNetConfiguration(
-    int InputChannels, int ClassCount, int ImageHeight = 96, int ImageWidth = 96, int WidthDivisor = 1,
+    int InputChannels, int ClassCount, int ImageHeight = GoogLeNetConfiguration.RecipeImageSize, int ImageWidth = GoogLeNetConfiguration.RecipeImageSize, int WidthDivisor = 1,
     NetworkArchitecture Architecture = NetworkArchitecture.GoogLeNet)
 {
     /// <summary>
@@ -22,6 +22,9 @@ public sealed record GoogLeNetConfiguration(
     /// padding alone.
     /// </summary>
     public const int MinimumImageSize = 32;
+
+    /// <summary>The recipe's input height and width, 96 pixels: the default of every image size in this library.</summary>
+    public const int RecipeImageSize = 96;
 
     /// <summary>The recipe's network for 96×96 grayscale Fashion-MNIST: 1 channel, 10 classes.</summary>
     public static GoogLeNetConfiguration Recipe { get; } = new(InputChannels: 1, ClassCount: 10);
