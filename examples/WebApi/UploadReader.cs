@@ -1,7 +1,7 @@
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.ML.Data;
-using MLNet.GoogLeNet.Data;
+using MLNet.GoogLeNet;
 
 namespace WebApi;
 

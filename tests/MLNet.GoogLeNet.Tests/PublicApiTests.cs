@@ -4,43 +4,56 @@ using MLNet.GoogLeNet.Tests.TestData;
 namespace MLNet.GoogLeNet.Tests;
 
 /// <summary>
-/// The library's API listing (src/MLNet.GoogLeNet/PublicAPI.*.txt) names what the built assembly makes public. The
-/// build already fails when they differ (Microsoft.CodeAnalysis.PublicApiAnalyzers, warnings as errors); this test
-/// checks the same from the other side, by reflection, so that a listing that stops being enforced (the analyzer
-/// dropped, its files no longer passed to it) shows up too. It compares names, not signatures: one entry per type,
-/// member or accessor, overloads merged.
+/// The API listings of the library and of the serving assembly (src/MLNet.GoogLeNet/PublicAPI.*.txt,
+/// src/MLNet.GoogLeNet.Serving/PublicAPI.*.txt) name what each built assembly makes public. The build already fails
+/// when they differ (Microsoft.CodeAnalysis.PublicApiAnalyzers, warnings as errors); this test checks the same from the
+/// other side, by reflection, so that a listing that stops being enforced (the analyzer dropped, its files no longer
+/// passed to it) shows up too. It compares names, not signatures: one entry per type, member or accessor, overloads
+/// merged.
 /// </summary>
 public sealed class PublicApiTests
 {
     private const BindingFlags Declared =
         BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
 
-    [Fact]
-    public void Api_listing_names_exactly_the_public_types_and_members()
+    public static TheoryData<string> Projects => ["MLNet.GoogLeNet", "MLNet.GoogLeNet.Serving"];
+
+    /// <summary>The built assembly of a project under src/, as the tests load it.</summary>
+    private static Assembly Built(string project) => project switch
     {
-        var listed = ListedNames();
-        var built = typeof(GoogLeNetTrainer).Assembly.GetExportedTypes().SelectMany(PublicNames).ToHashSet(StringComparer.Ordinal);
+        "MLNet.GoogLeNet" => typeof(GoogLeNetTrainer).Assembly,
+        "MLNet.GoogLeNet.Serving" => typeof(ServingInput).Assembly,
+        _ => throw new ArgumentOutOfRangeException(nameof(project), project, null),
+    };
+
+    [Theory]
+    [MemberData(nameof(Projects))]
+    public void Api_listing_names_exactly_the_public_types_and_members(string project)
+    {
+        var listed = ListedNames(project);
+        var built = Built(project).GetExportedTypes().SelectMany(PublicNames).ToHashSet(StringComparer.Ordinal);
 
         var unlisted = built.Except(listed).Order(StringComparer.Ordinal).ToList();
         var gone = listed.Except(built).Order(StringComparer.Ordinal).ToList();
         Assert.True(unlisted.Count == 0 && gone.Count == 0,
-            "src/MLNet.GoogLeNet/PublicAPI.*.txt is out of step with the assembly (docs/architecture.md, \"Public surface\").\n" +
+            $"src/{project}/PublicAPI.*.txt is out of step with the assembly (docs/architecture.md, \"Public surface\").\n" +
             $"Public but not listed:\n  {string.Join("\n  ", unlisted)}\nListed but not public:\n  {string.Join("\n  ", gone)}");
     }
 
-    [Fact]
-    public void Library_passes_the_listing_to_the_analyzer()
+    [Theory]
+    [MemberData(nameof(Projects))]
+    public void Project_passes_the_listing_to_the_analyzer(string name)
     {
-        string project = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", "MLNet.GoogLeNet", "MLNet.GoogLeNet.csproj"));
+        string project = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", name, name + ".csproj"));
         Assert.Contains("Microsoft.CodeAnalysis.PublicApiAnalyzers", project);
         Assert.Contains("<AdditionalFiles Include=\"PublicAPI.Shipped.txt\" />", project);
         Assert.Contains("<AdditionalFiles Include=\"PublicAPI.Unshipped.txt\" />", project);
     }
 
     /// <summary>The entries of both files, reduced to names: "static", "override" and the like, parameters and types dropped.</summary>
-    private static HashSet<string> ListedNames()
+    private static HashSet<string> ListedNames(string project)
     {
-        string folder = Path.Combine(RepositoryPaths.Root, "src", "MLNet.GoogLeNet");
+        string folder = Path.Combine(RepositoryPaths.Root, "src", project);
         var names = new HashSet<string>(StringComparer.Ordinal);
         var removed = new HashSet<string>(StringComparer.Ordinal);
         foreach (string file in new[] { "PublicAPI.Shipped.txt", "PublicAPI.Unshipped.txt" })

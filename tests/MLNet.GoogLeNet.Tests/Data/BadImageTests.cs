@@ -50,6 +50,17 @@ public sealed class BadImageTests : IDisposable
     }
 
     [Fact]
+    public void Image_bytes_in_memory_are_checked_as_files_are()
+    {
+        // The public check a serving application gives uploaded bytes to (examples/WebApi), in the serving assembly.
+        byte[] png = File.ReadAllBytes(WritePng("bytes.png"));
+        Assert.Null(ImageFileCheck.Problem(png));
+        string? reason = ImageFileCheck.Problem(png.AsSpan(0, png.Length / 3));
+        Assert.Equal(Reason(Write("bytes-cut.png", png[..(png.Length / 3)])), reason);
+        Assert.Equal("empty file (0 bytes)", ImageFileCheck.Problem([]));
+    }
+
+    [Fact]
     public void Empty_text_and_corrupt_files_are_reported_in_words()
     {
         Assert.Equal("empty file (0 bytes)", Reason(Write("empty.png", [])));

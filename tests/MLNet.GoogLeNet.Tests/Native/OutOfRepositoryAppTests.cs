@@ -91,10 +91,16 @@ public class OutOfRepositoryAppTests(ITestOutputHelper output)
                 Assert.Contains(LibTorchSharpLoader.Version, off.Error);
 
             // 2. PackageReference to the packed library, for linux-x64 so that the natives lie flat in the output folder.
+            //    The library's package depends on the serving package (MLNet.GoogLeNet.Serving), packed beside it.
             string feed = Path.Combine(root, "feed");
-            Run("pack", ["pack", library, "-c", RepositoryPaths.Configuration, "--no-build", "-v", "quiet", "-nologo",
-                    "-o", feed, $"-p:PackageVersion={PackageVersion}", $"-p:NuspecOutputPath={Path.Combine(root, "nuspec")}/"],
-                root, environment);
+            string serving = Path.Combine(RepositoryPaths.Root, "src", "MLNet.GoogLeNet.Serving", "MLNet.GoogLeNet.Serving.csproj");
+            foreach (string project in new[] { serving, library })
+            {
+                Run("pack " + Path.GetFileNameWithoutExtension(project),
+                    ["pack", project, "-c", RepositoryPaths.Configuration, "--no-build", "-v", "quiet", "-nologo",
+                        "-o", feed, $"-p:PackageVersion={PackageVersion}", $"-p:NuspecOutputPath={Path.Combine(root, "nuspec")}/"],
+                    root, environment);
+            }
             string byPackage = WriteApp(root, "by-package",
                 $"""<PackageReference Include="MLNet.GoogLeNet" Version="{PackageVersion}" />""", globalPackages,
                 "<RuntimeIdentifier>linux-x64</RuntimeIdentifier><SelfContained>false</SelfContained>");

@@ -11,7 +11,7 @@ namespace MLNet.GoogLeNet;
 /// (<see cref="MLImage"/>) instead of files.
 /// </summary>
 /// <remarks>
-/// A zip saved for serving (<see cref="ModelFile.SaveForServing"/>, <c>googlenet train</c>) declares one input
+/// A zip saved for serving (<c>ModelFile.SaveForServing</c> in the library, <c>googlenet train</c>) declares one input
 /// column, the image file path (text), and starts with LoadImages. A pipeline saved the plain ML.NET way,
 /// <c>mlContext.Model.Save(model, trainData.Schema, path)</c>, declares the label column too and maps it to a key
 /// for training and evaluation; scoring needs neither, so <see cref="Model"/> leaves that step out and serving
@@ -19,8 +19,8 @@ namespace MLNet.GoogLeNet;
 /// ML.NET 5 has no public transform that decodes image bytes held in a column (LoadImages reads only text paths),
 /// so bytes that are already in memory are decoded with <see cref="MLImage.CreateFromStream"/> and given to
 /// <see cref="FromImages"/>.
-/// This file uses ML.NET alone: serving applications that do not reference the library (examples/ServingApp,
-/// examples/WebApi) compile it into themselves.
+/// It is part of MLNet.GoogLeNet.Serving, which references ML.NET and ONNX Runtime alone: serving applications
+/// (examples/ServingApp, examples/WebApi) reference that assembly, not the library and not TorchSharp.
 /// </remarks>
 public sealed class ServingInput
 {

@@ -2,19 +2,26 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Text;
 
-namespace MLNet.GoogLeNet.Data;
+namespace MLNet.GoogLeNet;
 
 /// <summary>
 /// Checks that an image file is complete before it is decoded. The image decoders ML.NET uses fill the rows missing
-/// from a cut-off PNG or JPEG with blank pixels and report success, so a truncated file would otherwise train as if it
-/// were real. The check walks the container: PNG chunks (lengths and CRCs) up to IEND, JPEG segments from SOI to EOI,
-/// GIF blocks up to the trailer, and the BMP header against the file's length.
+/// from a cut-off PNG or JPEG with blank pixels and report success, so a truncated file would otherwise train, or be
+/// scored, as if it were real. The check walks the container: PNG chunks (lengths and CRCs) up to IEND, JPEG segments
+/// from SOI to EOI, GIF blocks up to the trailer, and the BMP header against the file's length. It does not decode.
 /// </summary>
-internal static class ImageFileCheck
+/// <remarks>
+/// Training and <c>googlenet predict</c> check every file with it (the library's <c>ImageFolder.CheckFile</c>, which
+/// then decodes the file); a serving application checks uploaded bytes with it (examples/WebApi).
+/// </remarks>
+public static class ImageFileCheck
 {
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
-    /// <summary>Null when <paramref name="bytes"/> hold a complete PNG, JPEG, GIF or BMP image; else the problem in words.</summary>
+    /// <summary>
+    /// Null when <paramref name="bytes"/> hold a complete PNG, JPEG, GIF or BMP image; else the problem in words:
+    /// "empty file (0 bytes)", "truncated (…)", "not an image (starts with …)", "corrupt header: …" or "corrupt: …".
+    /// </summary>
     public static string? Problem(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length == 0)
