@@ -96,11 +96,6 @@ internal sealed class TrainingLoop
             position = resumed.Position with { ImagesPerEpoch = resumed.Position.ImagesPerEpoch ?? imagesPerEpoch };
             // The augmentation draws image after image through the run: pass over the draws of every image trained so far.
             augmentation?.Skip(resumed.Reports.Sum(r => r.Images) + (position.EpochComplete ? 0 : position.Images), _imageShape[1], _imageShape[2]);
-            if (position.Finished)
-                log($"Checkpoint {_resume.Path} is of a finished run: nothing left to train.");
-            else
-                log(string.Create(CultureInfo.InvariantCulture,
-                    $"Resuming from {_resume.Path}: epoch {position.NextEpoch(epochs)}, after its first {position.BatchesDoneOfNextEpoch} batches."));
         }
 
         for (int epoch = position.NextEpoch(epochs); epoch <= epochs; epoch++)
