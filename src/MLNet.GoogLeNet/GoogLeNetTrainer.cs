@@ -27,7 +27,8 @@ namespace MLNet.GoogLeNet;
 /// <description>The class with the highest score; carries the label's key values, so <c>MapKeyToValue</c> turns it back into the class name.</description></item>
 /// </list>
 /// <para>Training shuffles the rows every epoch, reads them on a background thread while the network computes, and
-/// reports each epoch through <see cref="GoogLeNetTrainerOptions.EpochProgress"/> and the MLContext's <c>Log</c>.</para>
+/// reports what it starts from (<see cref="GoogLeNetTrainerOptions.StartProgress"/>) and each epoch
+/// (<see cref="GoogLeNetTrainerOptions.EpochProgress"/>), both also to the MLContext's <c>Log</c>.</para>
 /// </remarks>
 public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
 {
@@ -94,8 +95,9 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         try
         {
             network.to(device);
-            if (resume is null && options.FineTuneFrom is { } fineTuneFrom)
-                channel.Info(MessageSensitivity.None, StartingWeights.CopyInto(network, fineTuneFrom, classes.Names));
+            var start = resume is not null ? TrainingStart.Resuming(resume.Path, resume.Manifest.Position, options.Epochs)
+                : options.FineTuneFrom is { } fineTuneFrom ? StartingWeights.CopyInto(network, fineTuneFrom, classes.Names)
+                : TrainingStart.Fresh(options.Initialization);
             if (DeviceTransfer.Prepare(device, options.AllowTf32, options.CudnnAutotune) is { } prepareWarning)
                 channel.Warning(MessageSensitivity.None, prepareWarning);
             channel.Info(MessageSensitivity.None, string.Create(CultureInfo.InvariantCulture,
@@ -126,6 +128,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 ? new CheckpointPlan(new CheckpointFolder(folder, options.KeepCheckpoints), options.CheckpointEveryBatches, classes.Names, settings)
                 : null;
             var loop = new TrainingLoop(network, device, options, precision, seed, checkpoints, resume);
+            channel.Info(MessageSensitivity.None, start.ToString());
+            options.StartProgress?.Report(start);
             var reports = loop.Run(EpochData, source, validation, rowsPerEpoch,
                 report =>
                 {

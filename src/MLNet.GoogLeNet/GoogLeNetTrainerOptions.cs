@@ -314,6 +314,13 @@ public sealed class GoogLeNetTrainerOptions
     /// </summary>
     public int FreezeEpochs { get; set; }
 
+    /// <summary>
+    /// Receives one <see cref="TrainingStart"/> before the first batch: what the run starts from — the network's initial
+    /// weights, the weights of <see cref="FineTuneFrom"/> (with a new classifier head or not), or the checkpoint of
+    /// <see cref="ResumeFrom"/> and the epoch and batch training goes on from — to show the user. Default null.
+    /// </summary>
+    public IProgress<TrainingStart>? StartProgress { get; set; }
+
     /// <summary>Receives an <see cref="EpochReport"/> after every epoch. Default null.</summary>
     public IProgress<EpochReport>? EpochProgress { get; set; }
 

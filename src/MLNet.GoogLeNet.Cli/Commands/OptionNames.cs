@@ -72,6 +72,7 @@ internal static class OptionNames
     {
         [nameof(GoogLeNetTrainerOptions.LabelColumnName)] = "the command line builds the pipeline and names its columns",
         [nameof(GoogLeNetTrainerOptions.FeatureColumnName)] = "the command line builds the pipeline and names its columns",
+        [nameof(GoogLeNetTrainerOptions.StartProgress)] = "the command line says what a resumed or fine-tuned run starts from",
         [nameof(GoogLeNetTrainerOptions.EpochProgress)] = "the command line shows each epoch's report",
         [nameof(GoogLeNetTrainerOptions.BatchProgress)] = "the command line shows the progress within an epoch",
         [nameof(GoogLeNetTrainerOptions.CancellationToken)] = "Ctrl+C cancels the run between batches",

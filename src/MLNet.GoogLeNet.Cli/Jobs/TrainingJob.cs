@@ -56,8 +56,6 @@ internal sealed class TrainingJob(IAnsiConsole console)
                 return;
             if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning)
                 console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.RawMessage)}");
-            else if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && IsAboutStartingPoint(e.RawMessage))
-                console.MarkupLine(Markup.Escape(e.RawMessage));
         };
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
             settings.BadImages, settings.Seed, console);
@@ -75,6 +73,13 @@ internal sealed class TrainingJob(IAnsiConsole console)
         // A training process: reuse native memory between batches (docs/performance.md).
         options.KeepNativeMemory = true;
         options.CancellationToken = cancellation;
+        // A run from trained weights or a checkpoint says which, and where it goes on from; a fresh run's start is the
+        // preset line below.
+        options.StartProgress = new ProgressHandler<TrainingStart>(start =>
+        {
+            if (start.ResumedFrom is not null || start.FineTunedFrom is not null)
+                console.MarkupLine(Markup.Escape(start.ToString()));
+        });
         options.ValidationSet = settings.ValidateEachEpoch ? preprocessing.Fit(data.Test).Transform(data.Test) : null;
         options.EpochProgress = new ProgressHandler<EpochReport>(report =>
         {
@@ -105,10 +110,4 @@ internal sealed class TrainingJob(IAnsiConsole console)
         console.MarkupLine($"metrics: [green]{Markup.Escape(metricsPath)}[/], curves: [green]{Markup.Escape(curvesPath)}[/]");
         return (data, epochs);
     }
-
-    /// <summary>The trainer's messages that say what a run starts from (a checkpoint resumed, weights fine-tuned).</summary>
-    private static bool IsAboutStartingPoint(string message) =>
-        message.StartsWith("Resuming from ", StringComparison.Ordinal)
-        || message.StartsWith("Fine-tuning ", StringComparison.Ordinal)
-        || message.Contains("is of a finished run", StringComparison.Ordinal);
 }

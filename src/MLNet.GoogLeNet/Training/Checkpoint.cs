@@ -72,11 +72,18 @@ internal sealed class Checkpoint : IDisposable
                 throw new InvalidDataException($"'{path}' is not a checkpoint: it has no {(manifestEntry is null ? ManifestEntry : TensorsEntry)}.");
             CheckpointManifest manifest;
             using (var stream = manifestEntry.Open())
-                manifest = JsonSerializer.Deserialize<CheckpointManifest>(stream, Json)
+            using (var document = JsonDocument.Parse(stream))
+            {
+                // The format first: the rest of a manifest of another layout would fail to read, or read wrong.
+                int format = ManifestFormat(document.RootElement)
+                    ?? throw new InvalidDataException($"'{path}' is not a checkpoint of this library: its {ManifestEntry} has no format number.");
+                if (format != CheckpointManifest.CurrentFormat)
+                    throw new InvalidDataException(
+                        $"'{path}' is a checkpoint of format {format}, which this version of the library does not read (it reads format " +
+                        $"{CheckpointManifest.CurrentFormat}): resume it with the version that wrote it.");
+                manifest = document.Deserialize<CheckpointManifest>(Json)
                     ?? throw new InvalidDataException($"'{path}': {ManifestEntry} is empty.");
-            if (manifest.Format != CheckpointManifest.CurrentFormat)
-                throw new InvalidDataException(
-                    $"'{path}' is a checkpoint of format {manifest.Format}; this version of the library reads format {CheckpointManifest.CurrentFormat}.");
+            }
             using var tensorStream = tensorsEntry.Open();
             return new Checkpoint(path, manifest, TensorArchive.Read(tensorStream, path));
         }
@@ -85,6 +92,15 @@ internal sealed class Checkpoint : IDisposable
             throw new InvalidDataException($"'{path}' is not a readable checkpoint: {e.Message}", e);
         }
     }
+
+    /// <summary>The manifest's <see cref="CheckpointManifest.Format"/>, or null when it has none.</summary>
+    private static int? ManifestFormat(JsonElement manifest) =>
+        manifest.ValueKind == JsonValueKind.Object
+        && manifest.TryGetProperty(nameof(CheckpointManifest.Format), out var format)
+        && format.ValueKind == JsonValueKind.Number
+        && format.TryGetInt32(out int value)
+            ? value
+            : null;
 
     /// <summary>The network's state under <paramref name="prefix"/>, for <see cref="Write"/>.</summary>
     public static IEnumerable<(string, Tensor)> NetworkTensors(GoogLeNetNetwork network, string prefix = NetworkPrefix) =>

@@ -22,7 +22,7 @@ internal sealed partial class CheckpointFolder(string folder, int keep)
     /// <returns>The path written.</returns>
     public string Write(CheckpointManifest manifest, IReadOnlyList<(string Name, TorchSharp.torch.Tensor Tensor)> tensors)
     {
-        string path = Path.Combine(Folder, FileName(manifest.Epoch, manifest.BatchesDone));
+        string path = Path.Combine(Folder, FileName(manifest.Position.Epoch, manifest.Position.BatchesDone));
         Checkpoint.Write(path, manifest, tensors);
         foreach (var old in Checkpoints(Folder).SkipLast(keep))
             File.Delete(old);

@@ -10,36 +10,17 @@ namespace MLNet.GoogLeNet.Training;
 /// </summary>
 internal sealed record CheckpointManifest
 {
-    /// <summary>The version of the checkpoint layout this library writes and reads.</summary>
-    public const int CurrentFormat = 1;
+    /// <summary>
+    /// The version of the checkpoint layout this library writes and reads; a reader refuses any other before reading
+    /// further, so that a manifest of another layout is never taken for this one with fields missing or misplaced.
+    /// </summary>
+    public const int CurrentFormat = 2;
 
+    /// <summary>The layout the manifest was written in: <see cref="CurrentFormat"/> for one this library writes.</summary>
     public int Format { get; init; } = CurrentFormat;
 
-    /// <summary>The 1-based epoch the position is in.</summary>
-    public required int Epoch { get; init; }
-
-    /// <summary>Batches of <see cref="Epoch"/> already trained.</summary>
-    public required long BatchesDone { get; init; }
-
-    /// <summary>Whether <see cref="Epoch"/> is complete (its report and validation included); training goes on with the next.</summary>
-    public required bool EpochComplete { get; init; }
-
-    /// <summary>Whether training had ended (its last epoch, or early stopping) when this was written.</summary>
-    public required bool Finished { get; init; }
-
-    /// <summary>Optimiser steps taken in all: the learning-rate schedule's position.</summary>
-    public required long Steps { get; init; }
-
-    /// <summary>Training rows per epoch as the schedule counts them.</summary>
-    public long? ImagesPerEpoch { get; init; }
-
-    /// <summary>The running sums of the unfinished epoch: loss × images, correct images, images.</summary>
-    public required double LossSum { get; init; }
-    public required long Correct { get; init; }
-    public required long Images { get; init; }
-
-    /// <summary>Training seconds of the unfinished epoch so far (for its report).</summary>
-    public required double Seconds { get; init; }
+    /// <summary>Where training stood: the training loop's own position record, stored whole.</summary>
+    public required TrainingPosition Position { get; init; }
 
     /// <summary>The reports of the completed epochs.</summary>
     public required List<EpochReport> Reports { get; init; }

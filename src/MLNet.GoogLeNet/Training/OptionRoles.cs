@@ -77,6 +77,7 @@ internal static class OptionRoles
         [nameof(GoogLeNetTrainerOptions.CheckpointEveryBatches)] = OptionRole.RunControl,
         [nameof(GoogLeNetTrainerOptions.KeepCheckpoints)] = OptionRole.RunControl,
         [nameof(GoogLeNetTrainerOptions.ResumeFrom)] = OptionRole.RunControl,
+        [nameof(GoogLeNetTrainerOptions.StartProgress)] = OptionRole.RunControl,
         [nameof(GoogLeNetTrainerOptions.EpochProgress)] = OptionRole.RunControl,
         [nameof(GoogLeNetTrainerOptions.BatchProgress)] = OptionRole.RunControl,
         [nameof(GoogLeNetTrainerOptions.CancellationToken)] = OptionRole.RunControl,

@@ -14,10 +14,11 @@ internal static class StartingWeights
 
     /// <summary>
     /// Copies the weights <paramref name="path"/> holds into <paramref name="network"/>: all of them when they were
-    /// trained on the same classes, all but the classifier head's otherwise. Returns what was done, for the log.
+    /// trained on the same classes, all but the classifier head's otherwise.
     /// </summary>
+    /// <returns>What the run starts from, for <see cref="GoogLeNetTrainerOptions.StartProgress"/> and the log.</returns>
     /// <exception cref="InvalidOperationException">The file is missing, unreadable, or holds another network; the message says which and how.</exception>
-    public static string CopyInto(GoogLeNetNetwork network, string path, IReadOnlyList<string> classes)
+    public static TrainingStart CopyInto(GoogLeNetNetwork network, string path, IReadOnlyList<string> classes)
     {
         if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
         {
@@ -37,7 +38,7 @@ internal static class StartingWeights
             {
                 throw new InvalidOperationException($"{Option}: {e.Message}", e);
             }
-            return $"Fine-tuning all the weights of {path}.";
+            return TrainingStart.FineTuning(path);
         }
 
         Export.ImportedNetwork imported;
@@ -64,7 +65,7 @@ internal static class StartingWeights
         }
     }
 
-    private static string Copy(GoogLeNetNetwork network, IReadOnlyList<string> classes, GoogLeNetConfiguration saved, IReadOnlyList<string> savedClasses,
+    private static TrainingStart Copy(GoogLeNetNetwork network, IReadOnlyList<string> classes, GoogLeNetConfiguration saved, IReadOnlyList<string> savedClasses,
         string path, string source, Action<bool> copy)
     {
         var differences = CheckpointManifest.NetworkDifferences(saved, network.Configuration, source);
@@ -75,8 +76,7 @@ internal static class StartingWeights
         bool sameClasses = savedClasses.SequenceEqual(classes);
         copy(sameClasses);
         return sameClasses
-            ? $"Fine-tuning all the weights of {path}."
-            : $"Fine-tuning the weights of {path} with a new classifier head for {network.Configuration.ClassCount} classes " +
-              $"({source}'s: {string.Join(", ", savedClasses)}).";
+            ? TrainingStart.FineTuning(path)
+            : TrainingStart.FineTuningWithNewHead(path, network.Configuration.ClassCount, source, savedClasses);
     }
 }

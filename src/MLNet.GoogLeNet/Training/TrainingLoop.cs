@@ -86,39 +86,29 @@ internal sealed class TrainingLoop
         var augmentation = BatchAugmentation.For(_options, _seed);
         using var best = _options.EarlyStoppingPatience is null ? null : new BestWeights(_network);
         var reports = new List<EpochReport>();
-        long steps = 0;
-        int firstEpoch = 1;
-        var resumed = _resume?.Manifest;
-        if (_resume is not null && resumed is not null)
+        var position = TrainingPosition.Beginning(imagesPerEpoch);
+        if (_resume is { Manifest: var resumed })
         {
             _resume.RestoreOptimizer(step.Optimizer);
             if (best is not null && resumed.BestEpoch is { } bestEpoch)
                 best.Load(bestEpoch, resumed.BestAccuracy ?? double.NegativeInfinity, _resume, Checkpoint.BestPrefix);
             reports.AddRange(resumed.Reports);
-            steps = resumed.Steps;
-            imagesPerEpoch = resumed.ImagesPerEpoch ?? imagesPerEpoch;
-            firstEpoch = resumed.Finished ? epochs + 1 : resumed.EpochComplete ? resumed.Epoch + 1 : resumed.Epoch;
+            position = resumed.Position with { ImagesPerEpoch = resumed.Position.ImagesPerEpoch ?? imagesPerEpoch };
             // The augmentation draws image after image through the run: pass over the draws of every image trained so far.
-            augmentation?.Skip(resumed.Reports.Sum(r => r.Images) + (resumed.EpochComplete ? 0 : resumed.Images), _imageShape[1], _imageShape[2]);
-            if (resumed.Finished)
-                log($"Checkpoint {_resume.Path} is of a finished run: nothing left to train.");
-            else
-                log(string.Create(CultureInfo.InvariantCulture,
-                    $"Resuming from {_resume.Path}: epoch {firstEpoch}, after its first {(resumed.EpochComplete ? 0 : resumed.BatchesDone)} batches."));
+            augmentation?.Skip(resumed.Reports.Sum(r => r.Images) + (position.EpochComplete ? 0 : position.Images), _imageShape[1], _imageShape[2]);
         }
 
-        for (int epoch = firstEpoch; epoch <= epochs; epoch++)
+        for (int epoch = position.NextEpoch(epochs); epoch <= epochs; epoch++)
         {
             // The trainer counts the rows of data of unknown size in advance; should it not, the schedule takes one batch
             // an epoch until the first epoch has counted them.
-            long totalSteps = epochs * (((imagesPerEpoch ?? 1) + batchSize - 1) / batchSize);
+            long totalSteps = epochs * (((position.ImagesPerEpoch ?? 1) + batchSize - 1) / batchSize);
             double rate = 0;
             Freeze(epoch <= _options.FreezeEpochs);
             _network.train();
-            bool continuing = resumed is not null && !resumed.EpochComplete && epoch == resumed.Epoch;
-            long skip = continuing ? resumed!.BatchesDone : 0, batchIndex = 0;
-            double lossSum = continuing ? resumed!.LossSum : 0, secondsBefore = continuing ? resumed!.Seconds : 0;
-            long correct = continuing ? resumed!.Correct : 0, images = continuing ? resumed!.Images : 0, skipped;
+            position = position.For(epoch);
+            long toSkip = position.BatchesDone, skipped;
+            double secondsBefore = position.Seconds;
             var clock = Stopwatch.StartNew();
             using (var reader = new BatchReader(epochData(epoch, RandomStreams.ShuffleSeed(_seed, epoch)),
                        trainSource, batchSize, _options.PrefetchBatches, cancellation))
@@ -126,47 +116,43 @@ internal sealed class TrainingLoop
                 while (reader.Next() is { } batch)
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    if (batchIndex < skip)
+                    if (toSkip > 0)
                     {
                         // Trained before the checkpoint: read past in the same order, so the rest of the epoch is the same.
-                        batchIndex++;
+                        toSkip--;
                         reader.Recycle(batch);
                         continue;
                     }
                     rate = LearningRates.ForStep(_options.LearningRateSchedule, _options.LearningRate, _options.WarmupFraction,
-                        steps, totalSteps, epoch, _options.StepDecayEpochs, _options.StepDecayFactor);
+                        position.Steps, totalSteps, epoch, _options.StepDecayEpochs, _options.StepDecayFactor);
                     step.SetLearningRate(rate);
                     var (loss, batchCorrect) = Step(step, augmentation, batch);
                     if (!float.IsFinite(loss))
                         throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
-                            $"Training diverged: the loss became {loss} in epoch {epoch} after {images} images. " +
+                            $"Training diverged: the loss became {loss} in epoch {epoch} after {position.Images} images. " +
                             $"Lower the learning rate (now {rate:G4}), for example to {rate / 10:G4}, and check the features for extreme values."));
-                    steps++;
-                    batchIndex++;
-                    lossSum += loss * batch.Count;
-                    correct += batchCorrect;
-                    images += batch.Count;
+                    position = position.AfterBatch(loss, batchCorrect, batch.Count);
                     reader.Recycle(batch);
-                    onBatch?.Invoke(new BatchProgress(epoch, epochs, images, imagesPerEpoch, lossSum / images, (double)correct / images));
-                    if (_checkpoints is { EveryBatches: > 0 } plan && batchIndex % plan.EveryBatches == 0)
-                        WriteCheckpoint(plan, step, best, log, new CheckpointPosition(epoch, batchIndex, false, false, steps, imagesPerEpoch,
-                            lossSum, correct, images, secondsBefore + clock.Elapsed.TotalSeconds), reports);
+                    onBatch?.Invoke(new BatchProgress(epoch, epochs, position.Images, position.ImagesPerEpoch,
+                        position.LossSum / position.Images, (double)position.Correct / position.Images));
+                    if (_checkpoints is { EveryBatches: > 0 } plan && position.BatchesDone % plan.EveryBatches == 0)
+                        WriteCheckpoint(plan, step, best, log, position with { Seconds = secondsBefore + clock.Elapsed.TotalSeconds }, reports);
                 }
                 skipped = reader.RowsSkipped;
             }
             clock.Stop();
 
-            if (images == 0)
+            if (position.Images == 0)
                 throw new InvalidOperationException(skipped > 0
                     ? $"The training data has no usable rows: all {skipped} rows have a missing label (key value 0)."
                     : "The training data is empty: it has no rows.");
             if (epoch == 1 && skipped > 0)
                 log(string.Create(CultureInfo.InvariantCulture, $"Skipped {skipped} rows with a missing label."));
-            imagesPerEpoch = images;
+            position = position with { ImagesPerEpoch = position.Images, Seconds = secondsBefore + clock.Elapsed.TotalSeconds };
 
             double? validationAccuracy = validation is null ? null : Accuracy(validation, trainSource, cancellation);
-            var report = new EpochReport(epoch, epochs, lossSum / images, (double)correct / images,
-                validationAccuracy, rate, secondsBefore + clock.Elapsed.TotalSeconds, images);
+            var report = new EpochReport(epoch, epochs, position.LossSum / position.Images, (double)position.Correct / position.Images,
+                validationAccuracy, rate, position.Seconds, position.Images);
             reports.Add(report);
             onEpoch(report);
 
@@ -181,9 +167,9 @@ internal sealed class TrainingLoop
                     stop = true;
                 }
             }
+            position = position with { EpochComplete = true, Finished = stop || epoch == epochs };
             if (_checkpoints is { } epochPlan)
-                WriteCheckpoint(epochPlan, step, best, log, new CheckpointPosition(epoch, batchIndex, true, stop || epoch == epochs, steps,
-                    imagesPerEpoch, 0, 0, 0, 0), reports);
+                WriteCheckpoint(epochPlan, step, best, log, position, reports);
             if (stop)
                 break;
         }
@@ -199,12 +185,8 @@ internal sealed class TrainingLoop
         return reports;
     }
 
-    /// <summary>Where training stands when a checkpoint is written, and the running sums of the epoch in progress.</summary>
-    private sealed record CheckpointPosition(int Epoch, long BatchesDone, bool EpochComplete, bool Finished, long Steps,
-        long? ImagesPerEpoch, double LossSum, long Correct, long Images, double Seconds);
-
     private void WriteCheckpoint(CheckpointPlan plan, TrainingStep step, BestWeights? best, Action<string> log,
-        CheckpointPosition position, List<EpochReport> reports)
+        TrainingPosition position, List<EpochReport> reports)
     {
         var optimizerSteps = new List<long>();
         var tensors = Checkpoint.NetworkTensors(_network)
@@ -213,16 +195,7 @@ internal sealed class TrainingLoop
             .ToList();
         var manifest = new CheckpointManifest
         {
-            Epoch = position.Epoch,
-            BatchesDone = position.BatchesDone,
-            EpochComplete = position.EpochComplete,
-            Finished = position.Finished,
-            Steps = position.Steps,
-            ImagesPerEpoch = position.ImagesPerEpoch,
-            LossSum = position.LossSum,
-            Correct = position.Correct,
-            Images = position.Images,
-            Seconds = position.Seconds,
+            Position = position,
             Reports = [.. reports],
             BestEpoch = best is { Epoch: > 0 } ? best.Epoch : null,
             BestAccuracy = best is { Epoch: > 0 } ? best.Accuracy : null,

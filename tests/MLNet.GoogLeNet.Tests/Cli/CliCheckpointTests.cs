@@ -62,8 +62,8 @@ public sealed class CliCheckpointTests : IDisposable
         Assert.False(File.Exists(Path.Combine(killed, "model.zip")), "the killed run got as far as saving its model");
         using (var latest = Checkpoint.Read(CheckpointFolder.Resolve(killed)))
         {
-            Assert.Equal(1, latest.Manifest.Epoch);
-            Assert.False(latest.Manifest.EpochComplete, $"the kill came only after the epoch's end ({latest.Path})");
+            Assert.Equal(1, latest.Manifest.Position.Epoch);
+            Assert.False(latest.Manifest.Position.EpochComplete, $"the kill came only after the epoch's end ({latest.Path})");
         }
 
         var resumed = ProcessRunner.RunDotnet(Googlenet, [.. Train(data, killed), .. TwoEpochs, "--resume"], Patience);
@@ -75,7 +75,7 @@ public sealed class CliCheckpointTests : IDisposable
         using var expected = Checkpoint.Read(CheckpointFolder.Resolve(whole));
         using var actual = Checkpoint.Read(CheckpointFolder.Resolve(killed));
         Assert.Equal(Path.GetFileName(expected.Path), Path.GetFileName(actual.Path));  // both at the end of epoch 2
-        Assert.True(actual.Manifest.Finished);
+        Assert.True(actual.Manifest.Position.Finished);
         var names = expected.Tensors.Keys.Where(name => name.StartsWith(Checkpoint.NetworkPrefix, StringComparison.Ordinal)).ToList();
         Assert.True(names.Count > 50, $"only {names.Count} network tensors");
         foreach (string name in names)

@@ -70,12 +70,18 @@ public sealed class CheckpointResumeTests : IDisposable
         stopped.CheckpointEveryBatches = 3;
         stopped.KeepCheckpoints = 2;
         stopped.CancellationToken = stop.Token;
+        var freshStarts = new List<TrainingStart>();
+        stopped.StartProgress = new ProgressHandler<TrainingStart>(freshStarts.Add);
         stopped.BatchProgress = new ProgressHandler<BatchProgress>(p =>
         {
             if (p.Epoch == lastEpoch && p.ImagesDone == 8 * 4)
                 stop.Cancel();
         });
         Assert.ThrowsAny<OperationCanceledException>(() => Fit(stopped));
+        var fresh = Assert.Single(freshStarts);
+        Assert.Null(fresh.ResumedFrom);
+        Assert.Null(fresh.FineTunedFrom);
+        Assert.Equal((1, 0L, false), (fresh.Epoch, fresh.BatchesDone, fresh.Finished));
         Assert.Equal([$"checkpoint-e{lastEpoch:D4}-b000003.ckpt", $"checkpoint-e{lastEpoch:D4}-b000006.ckpt"],
             Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
 
@@ -86,7 +92,15 @@ public sealed class CheckpointResumeTests : IDisposable
         resumed.ResumeFrom = folder;
         var batchesAfterResume = new List<BatchProgress>();
         resumed.BatchProgress = new ProgressHandler<BatchProgress>(batchesAfterResume.Add);
+        var starts = new List<TrainingStart>();
+        resumed.StartProgress = new ProgressHandler<TrainingStart>(starts.Add);
         using var finished = Fit(resumed);
+
+        // The start comes through StartProgress as data: the checkpoint the folder resolved to and the point in it.
+        var start = Assert.Single(starts);
+        Assert.Equal(Path.Combine(folder, $"checkpoint-e{lastEpoch:D4}-b000006.ckpt"), start.ResumedFrom);
+        Assert.Null(start.FineTunedFrom);
+        Assert.Equal((lastEpoch, 6L, false), (start.Epoch, start.BatchesDone, start.Finished));
 
         Assert.Equal(4, batchesAfterResume.Count);  // batches 7 to 10 of the last epoch: those after the checkpoint
         Assert.Equal(uninterrupted.TrainingHistory.Select(e => (e.Loss, e.TrainAccuracy, e.ValidationAccuracy)),
@@ -99,6 +113,19 @@ public sealed class CheckpointResumeTests : IDisposable
         // The end of the run left a checkpoint too, and the older ones beyond the two kept are gone.
         Assert.Equal($"checkpoint-e{lastEpoch:D4}-b000010.ckpt", Path.GetFileName(CheckpointFolder.Resolve(folder)));
         Assert.Equal(2, Directory.GetFiles(folder).Length);
+
+        // Resumed from that last checkpoint, the run has nothing left to train, and says so.
+        var again = Options(recipe);
+        again.ResumeFrom = folder;
+        starts.Clear();
+        again.StartProgress = new ProgressHandler<TrainingStart>(starts.Add);
+        using var unchanged = Fit(again);
+        var nothingLeft = Assert.Single(starts);
+        Assert.True(nothingLeft.Finished);
+        Assert.Equal(lastEpoch + 1, nothingLeft.Epoch);
+        Assert.Equal(uninterrupted.TrainingHistory.Count, unchanged.TrainingHistory.Count);
+        foreach (var (name, tensor) in unchanged.Network.state_dict())
+            Assert.True(Identical(tensor, actual[name]), $"{name} differs from the resumed run's");
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Xunit.Abstractions;
 using MLNet.GoogLeNet.Tests.TestData;
+using MLNet.GoogLeNet.Training;
 using static TorchSharp.torch;
 
 namespace MLNet.GoogLeNet.Tests.Training;
@@ -53,8 +54,16 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
         var frozen = Options(epochs: 1);
         frozen.FineTuneFrom = _checkpoints;
         frozen.FreezeEpochs = 1;
+        var starts = new List<TrainingStart>();
+        frozen.StartProgress = new ProgressHandler<TrainingStart>(starts.Add);
         using (var headOnly = Fit(ml, _fourClasses.Train, frozen).Network)
         {
+            // The folder's latest checkpoint, with a new head: reported as data, not left to the log's wording.
+            var start = Assert.Single(starts);
+            Assert.Equal(CheckpointFolder.Resolve(_checkpoints), start.FineTunedFrom);
+            Assert.True(start.NewClassifierHead);
+            Assert.Null(start.ResumedFrom);
+            Assert.Equal((1, 0L), (start.Epoch, start.BatchesDone));
             var tuned = headOnly.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             foreach (var (name, parameter) in kept)
                 Assert.True(Identical(parameter, tuned[name]), $"{name} changed while frozen");
@@ -66,7 +75,10 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
         var fineTune = Options(epochs: 6);
         fineTune.FineTuneFrom = zip;
         fineTune.FreezeEpochs = 1;
+        starts.Clear();
+        fineTune.StartProgress = new ProgressHandler<TrainingStart>(starts.Add);
         var (network, model) = Fit(ml, _fourClasses.Train, fineTune);
+        Assert.Equal((zip, true), (Assert.Single(starts).FineTunedFrom, starts[0].NewClassifierHead));
         using (network)
         {
             var metrics = ml.MulticlassClassification.Evaluate(model.Transform(ml.Data.LoadFromEnumerable(_fourClasses.Test)));
