@@ -104,8 +104,7 @@ public sealed class OptionDeclarationTests
 
     private static CheckpointManifest Manifest(Dictionary<string, string> settings) => new()
     {
-        Epoch = 1, BatchesDone = 0, EpochComplete = false, Finished = false, Steps = 0, LossSum = 0, Correct = 0, Images = 0,
-        Seconds = 0, Reports = [], OptimizerSteps = [], Network = new GoogLeNetConfiguration(1, 2, 32, 32),
-        Classes = ["a", "b"], Options = settings,
+        Position = TrainingPosition.Beginning(imagesPerEpoch: null), Reports = [], OptimizerSteps = [],
+        Network = new GoogLeNetConfiguration(1, 2, 32, 32), Classes = ["a", "b"], Options = settings,
     };
 }
