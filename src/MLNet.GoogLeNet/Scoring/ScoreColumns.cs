@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MLNet.GoogLeNet;
+namespace MLNet.GoogLeNet.Scoring;
 
 /// <summary>Values of the two output columns, shared by the batched cursor and the single-row mapper.</summary>
 internal static class ScoreColumns

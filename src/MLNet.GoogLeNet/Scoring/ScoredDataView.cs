@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Data;
 
-namespace MLNet.GoogLeNet;
+namespace MLNet.GoogLeNet.Scoring;
 
 /// <summary>
 /// The lazy result of <see cref="GoogLeNetTransformer.Transform"/>: the input's columns plus Score and PredictedLabel.

@@ -2,7 +2,7 @@ using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace MLNet.GoogLeNet;
+namespace MLNet.GoogLeNet.Scoring;
 
 /// <summary>
 /// Scores one row at a time for PredictionEngine. Each row object keeps its own buffers, so prediction engines on
