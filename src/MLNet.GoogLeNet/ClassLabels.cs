@@ -44,7 +44,7 @@ public sealed class ClassLabels
     /// The class names of a scored data view — the slot names of its Score column, as the fitted transformer and the
     /// model loaded from its zip both give them — in Score-slot order; empty when the column has no slot names.
     /// </summary>
-    public static IReadOnlyList<string> NamesFromScoreColumn(DataViewSchema schema, string scoreColumn = "Score")
+    public static IReadOnlyList<string> NamesFromScoreColumn(DataViewSchema schema, string scoreColumn = GoogLeNetColumns.Score)
     {
         ArgumentNullException.ThrowIfNull(schema);
         var column = schema.GetColumnOrNull(scoreColumn)

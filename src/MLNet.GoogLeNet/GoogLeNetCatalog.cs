@@ -29,8 +29,8 @@ public static class GoogLeNetCatalog
     public static GoogLeNetTrainer GoogLeNet(
         this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         MLContext context,
-        string labelColumnName = "Label",
-        string featureColumnName = "Features",
+        string labelColumnName = GoogLeNetColumns.Label,
+        string featureColumnName = GoogLeNetColumns.Features,
         int? epochs = null,
         int? batchSize = null,
         double? learningRate = null,

@@ -63,13 +63,13 @@ public sealed class GoogLeNetTrainerOptions
     public TrainingPreset Preset { get; }
 
     /// <summary>Name of the key-typed label column. Default <c>"Label"</c>.</summary>
-    public string LabelColumnName { get; set; } = "Label";
+    public string LabelColumnName { get; set; } = GoogLeNetColumns.Label;
 
     /// <summary>
     /// Name of the feature column: a known-size vector of <see cref="float"/>, C×H×W planar, as
     /// <c>ExtractPixels</c> produces it. Default <c>"Features"</c>.
     /// </summary>
-    public string FeatureColumnName { get; set; } = "Features";
+    public string FeatureColumnName { get; set; } = GoogLeNetColumns.Features;
 
     /// <summary>
     /// The network. Default <see cref="NetworkArchitecture.GoogLeNetBatchNorm"/>; recipe

@@ -51,12 +51,12 @@ public sealed partial class GoogLeNetTransformer
         var lookup = ServingTables.HashToClassValue(ml, hashes, Classes);
         var keyData = ServingTables.ClassValues(ml, Classes);
 
-        var estimator = ml.Transforms.ApplyOnnxModel([ScoreColumnName, PredictedIndexColumn], [FeatureColumnName], onnx, gpuDeviceId, fallbackToCpu)
+        var estimator = ml.Transforms.ApplyOnnxModel([GoogLeNetColumns.Score, PredictedIndexColumn], [FeatureColumnName], onnx, gpuDeviceId, fallbackToCpu)
             .Append(ml.Transforms.Conversion.Hash(hashing))
             .Append(ml.Transforms.Conversion.ConvertType(PredictedHashColumn, outputKind: DataKind.UInt32))
             .Append(ml.Transforms.Conversion.MapValue(PredictedValueColumn, lookup, lookup.Schema[ServingTables.HashColumn],
                 lookup.Schema[ServingTables.ValueColumn], PredictedHashColumn))
-            .Append(ml.Transforms.Conversion.MapValueToKey(PredictedLabelColumnName, PredictedValueColumn, keyData: keyData))
+            .Append(ml.Transforms.Conversion.MapValueToKey(GoogLeNetColumns.PredictedLabel, PredictedValueColumn, keyData: keyData))
             .Append(ml.Transforms.DropColumns(PredictedIndexColumn, PredictedHashColumn, PredictedValueColumn));
         return estimator.Fit(ServingTables.EmptyFeatures(ml, FeatureColumnName, FeatureType));
     }
@@ -71,8 +71,8 @@ public sealed partial class GoogLeNetTransformer
         var builder = OnnxExporter.StartGraph(Network, FeatureColumnName);
         string probabilities = OnnxExporter.EmitNetwork(builder, Network, FeatureColumnName, softmax: true, outputName: null);
         string flat = builder.Int64Initializer("flat_shape", [-1], 1);
-        builder.Node("Reshape", "score", [probabilities, flat], ScoreColumnName);
-        builder.AddOutput(ScoreColumnName, DataType.Float, Classes.Count);
+        builder.Node("Reshape", "score", [probabilities, flat], GoogLeNetColumns.Score);
+        builder.AddOutput(GoogLeNetColumns.Score, DataType.Float, Classes.Count);
         builder.Node("ArgMax", "predicted", [probabilities], PredictedIndexColumn,
             [OnnxGraphBuilder.Int("axis", 1), OnnxGraphBuilder.Int("keepdims", 0)]);
         builder.AddOutput(PredictedIndexColumn, DataType.Int64, 1);
@@ -82,9 +82,9 @@ public sealed partial class GoogLeNetTransformer
             // ML.NET's ONNX scorer gives an output column slot names from a node named "mlnet.<column>.SlotNames"
             // holding them in its keys_strings attribute (the convention of ML.NET's own ONNX export).
             builder.ExtraOpsets.Add(("ai.onnx.ml", 2));
-            string carrierName = $"mlnet.{ScoreColumnName}.SlotNames";
+            string carrierName = $"mlnet.{GoogLeNetColumns.Score}.SlotNames";
             string one = builder.StringInitializer(carrierName, ["one"], 1, 1);
-            string unused = builder.Node("LabelEncoder", carrierName, [one], $"mlnet.{ScoreColumnName}.unusedOutput",
+            string unused = builder.Node("LabelEncoder", carrierName, [one], $"mlnet.{GoogLeNetColumns.Score}.unusedOutput",
                 [OnnxGraphBuilder.Strings("keys_strings", Classes.Names), OnnxGraphBuilder.Ints("values_int64s", Enumerable.Range(0, Classes.Count).Select(i => (long)i))],
                 domain: "ai.onnx.ml");
             builder.AddOutput(unused, DataType.Int64, 1, 1);
@@ -116,7 +116,7 @@ public sealed partial class GoogLeNetTransformer
 
     private void CheckServingNames()
     {
-        string[] reserved = [ScoreColumnName, PredictedLabelColumnName, PredictedIndexColumn, PredictedHashColumn, PredictedValueColumn];
+        string[] reserved = [GoogLeNetColumns.Score, GoogLeNetColumns.PredictedLabel, PredictedIndexColumn, PredictedHashColumn, PredictedValueColumn];
         if (reserved.Contains(FeatureColumnName))
             throw new InvalidOperationException(
                 $"The feature column is named '{FeatureColumnName}', a name the saved model uses for its own columns; rename it (CopyColumns) before training.");

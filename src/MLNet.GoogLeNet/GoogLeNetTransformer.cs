@@ -30,9 +30,6 @@ namespace MLNet.GoogLeNet;
 /// </remarks>
 public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 {
-    internal const string ScoreColumnName = "Score";
-    internal const string PredictedLabelColumnName = "PredictedLabel";
-
     private readonly GoogLeNetNetwork _network;
     private readonly NetworkScorer _scorer;
     private int _disposed;
@@ -133,8 +130,8 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
         if (Classes.HasKeyValues)
             score.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, Classes.Count),
                 (ValueGetter<VBuffer<ReadOnlyMemory<char>>>)Classes.GetSlotNames);
-        builder.AddColumn(ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, Classes.Count), score.ToAnnotations());
-        builder.AddColumn(PredictedLabelColumnName, new KeyDataViewType(typeof(uint), Classes.Count), Classes.KeyValueAnnotations);
+        builder.AddColumn(GoogLeNetColumns.Score, new VectorDataViewType(NumberDataViewType.Single, Classes.Count), score.ToAnnotations());
+        builder.AddColumn(GoogLeNetColumns.PredictedLabel, new KeyDataViewType(typeof(uint), Classes.Count), Classes.KeyValueAnnotations);
         return builder.ToSchema();
     }
 

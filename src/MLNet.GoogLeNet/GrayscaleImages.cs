@@ -58,7 +58,7 @@ public sealed class GrayscaleImages
     /// (text). It can be shuffled, so training permutes all rows every epoch, and ML.NET can read it on parallel
     /// cursors, so that transforms above it (image preprocessing, the saved model's ONNX scorer) run on every core.
     /// </summary>
-    public IDataView ToDataView(string imageColumn = "Image", string labelColumn = "Label") =>
+    public IDataView ToDataView(string imageColumn = GoogLeNetColumns.Image, string labelColumn = GoogLeNetColumns.Label) =>
         new View(this, imageColumn, labelColumn);
 
     /// <summary>A grayscale image as an ML.NET image (BGRA with equal colour channels).</summary>

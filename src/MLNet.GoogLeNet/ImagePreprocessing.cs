@@ -21,7 +21,7 @@ public static class ImagePreprocessing
     /// <param name="labelColumn">Column holding the class names.</param>
     /// <param name="featureColumn">Column the pixels are written to.</param>
     public static IEstimator<ITransformer> FromImagePaths(MLContext context, int imageSize = Modules.GoogLeNetConfiguration.RecipeImageSize, int channels = 1,
-        IEnumerable<string>? classes = null, string pathColumn = "ImagePath", string labelColumn = "Label", string featureColumn = "Features")
+        IEnumerable<string>? classes = null, string pathColumn = GoogLeNetColumns.ImagePath, string labelColumn = GoogLeNetColumns.Label, string featureColumn = GoogLeNetColumns.Features)
     {
         ArgumentNullException.ThrowIfNull(context);
         return context.Transforms.LoadImages(ImageColumn, imageFolder: null, inputColumnName: pathColumn)
@@ -40,7 +40,7 @@ public static class ImagePreprocessing
     /// <param name="labelColumn">Column holding the class names.</param>
     /// <param name="featureColumn">Column the pixels are written to.</param>
     public static IEstimator<ITransformer> FromImages(MLContext context, int imageSize = Modules.GoogLeNetConfiguration.RecipeImageSize, int channels = 1,
-        IEnumerable<string>? classes = null, string imageColumn = "Image", string labelColumn = "Label", string featureColumn = "Features")
+        IEnumerable<string>? classes = null, string imageColumn = GoogLeNetColumns.Image, string labelColumn = GoogLeNetColumns.Label, string featureColumn = GoogLeNetColumns.Features)
     {
         ArgumentNullException.ThrowIfNull(context);
         var keyData = classes is null ? null : context.Data.LoadFromEnumerable(classes.Select(c => new ClassName { Label = c }).ToArray(),
@@ -60,8 +60,8 @@ public static class ImagePreprocessing
     /// <param name="channels">1 (grayscale) or 3 (RGB).</param>
     /// <param name="pathColumn">Column holding the image file paths.</param>
     /// <param name="featureColumn">Column the pixels are written to.</param>
-    public static IEstimator<ITransformer> ForServing(MLContext context, int imageSize, int channels, string pathColumn = "ImagePath",
-        string featureColumn = "Features")
+    public static IEstimator<ITransformer> ForServing(MLContext context, int imageSize, int channels, string pathColumn = GoogLeNetColumns.ImagePath,
+        string featureColumn = GoogLeNetColumns.Features)
     {
         ArgumentNullException.ThrowIfNull(context);
         return context.Transforms.LoadImages(ImageColumn, imageFolder: null, inputColumnName: pathColumn)
@@ -69,7 +69,7 @@ public static class ImagePreprocessing
     }
 
     /// <summary>The column the loaded images go to, between LoadImages and ExtractPixels.</summary>
-    private const string ImageColumn = "Image";
+    private const string ImageColumn = GoogLeNetColumns.Image;
 
     /// <summary>The image steps every pipeline here shares: [ConvertToGrayscale] → ResizeImages → ExtractPixels (scale 1/255).</summary>
     private static IEstimator<ITransformer> ImageToPixels(MLContext context, int imageSize, int channels, string imageColumn, string featureColumn)

@@ -52,7 +52,7 @@ public static class ModelFile
     /// <exception cref="ArgumentException">
     /// <paramref name="model"/> holds no GoogLeNet transformer, or its feature column is not a C×H×W square image.
     /// </exception>
-    public static void SaveForServing(MLContext context, ITransformer model, string path, string pathColumn = "ImagePath")
+    public static void SaveForServing(MLContext context, ITransformer model, string path, string pathColumn = GoogLeNetColumns.ImagePath)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(model);

@@ -47,11 +47,11 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         if (ModelInputShape(scored.Schema) is var (channels, height, width) && height == width
             && ImageShape.DescribeConversion(shapes, height, channels) is { } conversion)
             console.MarkupLine(Markup.Escape(conversion));
-        var scores = scored.GetColumn<float[]>("Score").ToList();
+        var scores = scored.GetColumn<float[]>(GoogLeNetColumns.Score).ToList();
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
         if (classes.Count == 0)  // a label key without values: number the classes
             classes = Enumerable.Range(0, scores.FirstOrDefault()?.Length ?? 0).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
-        var labels = scored.GetColumn<string>("PredictedLabel").ToList();
+        var labels = scored.GetColumn<string>(GoogLeNetColumns.PredictedLabel).ToList();
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "predicted", "score", $"top {settings.Top}");
         for (int i = 0; i < settings.Images.Length; i++)
@@ -103,5 +103,5 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
 
     /// <summary>C, H, W of the pixels the model scores (the feature column ExtractPixels writes), or null if it has none.</summary>
     private static (int Channels, int Height, int Width)? ModelInputShape(DataViewSchema schema) =>
-        schema.GetColumnOrNull("Features") is { Type: VectorDataViewType { Dimensions: [var c, var h, var w] } } ? (c, h, w) : null;
+        schema.GetColumnOrNull(GoogLeNetColumns.Features) is { Type: VectorDataViewType { Dimensions: [var c, var h, var w] } } ? (c, h, w) : null;
 }

@@ -37,7 +37,7 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         // becomes a missing key, and Evaluate skips rows whose label is missing.
         if (scored.Schema[LabelColumn].Type is not KeyDataViewType)
             scored = context.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: ClassNames(context, classes)).Fit(scored).Transform(scored);
-        var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: LabelColumn, scoreColumnName: "Score");
+        var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: LabelColumn, scoreColumnName: GoogLeNetColumns.Score);
 
         var report = EvaluationReport.From(modelPath, dataDescription, classes, metrics, unseen);
         Tables.WriteMetrics(console, report);
@@ -50,7 +50,7 @@ internal sealed class EvaluationJob(IAnsiConsole console)
     }
 
     /// <summary>The label column of the data sets (image folders and IDX files alike).</summary>
-    private const string LabelColumn = "Label";
+    private const string LabelColumn = GoogLeNetColumns.Label;
 
     /// <summary>
     /// Scores <paramref name="data"/> (image paths, or in-memory images from IDX files) with a zip that takes image files,

@@ -89,7 +89,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
         options.BatchProgress = new ProgressHandler<BatchProgress>(progress.BatchDone);
         var pipeline = preprocessing
             .Append(context.MulticlassClassification.Trainers.GoogLeNet(context, options))
-            .Append(context.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+            .Append(context.Transforms.Conversion.MapKeyToValue(GoogLeNetColumns.PredictedLabel));
 
         console.MarkupLine(Markup.Escape(string.Create(CultureInfo.InvariantCulture,
             $"Training with the {settings.PresetName} preset's options (googlenet presets lists them), {options.Architecture} at {settings.ImageSize}×{settings.ImageSize}: ") +
