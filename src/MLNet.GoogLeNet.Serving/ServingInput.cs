@@ -50,8 +50,8 @@ public sealed class ServingInput
     /// the model loads images from a text column of it and can score with that column alone.
     /// </summary>
     /// <exception cref="InvalidDataException">
-    /// The model does not load images from a declared text column (a zip saved by an earlier version from in-memory
-    /// images), or one of its steps needs another declared column to score. The message names the columns and what to do.
+    /// The model does not load images from a declared text column (a pipeline saved with ML.NET's own
+    /// <c>Model.Save</c> from in-memory images), or one of its steps needs another declared column to score. The message names the columns and what to do.
     /// </exception>
     public static ServingInput Find(ITransformer model, DataViewSchema inputSchema)
     {

@@ -31,19 +31,19 @@ public enum BadImagePolicy
 public sealed record ImageFolderScan(IReadOnlyList<ImageFile> Images, IReadOnlyList<string> Classes, IReadOnlyList<(string Path, string Reason)> BadFiles)
 {
     /// <summary>The size and colour of each of <see cref="Images"/>, in the same order.</summary>
-    internal IReadOnlyList<ImageShape> Shapes { get; init; } = [];
+    internal IReadOnlyList<DecodedImageInfo> Shapes { get; init; } = [];
 
     /// <summary>
     /// The channel count that keeps what the images hold: 3 (RGB) when any image has a pixel in colour, 1 (grayscale)
     /// when none has. Pass it to <see cref="ImagePreprocessing.FromImagePaths"/>.
     /// </summary>
-    public int Channels => ImageShape.ChannelsToKeep(Shapes);
+    public int Channels => DecodedImageInfo.ChannelsToKeep(Shapes);
 
     /// <summary>
     /// One sentence saying which images the preprocessing changes to reach <paramref name="size"/>×<paramref name="size"/>
     /// with <paramref name="channels"/> channel(s), or null when all are already so.
     /// </summary>
-    internal string? DescribeConversion(int size, int channels) => ImageShape.DescribeConversion(Shapes, size, channels);
+    internal string? DescribeConversion(int size, int channels) => DecodedImageInfo.DescribeConversion(Shapes, size, channels);
 }
 
 /// <summary>
@@ -66,7 +66,7 @@ public static class ImageFolder
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
         var images = new List<ImageFile>();
-        var shapes = new List<ImageShape>();
+        var shapes = new List<DecodedImageInfo>();
         var bad = new List<(string, string)>();
         var classes = new List<string>();
         foreach (var classFolder in Directory.GetDirectories(root).Order(StringComparer.Ordinal))
@@ -145,7 +145,7 @@ public static class ImageFolder
     }
 
     /// <summary>The problem with <paramref name="path"/> (null if none) and, when there is none, the image's size and colour.</summary>
-    internal static (string? Problem, ImageShape Shape) Inspect(string path)
+    internal static (string? Problem, DecodedImageInfo Shape) Inspect(string path)
     {
         byte[] bytes;
         try
@@ -163,7 +163,7 @@ public static class ImageFolder
             using var stream = new MemoryStream(bytes, writable: false);
             using var image = MLImage.CreateFromStream(stream);
             return image.Width > 0 && image.Height > 0
-                ? (null, new ImageShape(image.Width, image.Height, HasColour(image.Pixels)))
+                ? (null, new DecodedImageInfo(image.Width, image.Height, HasColour(image.Pixels)))
                 : ("cannot be decoded: the decoder gives an empty image", default);
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or NotSupportedException)

@@ -45,7 +45,7 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         var input = ServingInput.Find(model, inputSchema);
         var scored = input.Model.Transform(Input(ml, input.PathColumn, settings.Images.Select(Path.GetFullPath).ToList()));
         if (ModelInputShape(scored.Schema) is var (channels, height, width) && height == width
-            && ImageShape.DescribeConversion(shapes, height, channels) is { } conversion)
+            && DecodedImageInfo.DescribeConversion(shapes, height, channels) is { } conversion)
             console.MarkupLine(Markup.Escape(conversion));
         var scores = scored.GetColumn<float[]>(GoogLeNetColumns.Score).ToList();
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
@@ -83,9 +83,9 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
     /// Every file checked as a training folder's files are (<see cref="ImageFolder.CheckFile"/>): the decoders would
     /// score a truncated image's blank rows without complaint. All the unusable files are named at once.
     /// </summary>
-    private static List<ImageShape> CheckImages(IReadOnlyList<string> paths)
+    private static List<DecodedImageInfo> CheckImages(IReadOnlyList<string> paths)
     {
-        var shapes = new List<ImageShape>();
+        var shapes = new List<DecodedImageInfo>();
         var bad = new List<string>();
         foreach (var path in paths)
         {

@@ -19,13 +19,13 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     public const int DefaultSeed = 1;
 
     /// <summary>An image folder's images as decoded while scanning (empty for IDX files, whose images all have one size).</summary>
-    public IReadOnlyList<ImageShape> Shapes { get; init; } = [];
+    public IReadOnlyList<DecodedImageInfo> Shapes { get; init; } = [];
 
     /// <summary>The channel count to train on when the command line does not say: 3 for a folder with colour images, else 1.</summary>
-    public int Channels => ImageShape.ChannelsToKeep(Shapes);
+    public int Channels => DecodedImageInfo.ChannelsToKeep(Shapes);
 
     /// <summary>One sentence on the images the preprocessing resizes or turns to grayscale, or null when none.</summary>
-    public string? DescribeConversion(int imageSize, int channels) => ImageShape.DescribeConversion(Shapes, imageSize, channels);
+    public string? DescribeConversion(int imageSize, int channels) => DecodedImageInfo.DescribeConversion(Shapes, imageSize, channels);
 
     /// <summary>ML.NET's image transforms for this data: load (for files) → grayscale → resize → pixels → label key.</summary>
     public IEstimator<ITransformer> Preprocessing(MLContext context, int imageSize, int channels) => FromFiles

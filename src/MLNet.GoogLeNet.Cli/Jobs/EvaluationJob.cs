@@ -54,7 +54,8 @@ internal sealed class EvaluationJob(IAnsiConsole console)
 
     /// <summary>
     /// Scores <paramref name="data"/> (image paths, or in-memory images from IDX files) with a zip that takes image files,
-    /// or with a zip of an earlier version, which reads the columns the data has.
+    /// or, when the zip takes no image paths (a pipeline saved with ML.NET's own <c>Model.Save</c> from in-memory
+    /// images), with the zip as it is, which reads the columns the data has.
     /// </summary>
     private static IDataView Score(MLContext context, ITransformer model, DataViewSchema inputSchema, IDataView data)
     {

@@ -38,8 +38,8 @@ internal static class NetworkMetadata
     }
 
     /// <summary>
-    /// The configuration written by <see cref="Write"/>, or null when the model has no architecture entry (written
-    /// before the metadata existed).
+    /// The configuration written by <see cref="Write"/>, or null when the model has no architecture entry (a model
+    /// this library did not write).
     /// </summary>
     /// <exception cref="InvalidDataException">An entry is missing or unreadable; the message names it and <paramref name="source"/>.</exception>
     public static GoogLeNetConfiguration? ReadConfiguration(ModelProto model, string source)

@@ -31,14 +31,16 @@ internal static class OnnxWeightImporter
         ArgumentNullException.ThrowIfNull(model);
         if (model.Graph is null || model.Graph.Input.Count == 0)
             throw new InvalidDataException($"{source}: the ONNX model has no graph input.");
-        var configuration = NetworkMetadata.ReadConfiguration(model, source);
-        var network = configuration is not null ? BuildAndFill(model.Graph, configuration, source) : InferAndBuild(model.Graph, source);
+        var configuration = NetworkMetadata.ReadConfiguration(model, source)
+            ?? throw new InvalidDataException(
+                $"{source}: the ONNX model does not describe its network (no '{NetworkMetadata.ArchitectureKey}' metadata): only networks " +
+                "saved or exported by MLNet.GoogLeNet can be imported.");
+        var network = BuildAndFill(model.Graph, configuration, source);
         try
         {
             int classCount = network.Configuration.ClassCount;
             IReadOnlyList<string> names = NetworkMetadata.ReadClassNames(model, source)
-                ?? SlotNames(model.Graph)
-                ?? Enumerable.Range(0, classCount).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+                ?? throw new InvalidDataException($"{source}: the ONNX metadata describes the network but lacks '{NetworkMetadata.ClassNamesKey}'.");
             if (names.Count != classCount)
                 throw new InvalidDataException($"{source}: the ONNX model names {names.Count} classes for a network with {classCount} outputs.");
             return new ImportedNetwork(network, names, model.Graph.Input[0].Name);
@@ -93,50 +95,4 @@ internal static class OnnxWeightImporter
             throw;
         }
     }
-
-    /// <summary>
-    /// For graphs written before the metadata existed (GoogLeNet and GoogLeNet-BN only): the input from the graph's
-    /// input shape, the classes from the dense layer, the architecture from b2's activations (the recipe's b2 has
-    /// none) and the width divisor as the one under which every weight fits.
-    /// </summary>
-    private static GoogLeNetNetwork InferAndBuild(GraphProto graph, string source)
-    {
-        var dims = graph.Input[0].Type?.TensorType?.Shape?.Dim;
-        long[] Dims(string name) => graph.Initializer.FirstOrDefault(i => i.Name == name)?.Dims.ToArray()
-            ?? throw new InvalidDataException(
-                $"{source}: the ONNX model carries no description of its network (it predates it) and has no weight '{name}' to infer one from; it was not written by MLNet.GoogLeNet.");
-        if (dims is not { Count: 4 } || dims.Skip(1).Any(d => d.DimValue <= 0))
-            throw new InvalidDataException($"{source}: the ONNX model's input is not a (N, C, H, W) image tensor, so its network cannot be rebuilt.");
-        long[] first = Dims("b1.conv.weight");
-        long[] dense = Dims("dense.weight");
-        var architecture = graph.Node.Any(n => n.Name == "b2.conv1.relu") ? NetworkArchitecture.GoogLeNetBatchNorm : NetworkArchitecture.GoogLeNet;
-
-        const int recipeFirstWidth = 64;
-        for (int divisor = 1; divisor <= recipeFirstWidth; divisor++)
-        {
-            if (InceptionChannels.Divide(recipeFirstWidth, divisor) != first[0])
-                continue;
-            var configuration = new GoogLeNetConfiguration((int)dims[1].DimValue, (int)dense[0], (int)dims[2].DimValue, (int)dims[3].DimValue,
-                divisor, architecture);
-            try
-            {
-                return BuildAndFill(graph, configuration, source);
-            }
-            catch (InvalidDataException)
-            {
-                // Another divisor can give the first convolution the same width; try it.
-            }
-            catch (ArgumentException e)
-            {
-                throw new InvalidDataException($"{source}: the ONNX model's shapes describe an invalid network: {e.Message}", e);
-            }
-        }
-        throw new InvalidDataException(
-            $"{source}: the ONNX model carries no description of its network (it predates it), and its weights fit no {architecture} network this version builds.");
-    }
-
-    /// <summary>The class names of ML.NET's slot-name carrier node (see GoogLeNetTransformer.BuildServingModel), if any.</summary>
-    private static string[]? SlotNames(GraphProto graph) =>
-        graph.Node.FirstOrDefault(n => n.OpType == "LabelEncoder" && n.Name.EndsWith(".SlotNames", StringComparison.Ordinal))?
-            .Attribute.FirstOrDefault(a => a.Name == "keys_strings")?.Strings.Select(s => s.ToStringUtf8()).ToArray();
 }

@@ -7,6 +7,7 @@ using static TorchSharp.torch.nn;
 namespace MLNet.GoogLeNet.Modules;
 
 /// <summary>
+/// The network of every architecture the library builds (<see cref="ArchitectureTable"/>), named after the first:
 /// GoogLeNet (Inception v1, Szegedy et al. 2015) as the Dive into Deep Learning recipe builds it: five blocks,
 /// global average pooling and one dense layer with an output per class; with
 /// <see cref="NetworkArchitecture.GoogLeNetBatchNorm"/>, the same channel table with batch normalisation after every
@@ -54,16 +55,17 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 
     /// <summary>
     /// The stages in order, with their names (the state-dict prefixes and the names the shape trace prints) and the
-    /// shape each leaves at the recipe's width.
+    /// shape each leaves; C1 … C5 are each architecture's widths (<see cref="NetworkStages"/>; for the recipe's
+    /// GoogLeNet 64, 192, 480, 832 and 1024, divided by the width divisor).
     /// </summary>
     private (string Name, Module<Tensor, Tensor> Stage)[] Stages =>
     [
-        ("b1", b1),            // (N, 64, H/4, W/4)
-        ("b2", b2),            // (N, 192, H/8, W/8)
-        ("b3", b3),            // (N, 480, H/16, W/16)
-        ("b4", b4),            // (N, 832, H/32, W/32)
-        ("b5", b5),            // (N, 1024, 1, 1)
-        ("flatten", flatten),  // (N, 1024)
+        ("b1", b1),            // (N, C1, H/4, W/4)
+        ("b2", b2),            // (N, C2, H/8, W/8)
+        ("b3", b3),            // (N, C3, H/16, W/16)
+        ("b4", b4),            // (N, C4, H/32, W/32)
+        ("b5", b5),            // (N, C5, 1, 1)
+        ("flatten", flatten),  // (N, C5)
         (nameof(dense), dense),  // (N, classes)
     ];
 

@@ -1,5 +1,5 @@
 using static TorchSharp.torch.nn;
-using static MLNet.GoogLeNet.Modules.InceptionV3Blocks;
+using static MLNet.GoogLeNet.Modules.FactorizedBlocks;
 
 namespace MLNet.GoogLeNet.Modules;
 

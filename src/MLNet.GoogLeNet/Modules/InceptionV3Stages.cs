@@ -1,6 +1,6 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch.nn;
-using static MLNet.GoogLeNet.Modules.InceptionV3Blocks;
+using static MLNet.GoogLeNet.Modules.FactorizedBlocks;
 
 namespace MLNet.GoogLeNet.Modules;
 

@@ -8,7 +8,7 @@ namespace MLNet.GoogLeNet.Modules;
 
 /// <summary>
 /// Paths that read the same input side by side, their outputs concatenated on the channel axis in order: the shape
-/// shared by the blocks of Inception-v3 (<see cref="InceptionV3Blocks"/>), their grid-size reductions and the
+/// shared by the blocks of Inception-v3 (<see cref="FactorizedBlocks"/>), their grid-size reductions and the
 /// branches inside an Inception-ResNet block. Every path must leave the same height and width.
 /// </summary>
 /// <remarks>The paths are registered as <c>path1</c>, <c>path2</c>, …, the names <see cref="Inception"/> uses.</remarks>

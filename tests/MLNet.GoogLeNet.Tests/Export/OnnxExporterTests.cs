@@ -126,9 +126,9 @@ public class OnnxExporterTests
         "avgpool 3 stride 1 pad 1 without padding" => (nn.AvgPool2d(3, stride: 1, padding: 1, count_include_pad: false), [2, 3, 5, 4]),
         "avgpool 3 stride 1 pad 1 with padding" => (nn.AvgPool2d(3, stride: 1, padding: 1, count_include_pad: true), [2, 3, 5, 4]),
         "parallel paths" => (Modules.BatchNormTests.WithRunningStatistics(
-            InceptionV3Blocks.Expanded("block", 6, new InceptionChannels(2, 3, 2, 3, 2, 2), batchNorm: true).Block, [8, 6, 5, 5]), [2, 6, 5, 5]),
+            FactorizedBlocks.Expanded("block", 6, new InceptionChannels(2, 3, 2, 3, 2, 2), batchNorm: true).Block, [8, 6, 5, 5]), [2, 6, 5, 5]),
         "residual inception" => (Modules.BatchNormTests.WithRunningStatistics(new ResidualInception("block", 6,
-            InceptionV3Blocks.Asymmetric("branches", 6, 2, 3, 3, batchNorm: true).Block, 8, residualScale: 0.2), [8, 6, 5, 5]), [2, 6, 5, 5]),
+            FactorizedBlocks.Asymmetric("branches", 6, 2, 3, 3, batchNorm: true).Block, 8, residualScale: 0.2), [8, 6, 5, 5]), [2, 6, 5, 5]),
         _ => throw new ArgumentOutOfRangeException(nameof(layer)),
     };
 

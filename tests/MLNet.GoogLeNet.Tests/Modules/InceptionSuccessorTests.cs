@@ -118,8 +118,8 @@ public class InceptionSuccessorTests
     public void Residual_block_adds_the_scaled_projection_to_its_input_then_rectifies()
     {
         using var branches = new ParallelPaths("branches",
-            InceptionV3Blocks.Path(("conv", InceptionV3Blocks.Conv(6, 3, (1, 1), batchNorm: false))),
-            InceptionV3Blocks.Path(("conv", InceptionV3Blocks.Conv(6, 2, (1, 3), batchNorm: false))));
+            FactorizedBlocks.Path(("conv", FactorizedBlocks.Conv(6, 3, (1, 1), batchNorm: false))),
+            FactorizedBlocks.Path(("conv", FactorizedBlocks.Conv(6, 2, (1, 3), batchNorm: false))));
         using var block = new ResidualInception("block", 6, branches, 5, residualScale: 0.25);
         block.eval();
         using var scope = NewDisposeScope();

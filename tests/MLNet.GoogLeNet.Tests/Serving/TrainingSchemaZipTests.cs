@@ -5,19 +5,19 @@ using MLNet.GoogLeNet.Tests.TestData;
 
 namespace MLNet.GoogLeNet.Tests.Serving;
 
-/// <summary><c>googlenet predict</c> on zips in the format earlier versions saved: a path column and the label.</summary>
+/// <summary><c>googlenet predict</c> on a zip saved with its training schema: a path column and the label.</summary>
 [Collection(TrainedPatternModel.Collection)]
-public sealed class EarlierZipTests(TrainedPatternModel fixture) : IDisposable
+public sealed class TrainingSchemaZipTests(TrainedPatternModel fixture) : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("googlenet-earlier-").FullName;
+    private readonly string _folder = Directory.CreateTempSubdirectory("googlenet-training-schema-").FullName;
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 
     [Fact]
-    public void Predict_still_scores_a_zip_trained_from_a_folder_by_an_earlier_version()
+    public void Predict_scores_a_zip_saved_with_the_training_schema_of_a_folder()
     {
-        // Earlier versions saved the fitted pipeline with the training schema: ImagePath and Label.
-        string zip = Path.Combine(_folder, "earlier.zip");
+        // The fitted pipeline saved with the training schema declares ImagePath and Label.
+        string zip = Path.Combine(_folder, "training-schema.zip");
         ModelFile.Save(fixture.Context, fixture.Model, fixture.TrainData.Schema, zip);
         ModelFile.Load(new MLContext(), zip, out var schema);
         Assert.Equal(["ImagePath", "Label"], schema.Select(c => c.Name));

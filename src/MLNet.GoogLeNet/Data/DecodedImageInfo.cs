@@ -3,13 +3,13 @@ using System.Globalization;
 namespace MLNet.GoogLeNet.Data;
 
 /// <summary>What decoding an image file found: its size, and whether any pixel has colour (the decoder always gives four channels).</summary>
-internal readonly record struct ImageShape(int Width, int Height, bool Colour)
+internal readonly record struct DecodedImageInfo(int Width, int Height, bool Colour)
 {
     /// <summary>3 when any of <paramref name="shapes"/> is in colour, else 1: reading colour as grayscale loses what may tell classes apart.</summary>
-    public static int ChannelsToKeep(IEnumerable<ImageShape> shapes) => shapes.Any(s => s.Colour) ? 3 : 1;
+    public static int ChannelsToKeep(IEnumerable<DecodedImageInfo> shapes) => shapes.Any(s => s.Colour) ? 3 : 1;
 
     /// <summary>"3 of 40 images are not 32×32 (64×48: 2, 40×40: 1) and are resized; 5 of 40 are in colour and are converted to grayscale.", or null.</summary>
-    public static string? DescribeConversion(IReadOnlyCollection<ImageShape> shapes, int size, int channels)
+    public static string? DescribeConversion(IReadOnlyCollection<DecodedImageInfo> shapes, int size, int channels)
     {
         var parts = new List<string>();
         var resized = shapes.Where(s => s.Width != size || s.Height != size).ToList();

@@ -5,8 +5,9 @@ using static TorchSharp.torch.nn;
 namespace MLNet.GoogLeNet.Modules;
 
 /// <summary>
-/// The blocks of "Rethinking the Inception Architecture" (Szegedy et al. 2016), built from <see cref="ConvUnit"/>s
-/// side by side (<see cref="ParallelPaths"/>). Every convolution is followed by its normalisation (when asked for) and
+/// The factorised Inception blocks of "Rethinking the Inception Architecture" (Szegedy et al. 2016), built from
+/// <see cref="ConvUnit"/>s side by side (<see cref="ParallelPaths"/>): the blocks of the Inception-v3-style network,
+/// and the branches the Inception-ResNet-style network adds to its residuals. Every convolution is followed by its normalisation (when asked for) and
 /// ReLU; stride-1 convolutions keep the height and width (padding ⌊k/2⌋ on each axis), the stride-2 ones of the
 /// grid-size reductions halve them, rounding up. Each factory returns the block and the channels of its output.
 /// </summary>
@@ -14,7 +15,7 @@ namespace MLNet.GoogLeNet.Modules;
 /// The pooling paths average with <c>count_include_pad</c> false: the grids of small inputs are 1 to 6 pixels wide,
 /// where counting the zero padding would shrink the averages at the borders, most of the grid.
 /// </remarks>
-internal static class InceptionV3Blocks
+internal static class FactorizedBlocks
 {
     /// <summary>
     /// The 35×35-grid block with the 5×5 convolution factorised into two 3×3 (two-thirds of its cost):
