@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using MLNet.GoogLeNet.Cli.Jobs;
+using MLNet.GoogLeNet.Modules;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -22,9 +23,6 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
 
     /// <summary>What the CPU-sized run changes; its other training options are the default preset's.</summary>
     internal sealed record QuickRun(int ImageSize, int Epochs, int BatchSize);
-
-    /// <summary>The recipe's input size, used by <c>--full</c>.</summary>
-    private const int RecipeImageSize = 96;
 
     public sealed class Settings : DeviceSettings
     {
@@ -75,7 +73,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         new DatasetInstaller(console).EnsurePresent(settings.DataFolder, allowInstall: !settings.NoInstall);
         string modelPath = Path.Combine(settings.OutputFolder, "model.zip");
         var options = settings.BuildOptions();
-        int imageSize = settings.Full ? RecipeImageSize : Quick.ImageSize;
+        int imageSize = settings.Full ? GoogLeNetConfiguration.RecipeImageSize : Quick.ImageSize;
         string preset = OptionNames.NameOf(OptionNames.Presets, options.Preset);
         if (settings.Full)
         {
@@ -87,7 +85,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
                 $"[bold]CPU-sized run[/] with the [bold]{preset}[/] preset (under ten minutes on two cores): all 60,000 training and 10,000 test images, {options.Epochs} epoch(s) of batch {options.BatchSize}, ") +
-                $"[bold]resized to {imageSize}×{imageSize}[/] instead of the recipe's {RecipeImageSize}×{RecipeImageSize} (a ninth of the arithmetic; the saved model takes {imageSize}×{imageSize} too); " +
+                $"[bold]resized to {imageSize}×{imageSize}[/] instead of the recipe's {GoogLeNetConfiguration.RecipeImageSize}×{GoogLeNetConfiguration.RecipeImageSize} (a ninth of the arithmetic; the saved model takes {imageSize}×{imageSize} too); " +
                 Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"unlike the recipe, the {options.Architecture} network with {options.Optimizer} (peak learning rate {options.LearningRate:G4}, {options.LearningRateSchedule}) and {options.Initialization} initialisation. ")) +
                 "Add [bold]--full[/] for the recipe preset (meant for a GPU).");
         }
