@@ -85,6 +85,9 @@ internal sealed class OnnxGraphBuilder
         return attribute;
     }
 
+    public static AttributeProto Float(string name, float value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
+
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
 

@@ -16,7 +16,7 @@ namespace MLNet.GoogLeNet.Modules;
 /// Batch normalisation normalises each channel with the statistics of the current batch while training and with
 /// running estimates when scoring (<c>eval()</c>): running = (1 − <see cref="BatchNormMomentum"/>) · running +
 /// <see cref="BatchNormMomentum"/> · batch, and <see cref="BatchNormEpsilon"/> is added to the variance. In ONNX the
-/// normalisation is folded into the convolution's weight and bias, which is exact for scoring.
+/// normalisation is a node of its own with the running statistics, so that a network rebuilt from a zip is the one saved.
 /// </remarks>
 internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImportable
 {
@@ -83,51 +83,38 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImpor
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Conv (with the normalisation folded in), then Relu.</summary>
+    /// <summary>
+    /// Conv, then BatchNormalization with the running statistics, then Relu; every initializer is named by its
+    /// state-dict key (<c>….conv.weight</c>, <c>….bn.running_var</c>), so the graph holds the whole unit and
+    /// <see cref="IOnnxImportable.ImportOnnx"/> gives back exactly this unit. ONNX Runtime folds the normalisation
+    /// into the convolution when it loads the graph, so scoring costs what a folded graph would (docs/model-zip.md).
+    /// </summary>
     public string EmitOnnx(OnnxScope scope, string input, string? output)
     {
-        using var disposeScope = NewDisposeScope();
-        var (weight, bias) = ScoringWeights();
-        string convolved = OnnxExporter.EmitConv(scope, conv, weight, bias, input, relu is null ? output : null);
-        return relu is null ? convolved : scope.Node("Relu", "relu", [convolved], output);
+        string x = OnnxExporter.EmitConv(scope with { Path = scope.Name(nameof(conv)) }, conv, conv.weight, conv.bias, input,
+            bn is null && relu is null ? output : null);
+        if (bn is not null)
+        {
+            var normalization = scope with { Path = scope.Name(nameof(bn)) };
+            x = normalization.Node("BatchNormalization", "batchnorm",
+                [
+                    x, normalization.Initializer("weight", bn.weight!), normalization.Initializer("bias", bn.bias!),
+                    normalization.Initializer("running_mean", bn.running_mean!), normalization.Initializer("running_var", bn.running_var!),
+                ],
+                relu is null ? output : null, [OnnxGraphBuilder.Float("epsilon", (float)bn.eps)]);
+        }
+        return relu is null ? x : scope.Node("Relu", "relu", [x], output);
     }
 
-    /// <summary>
-    /// Reads back what <see cref="EmitOnnx"/> wrote: the convolution's weight and bias under this unit's path. With
-    /// batch normalisation, those are the folded values, so the convolution takes the folded weight and the
-    /// normalisation becomes the identity plus the folded bias (γ = 1, β = folded bias, μ = 0, σ² = 1 − ε), which
-    /// scores as the exported graph does. Fine-tuning such a network therefore restarts the running statistics from
-    /// that identity: the original statistics are not in the export.
-    /// </summary>
+    /// <summary>Reads back what <see cref="EmitOnnx"/> wrote: every parameter and running statistic, by its state-dict key.</summary>
     void IOnnxImportable.ImportOnnx(OnnxWeightSource weights, string path)
     {
         using var noGrad = no_grad();
-        weights.CopyInto(conv.weight, OnnxWeightSource.Name(path, "weight"));
-        if (bn is null)
+        foreach (var (name, tensor) in named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(named_buffers()))
         {
-            if (conv.bias is not null)
-                weights.CopyInto(conv.bias, OnnxWeightSource.Name(path, "bias"));
-            return;
+            if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
+                continue;  // a counter of training steps, not part of the function the graph computes
+            weights.CopyInto(tensor, OnnxWeightSource.Name(path, name));
         }
-        weights.CopyInto(bn.bias!, OnnxWeightSource.Name(path, "bias"));
-        bn.weight!.fill_(1);
-        bn.running_mean!.zero_();
-        bn.running_var!.fill_(1 - bn.eps);
-    }
-
-    /// <summary>
-    /// The weight and bias of one convolution that computes conv then batch normalisation in evaluation mode:
-    /// y = γ (conv(x) − μ) / √(σ² + ε) + β, so w' = w · s and b' = β + (b − μ) · s per output channel, with s = γ / √(σ² + ε).
-    /// </summary>
-    internal (Tensor Weight, Tensor? Bias) ScoringWeights()
-    {
-        if (bn is null)
-            return (conv.weight, conv.bias);
-        using var noGrad = no_grad();
-        var scale = bn.weight!.div(bn.running_var!.add(bn.eps).sqrt());
-        var weight = conv.weight.mul(scale.view(-1, 1, 1, 1));
-        var shift = conv.bias is null ? bn.running_mean!.neg() : conv.bias.sub(bn.running_mean!);
-        var bias = bn.bias!.add(shift.mul(scale));
-        return (weight, bias);
     }
 }

@@ -89,6 +89,38 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
         }
     }
 
+    [Fact]
+    public void Fine_tuning_a_batch_normalised_zip_at_a_negligible_rate_scores_as_the_zip_did()
+    {
+        // The default preset (batch normalisation after every convolution), trained until its statistics matter.
+        var ml = new MLContext(seed: 4);
+        var options = new GoogLeNetTrainerOptions { Epochs = 3, BatchSize = 16, WidthDivisor = 8 };
+        var (trained, model) = Fit(ml, _fourClasses.Train, options);
+        string zip = Path.Combine(_checkpoints, "bn.zip");
+        var test = ml.Data.LoadFromEnumerable(_fourClasses.Test);
+        Microsoft.ML.Data.MulticlassClassificationMetrics before;
+        using (trained)
+        {
+            ModelFile.Save(ml, model, ml.Data.LoadFromEnumerable(_fourClasses.Train).Schema, zip);
+            before = ml.MulticlassClassification.Evaluate(ModelFile.Load(new MLContext(), zip, out _).Transform(test));
+        }
+
+        // One epoch from the zip at 1e-9: the weights cannot move, so only the running statistics may, and they start
+        // from the zip's own.
+        var fineTune = new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = 16, WidthDivisor = 8, LearningRate = 1e-9, FineTuneFrom = zip };
+        var (network, tuned) = Fit(ml, _fourClasses.Train, fineTune);
+        using (network)
+        {
+            var after = ml.MulticlassClassification.Evaluate(tuned.Transform(test));
+            output.WriteLine($"zip: accuracy {before.MicroAccuracy:F3}, log-loss {before.LogLoss:F3}; fine-tuned at 1e-9: {after.MicroAccuracy:F3}, {after.LogLoss:F3}");
+            Assert.True(before.MicroAccuracy > 0.5, $"the zip scores {before.MicroAccuracy:F3}: too little learned for the comparison to mean anything");
+            Assert.True(Math.Abs(after.MicroAccuracy - before.MicroAccuracy) <= 0.05,
+                $"accuracy {before.MicroAccuracy:F3} from the zip, {after.MicroAccuracy:F3} after fine-tuning it at 1e-9");
+            Assert.True(Math.Abs(after.LogLoss - before.LogLoss) <= 0.1 * before.LogLoss,
+                $"log-loss {before.LogLoss:F3} from the zip, {after.LogLoss:F3} after fine-tuning it at 1e-9");
+        }
+    }
+
     private static bool Identical(Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
