@@ -13,19 +13,62 @@ internal sealed record BenchOptions
     public int InferenceImages { get; init; } = 512;
     public int EngineImages { get; init; } = 128;
     public bool IncludeBFloat16 { get; init; }
+
+    /// <summary>Tiny sizes (<see cref="Quick"/>): every phase runs and gives its figures, which measure nothing worth keeping.</summary>
+    public bool IsQuick { get; init; }
+
     public string Output { get; init; } = Path.Combine("bench", "results", "bench-results.json");
     public string Data { get; init; } = "/usr/share/datasets/fashion-mnist"; // Debian's dataset-fashion-mnist package
 
+    /// <summary>
+    /// The folder where phase "inference" leaves the model zip and the network's ONNX file for phase "serve". Unless
+    /// <c>--work</c> names one, a run makes a fresh temporary folder for its phases and deletes it at the end, so that
+    /// two runs at once (two clones, a test) never share files; a phase run by hand (<c>--phase</c>) without it uses
+    /// <see cref="DefaultWorkFolder"/>.
+    /// </summary>
+    public string? WorkFolder { get; init; }
+
+    public static string DefaultWorkFolder => Path.Combine(Path.GetTempPath(), "googlenet-bench");
+
+    /// <summary>
+    /// <c>--quick</c>: every phase, the bf16 row and the PyTorch peer at sizes that take well under two minutes on
+    /// 2 cores, so that the test suite can run the whole benchmark (BenchQuickModeTests) and a change that breaks a
+    /// phase fails there. Two epochs, because Fit's first epoch is reported apart. The figures are written to the
+    /// temporary folder, never over the committed results.
+    /// </summary>
+    public static BenchOptions Quick { get; } = new()
+    {
+        IsQuick = true,
+        BatchSize = 8,
+        ComputeSteps = 2,
+        FitImages = 16,
+        FitEpochs = 2,
+        InferenceImages = 16,
+        EngineImages = 8,
+        IncludeBFloat16 = true,
+        Output = Path.Combine(Path.GetTempPath(), "googlenet-bench-quick-results.json"),
+    };
+
+    /// <exception cref="ArgumentException">An option is unknown, lacks its value or has a value out of range; the message says which.</exception>
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions();
+        // --quick sets the defaults wherever it stands; the sizes given beside it override them.
+        var options = args.Contains("--quick") ? Quick : new BenchOptions();
         for (int i = 0; i < args.Length; i++)
         {
-            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
-            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
-            options = args[i] switch
+            string option = args[i];
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{option} needs a value.\n{Usage}");
+            int Int()
+            {
+                string value = Next();
+                return int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int number) && number > 0
+                    ? number
+                    : throw new ArgumentException($"{option} takes a whole number above 0, not '{value}'.");
+            }
+            options = option switch
             {
                 "--phase" => options with { Phase = Next() },
+                "--quick" => options,
                 "--batch-size" => options with { BatchSize = Int() },
                 "--compute-steps" => options with { ComputeSteps = Int() },
                 "--fit-images" => options with { FitImages = Int() },
@@ -35,8 +78,9 @@ internal sealed record BenchOptions
                 "--bf16" => options with { IncludeBFloat16 = true },
                 "--output" => options with { Output = Next() },
                 "--data" => options with { Data = Next() },
+                "--work" => options with { WorkFolder = Next() },
                 "--help" or "-h" => throw new ArgumentException(Usage),
-                _ => throw new ArgumentException($"Unknown option '{args[i]}'.\n{Usage}"),
+                _ => throw new ArgumentException($"Unknown option '{option}'.\n{Usage}"),
             };
         }
         if (options.FitEpochs < 2)
@@ -49,13 +93,18 @@ internal sealed record BenchOptions
     [
         "--phase", phase, "--batch-size", S(BatchSize), "--compute-steps", S(ComputeSteps), "--fit-images", S(FitImages),
         "--fit-epochs", S(FitEpochs), "--inference-images", S(InferenceImages), "--engine-images", S(EngineImages), "--data", Data,
+        .. (WorkFolder is { } work ? new[] { "--work", work } : []),
         .. (IncludeBFloat16 ? new[] { "--bf16" } : []),
     ];
 
     private static string S(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- [--batch-size 128] [--compute-steps 8] " +
+        "usage: dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- [--quick] [--batch-size 128] [--compute-steps 8] " +
         "[--fit-images 1280] [--fit-epochs 3] [--inference-images 512] [--engine-images 128] [--bf16] [--data DIR] " +
-        "[--output bench/results/bench-results.json]";
+        "[--output bench/results/bench-results.json]\n" +
+        "  --quick  every phase at tiny sizes (batch 8, 2 compute steps, 16 images, 2 epochs; the bf16 row and the PyTorch peer " +
+        "included) in about a minute on 2 cores: it checks that the benchmark runs and measures nothing worth keeping; its " +
+        "figures go to the system's temporary folder unless --output is given.\n" +
+        "  --work DIR  where the inference phase leaves the model zip for the serve phase (default: a fresh temporary folder per run)";
 }

@@ -15,12 +15,23 @@ namespace MLNet.GoogLeNet.Bench.Phases;
 /// and for the model loaded from its zip (ONNX Runtime) in phase "serve", each in its own process so that peak
 /// memory is its own.
 /// </summary>
+/// <remarks>
+/// The zip is saved with <see cref="ModelFile.Save"/>, which declares the in-memory image column as a column of image
+/// file paths (<c>ImagePath</c>) and starts the model by loading the file named there. Phase "serve" scores it as a
+/// serving application does (docs/serving.md): <see cref="ServingInput.Find"/> reads the zip's input, and the
+/// in-memory images go through <see cref="ServingInput.FromImages"/>, the zip's steps after the image loading — the
+/// same work the fitted model does on the same images, so that the (c) rows compare like for like; one more row
+/// times <see cref="ServingInput.Model"/> reading PNG files, as <c>googlenet predict</c> and the web API serve.
+/// </remarks>
 internal static class InferencePhase
 {
-    public static string ZipPath => Path.Combine(Path.GetTempPath(), "googlenet-bench-model.zip");
+    private static string Folder(BenchOptions options) =>
+        Directory.CreateDirectory(options.WorkFolder ?? BenchOptions.DefaultWorkFolder).FullName;
+
+    private static string ZipPath(BenchOptions options) => Path.Combine(Folder(options), "googlenet-bench-model.zip");
 
     /// <summary>The fitted network as ONNX on its own, for the like-for-like comparison with PyTorch (tensors in memory).</summary>
-    public static string OnnxPath => Path.Combine(Path.GetTempPath(), "googlenet-bench-network.onnx");
+    private static string OnnxPath(BenchOptions options) => Path.Combine(Folder(options), "googlenet-bench-network.onnx");
 
     private sealed class Input
     {
@@ -28,6 +39,12 @@ internal static class InferencePhase
         public MLImage? Image { get; set; }
 
         public string Label { get; set; } = "";
+    }
+
+    /// <summary>A row as a serving application gives it: the path of an image file (the column is named by the zip).</summary>
+    private sealed class FileInput
+    {
+        public string ImagePath { get; set; } = "";
     }
 
     private sealed class Output
@@ -42,37 +59,76 @@ internal static class InferencePhase
         var pipeline = ImagePreprocessing.FromImages(ml, 96, 1, FashionMnist.ClassNames)
             .Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions(TrainingPreset.Recipe) { Epochs = 1, BatchSize = options.BatchSize }));
         var model = pipeline.Fit(train);
-        ModelFile.Save(ml, model, train.Schema, ZipPath);
-        OnnxExporter.Export(((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single().Network, OnnxPath);
-        return Measure("fitted", ml, model, options);
+        ModelFile.Save(ml, model, train.Schema, ZipPath(options));
+        OnnxExporter.Export(((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single().Network, OnnxPath(options));
+        return Measure("fitted", ml, model, "Image", options);
     }
 
     public static IEnumerable<Measurement> Loaded(BenchOptions options)
     {
+        string zip = ZipPath(options);
+        if (!File.Exists(zip))
+            throw new FileNotFoundException(
+                $"Phase serve scores the zip that phase inference saves, and there is none at '{zip}': run phase inference " +
+                "first with the same --work folder (a whole run does both).", zip);
         var ml = new MLContext(seed: 1);
-        var model = ModelFile.Load(ml, ZipPath, out _);
-        var results = Measure("loaded", ml, model, options).ToList();
+        var serving = Serving(ml, zip);
+        var results = Measure("loaded", ml, serving.FromImages(out string imageColumn), imageColumn, options).ToList();
+        results.Add(new Measurement("engine_loaded_files", FileEngineRate(ml, serving, options), "img/s"));
 
         // The same zip for batch scoring: ML.NET reads the in-memory images on parallel cursors (one per core, at
         // least two), so each ONNX Runtime call gets one thread instead of sharing the session's pool.
         var batchContext = new MLContext(seed: 1);
         batchContext.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
-        var batchModel = ModelFile.Load(batchContext, ZipPath, out _);
-        results.Add(new Measurement("transform_loaded_one_thread_per_row", TransformRate(batchModel, options), "img/s"));
-        File.Delete(ZipPath);
-        results.Add(new Measurement("onnx_network_batch1", NetworkOnly(batch: 1, images: options.EngineImages), "img/s"));
-        results.Add(new Measurement($"onnx_network_batch{options.BatchSize}", NetworkOnly(options.BatchSize, images: 3 * options.BatchSize), "img/s"));
-        File.Delete(OnnxPath);
+        var batchModel = Serving(batchContext, zip).FromImages(out string batchColumn);
+        results.Add(new Measurement("transform_loaded_one_thread_per_row", TransformRate(batchModel, batchColumn, options), "img/s"));
+        File.Delete(zip);
+        string onnx = OnnxPath(options);
+        results.Add(new Measurement("onnx_network_batch1", NetworkOnly(onnx, batch: 1, images: options.EngineImages), "img/s"));
+        results.Add(new Measurement($"onnx_network_batch{options.BatchSize}", NetworkOnly(onnx, options.BatchSize, images: 3 * options.BatchSize), "img/s"));
+        File.Delete(onnx);
         return results;
+    }
+
+    /// <summary>The zip loaded as a serving application loads it, its input read from the zip itself.</summary>
+    private static ServingInput Serving(MLContext ml, string zip)
+    {
+        var model = ModelFile.Load(ml, zip, out var inputSchema);
+        return ServingInput.Find(model, inputSchema);
+    }
+
+    /// <summary>
+    /// Images per second of a <c>PredictionEngine</c> on <see cref="ServingInput.Model"/> given the path of a PNG file per
+    /// row, as <c>googlenet predict</c> and the web API score uploads: decoding the file is part of the figure.
+    /// </summary>
+    private static double FileEngineRate(MLContext ml, ServingInput serving, BenchOptions options)
+    {
+        var test = BenchData.Load(options.Data, FashionMnistSplit.Test, options.InferenceImages);
+        string folder = Directory.CreateDirectory(Path.Combine(Folder(options), "png")).FullName;
+        var paths = Enumerable.Range(0, Math.Min(test.Count, options.EngineImages)).Select(i =>
+        {
+            string path = Path.Combine(folder, $"{i:D5}.png");
+            using var image = GrayscaleImages.ToImage(test.Image(i), test.Width, test.Height);
+            image.Save(path);
+            return path;
+        }).ToList();
+        var definition = SchemaDefinition.Create(typeof(FileInput));
+        definition[nameof(FileInput.ImagePath)].ColumnName = serving.PathColumn;
+        using var engine = ml.Model.CreatePredictionEngine<FileInput, Output>(serving.Model,
+            new PredictionEngineOptions { InputSchemaDefinition = definition, OwnsTransformer = false });
+        var rows = Enumerable.Range(0, options.EngineImages + 4).Select(i => new FileInput { ImagePath = paths[i % paths.Count] }).ToList();
+        double rate = EngineRate(rows, row => engine.Predict(row));
+        Directory.Delete(folder, recursive: true);
+        return rate;
     }
 
     /// <summary>
     /// (c') ONNX Runtime (default session options, as ML.NET's OnnxTransformer creates them) running the network on a
     /// tensor already in memory, as the PyTorch peer measures its inference: the median of three passes.
     /// </summary>
-    private static double NetworkOnly(int batch, int images)
+    private static double NetworkOnly(string onnx, int batch, int images)
     {
-        using var session = new InferenceSession(OnnxPath);
+        using var session = new InferenceSession(onnx);
         var random = new Random(3);
         var pixels = new float[batch * 96 * 96];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)random.NextDouble();
@@ -100,19 +156,23 @@ internal static class InferencePhase
         return rates[1];
     }
 
-    private static IEnumerable<Measurement> Measure(string which, MLContext ml, ITransformer model, BenchOptions options)
+    /// <summary>
+    /// Transform over the test images and a PredictionEngine row by row, <paramref name="model"/> reading in-memory
+    /// images from <paramref name="imageColumn"/>.
+    /// </summary>
+    private static IEnumerable<Measurement> Measure(string which, MLContext ml, ITransformer model, string imageColumn, BenchOptions options)
     {
         var test = BenchData.Load(options.Data, FashionMnistSplit.Test, options.InferenceImages);
-        double transform = TransformRate(model, options);
+        double transform = TransformRate(model, imageColumn, options);
 
-        using var engine = ml.Model.CreatePredictionEngine<Input, Output>(model, new PredictionEngineOptions { OwnsTransformer = false });
+        var definition = SchemaDefinition.Create(typeof(Input));
+        definition[nameof(Input.Image)].ColumnName = imageColumn;
+        using var engine = ml.Model.CreatePredictionEngine<Input, Output>(model,
+            new PredictionEngineOptions { InputSchemaDefinition = definition, OwnsTransformer = false });
+        // ML.NET's image steps dispose the images they read: every row gets its own.
         var inputs = Enumerable.Range(0, options.EngineImages + 4)
             .Select(i => new Input { Image = GrayscaleImages.ToImage(test.Image(i % test.Count), test.Width, test.Height) }).ToList();
-        for (int i = 0; i < 4; i++) engine.Predict(inputs[i]);  // warm-up
-        var clock = Stopwatch.StartNew();
-        for (int i = 4; i < inputs.Count; i++)
-            engine.Predict(inputs[i]);
-        double predictions = options.EngineImages / clock.Elapsed.TotalSeconds;
+        double predictions = EngineRate(inputs, row => engine.Predict(row));
 
         return
         [
@@ -122,14 +182,24 @@ internal static class InferencePhase
         ];
     }
 
+    /// <summary>Rows per second of <paramref name="predict"/> over <paramref name="rows"/>, after the first four as a warm-up.</summary>
+    private static double EngineRate<T>(IReadOnlyList<T> rows, Action<T> predict)
+    {
+        for (int i = 0; i < 4; i++) predict(rows[i]);
+        var clock = Stopwatch.StartNew();
+        for (int i = 4; i < rows.Count; i++)
+            predict(rows[i]);
+        return (rows.Count - 4) / clock.Elapsed.TotalSeconds;
+    }
+
     /// <summary>
     /// Images per second of <c>Transform</c> over the test images, read as an application reads scores (one cursor):
     /// the median of three passes, as the PyTorch peer takes the median of its batches.
     /// </summary>
-    private static double TransformRate(ITransformer model, BenchOptions options)
+    private static double TransformRate(ITransformer model, string imageColumn, BenchOptions options)
     {
-        var view = BenchData.Load(options.Data, FashionMnistSplit.Test, options.InferenceImages).ToDataView();
-        Consume(model.Transform(BenchData.Load(options.Data, FashionMnistSplit.Test, 16).ToDataView()));  // warm-up
+        var view = BenchData.Load(options.Data, FashionMnistSplit.Test, options.InferenceImages).ToDataView(imageColumn);
+        Consume(model.Transform(BenchData.Load(options.Data, FashionMnistSplit.Test, 16).ToDataView(imageColumn)));  // warm-up
         return MedianOfThree(() => Consume(model.Transform(view)));
     }
 
