@@ -1,7 +1,7 @@
 """GoogLeNet as MLNet.GoogLeNet builds it (GoogLeNetNetwork), in PyTorch, with the same module names, so that the two
 exchange weights through state_dict files: `googlenet export --state-dict weights.pt` writes what
 `GoogLeNet(...).load_state_dict(torch.load("weights.pt"))` reads, and `torch.save(net.state_dict(), "weights.pt")`
-writes what `googlenet train --init-weights weights.pt` reads (docs/export.md)."""
+writes what `googlenet train --from weights.pt` reads (docs/export.md)."""
 from collections import OrderedDict
 
 import torch
