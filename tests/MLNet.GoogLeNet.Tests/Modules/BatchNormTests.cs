@@ -78,7 +78,7 @@ public class BatchNormTests
     }
 
     [Fact]
-    public void Batch_normalised_network_exports_with_the_normalisation_folded_into_the_convolutions()
+    public void Batch_normalised_network_exports_each_normalisation_with_its_running_statistics()
     {
         using var network = WithRunningStatistics(new GoogLeNetNetwork(SmallBatchNorm, seed: 5), [16, 3, 40, 36]);
         using var input = rand([3, 3, 40, 36], generator: new Generator(8));
@@ -87,8 +87,16 @@ public class BatchNormTests
         var stream = new MemoryStream();
         OnnxExporter.Export(network, stream);
         var model = Onnx.ModelProto.Parser.ParseFrom(stream.ToArray());
-        Assert.DoesNotContain(model.Graph.Node, n => n.OpType == "BatchNormalization");
         Assert.Equal(57, model.Graph.Node.Count(n => n.OpType == "Conv"));
+        var normalisations = model.Graph.Node.Where(n => n.OpType == "BatchNormalization").ToList();
+        Assert.Equal(57, normalisations.Count);
+        // Each reads its convolution and the unit's statistics under their state-dict keys.
+        var first = normalisations[0];
+        Assert.Equal(["b1.conv.bn.weight", "b1.conv.bn.bias", "b1.conv.bn.running_mean", "b1.conv.bn.running_var"], first.Input.Skip(1));
+        var runningVar = model.Graph.Initializer.Single(i => i.Name == "b1.conv.bn.running_var");
+        Assert.Equal(network.state_dict()["b1.conv.bn.running_var"].data<float>().ToArray(), runningVar.FloatData.Count > 0
+            ? runningVar.FloatData.ToArray()
+            : System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(runningVar.RawData.Span).ToArray());
 
         using var session = new InferenceSession(stream.ToArray());
         Export.OnnxExporterTests.AssertClose(expected, Export.OnnxExporterTests.Run(session, "input", input), 1e-4f, "batch-normalised network");
