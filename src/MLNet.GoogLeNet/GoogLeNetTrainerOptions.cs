@@ -303,7 +303,6 @@ public sealed class GoogLeNetTrainerOptions
     /// (docs/export.md), or a model zip saved by this library (any other file) — and train them on this data with these options,
     /// from the first epoch with a new optimiser. The network (architecture, image shape, <see cref="WidthDivisor"/>)
     /// must be the source's; with the same classes everything is kept, with other classes the classifier head is new.
-    /// A zip's batch-normalised network comes with its normalisation folded into the convolutions (docs/checkpoints.md).
     /// <see cref="ResumeFrom"/>, when also set, takes precedence. Default null: random initial weights.
     /// </summary>
     public string? FineTuneFrom { get; set; }

@@ -114,7 +114,7 @@ public static class OnnxExporter
             case Sequential sequential:
                 return scope.Chain(sequential.named_children().Select(c => (c.name, (nn.Module<Tensor, Tensor>)c.module)).ToList(), input, output);
             case Conv2d conv:
-                return EmitConv(scope, conv, conv.weight, conv.bias, input, output);
+                return EmitConv(scope, conv, input, output);
             case ReLU:
                 return scope.Node("Relu", "relu", [input], output);
             case MaxPool2d pool:
@@ -149,17 +149,16 @@ public static class OnnxExporter
     }
 
     /// <summary>
-    /// A Conv node with <paramref name="conv"/>'s geometry and the given weight and bias (the layer's own, or values
-    /// folded from a following normalisation).
+    /// A Conv node with <paramref name="conv"/>'s geometry, weight and bias.
     /// </summary>
-    internal static string EmitConv(OnnxScope scope, Conv2d conv, Tensor weight, Tensor? bias, string input, string? output)
+    internal static string EmitConv(OnnxScope scope, Conv2d conv, string input, string? output)
     {
         if (conv.padding_mode != TorchSharp.PaddingModes.Zeros || conv.padding is null)
             throw Unsupported(scope.Path, "Conv2d with non-zero padding mode or 'same'/'valid' padding");
         long[] pad = Pair(conv.padding, 0);
-        var inputs = new List<string> { input, scope.Initializer("weight", weight) };
-        if (bias is not null)
-            inputs.Add(scope.Initializer("bias", bias));
+        var inputs = new List<string> { input, scope.Initializer("weight", conv.weight) };
+        if (conv.bias is not null)
+            inputs.Add(scope.Initializer("bias", conv.bias));
         return scope.Node("Conv", "conv", inputs, output,
         [
             OnnxGraphBuilder.Ints("kernel_shape", Pair(conv.kernel_size, 1)),

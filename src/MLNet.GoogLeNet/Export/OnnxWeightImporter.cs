@@ -10,16 +10,10 @@ namespace MLNet.GoogLeNet.Export;
 /// Rebuilds a network from an ONNX graph written by <see cref="OnnxExporter"/> (a standalone export or the scorer
 /// inside a model zip): constructs the network the graph's metadata describes (<see cref="NetworkMetadata"/>), then
 /// fills every parameter and buffer by name. The exporter names each initializer after the module path of the
-/// weight it holds, so a module's state-dict entry <c>path.name</c> is read from the initializer <c>path.name</c>;
-/// modules whose export transforms their weights (batch normalisation folded into a convolution) read them back
-/// through <see cref="IOnnxImportable"/>. A new architecture therefore needs only its constructor in
-/// <see cref="Build"/> and, for modules that fold or rename weights, their own hook.
+/// weight it holds, so a module's state-dict entry <c>path.name</c> is read from the initializer <c>path.name</c>,
+/// batch normalisation's running statistics included: the network comes back as it was saved. A new architecture
+/// therefore needs nothing here.
 /// </summary>
-/// <remarks>
-/// A batch-normalised network comes back with each normalisation set to the identity after its folded convolution
-/// (see <see cref="ConvUnit"/>): it scores exactly as the exported one, but fine-tuning it starts the running
-/// statistics afresh from that identity rather than from those of the original training.
-/// </remarks>
 internal static class OnnxWeightImporter
 {
     /// <summary>Rebuilds the network held by <paramref name="model"/>.</summary>
@@ -54,19 +48,15 @@ internal static class OnnxWeightImporter
 
     /// <summary>
     /// Sets every parameter and buffer of <paramref name="module"/>, found at <paramref name="path"/> in the network, from
-    /// <paramref name="weights"/>: through the module's own hook, or else each from the initializer named by its
-    /// state-dict key, then the children likewise.
+    /// <paramref name="weights"/>, each from the initializer named by its state-dict key, then the children likewise.
+    /// Batch normalisation's count of training steps is not in the graph (it is not part of what the network computes)
+    /// and stays as built.
     /// </summary>
     public static void Fill(nn.Module module, string path, OnnxWeightSource weights)
     {
-        if (module is IOnnxImportable own)
-        {
-            own.ImportOnnx(weights, path);
-            return;
-        }
         foreach (var (name, parameter) in module.named_parameters(recurse: false))
             weights.CopyInto(parameter, OnnxWeightSource.Name(path, name));
-        foreach (var (name, buffer) in module.named_buffers(recurse: false))
+        foreach (var (name, buffer) in module.named_buffers(recurse: false).Where(b => b.name != "num_batches_tracked"))
             weights.CopyInto(buffer, OnnxWeightSource.Name(path, name));
         foreach (var (name, child) in module.named_children())
             Fill(child, OnnxWeightSource.Name(path, name), weights);

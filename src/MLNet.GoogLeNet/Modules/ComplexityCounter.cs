@@ -8,7 +8,7 @@ namespace MLNet.GoogLeNet.Modules;
 /// The size of a network and the arithmetic of scoring one image: parameters, and multiply-accumulates (MACs) of
 /// its convolutions and dense layers, found by running one zero image through it and reading each layer's output
 /// shape. A convolution's output value costs (input channels ÷ groups) × kernel height × kernel width MACs; a dense
-/// layer's costs its input width. Biases, normalisation (folded into the convolutions when scoring), activations,
+/// layer's costs its input width. Biases, normalisation (which ONNX Runtime folds into the convolutions when scoring), activations,
 /// pooling, additions and the softmax are not counted: together they are a small fraction of the total.
 /// </summary>
 internal static class ComplexityCounter

@@ -18,7 +18,7 @@ namespace MLNet.GoogLeNet.Modules;
 /// <see cref="BatchNormMomentum"/> · batch, and <see cref="BatchNormEpsilon"/> is added to the variance. In ONNX the
 /// normalisation is a node of its own with the running statistics, so that a network rebuilt from a zip is the one saved.
 /// </remarks>
-internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImportable
+internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule
 {
     /// <summary>Weight of the newest batch in the running statistics (PyTorch's convention and default).</summary>
     public const double BatchNormMomentum = 0.1;
@@ -85,13 +85,13 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImpor
 
     /// <summary>
     /// Conv, then BatchNormalization with the running statistics, then Relu; every initializer is named by its
-    /// state-dict key (<c>….conv.weight</c>, <c>….bn.running_var</c>), so the graph holds the whole unit and
-    /// <see cref="IOnnxImportable.ImportOnnx"/> gives back exactly this unit. ONNX Runtime folds the normalisation
+    /// state-dict key (<c>….conv.weight</c>, <c>….bn.running_var</c>), so the graph holds the whole unit and the
+    /// importer's rule (<see cref="OnnxWeightImporter"/>) gives back exactly this unit. ONNX Runtime folds the normalisation
     /// into the convolution when it loads the graph, so scoring costs what a folded graph would (docs/model-zip.md).
     /// </summary>
     public string EmitOnnx(OnnxScope scope, string input, string? output)
     {
-        string x = OnnxExporter.EmitConv(scope with { Path = scope.Name(nameof(conv)) }, conv, conv.weight, conv.bias, input,
+        string x = OnnxExporter.EmitConv(scope with { Path = scope.Name(nameof(conv)) }, conv, input,
             bn is null && relu is null ? output : null);
         if (bn is not null)
         {
@@ -104,17 +104,5 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule, IOnnxImpor
                 relu is null ? output : null, [OnnxGraphBuilder.Float("epsilon", (float)bn.eps)]);
         }
         return relu is null ? x : scope.Node("Relu", "relu", [x], output);
-    }
-
-    /// <summary>Reads back what <see cref="EmitOnnx"/> wrote: every parameter and running statistic, by its state-dict key.</summary>
-    void IOnnxImportable.ImportOnnx(OnnxWeightSource weights, string path)
-    {
-        using var noGrad = no_grad();
-        foreach (var (name, tensor) in named_parameters().Select(p => (p.name, (Tensor)p.parameter)).Concat(named_buffers()))
-        {
-            if (name.EndsWith("num_batches_tracked", StringComparison.Ordinal))
-                continue;  // a counter of training steps, not part of the function the graph computes
-            weights.CopyInto(tensor, OnnxWeightSource.Name(path, name));
-        }
     }
 }
