@@ -43,7 +43,9 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         public string? ReportFolder { get; init; }
 
         public override ValidationResult Validate() =>
-            Limit is < 1 ? ValidationResult.Error("--limit must be at least 1") : ValidationResult.Success();
+            Limit is < 1 ? ValidationResult.Error("--limit must be at least 1")
+            : TestFraction is <= 0 or >= 1 ? ValidationResult.Error($"--test-fraction must be between 0 and 1 (got {TestFraction})")
+            : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)

@@ -59,6 +59,9 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
             var architecture = NetworkArchitecture.GoogLeNet;
             if (OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture) is { } problem)
                 return ValidationResult.Error(problem);
+            if (ImageSize is < GoogLeNetConfiguration.MinimumImageSize or > GoogLeNetConfiguration.MaximumImageSize)
+                return ValidationResult.Error(
+                    $"--image-size must be between {GoogLeNetConfiguration.MinimumImageSize} and {GoogLeNetConfiguration.MaximumImageSize} (got {ImageSize})");
             if (Compare && WidthDivisor != 1)
                 return ValidationResult.Error("--compare compares the networks at their full width; leave out --width-divisor");
             if (Compare && ImageSize < ReferenceNetworks.MinimumImageSize)

@@ -240,20 +240,47 @@ internal class TrainSettings : DeviceSettings
     [Description("Where to write training-metrics.json and training-curves.png. Default: the model's folder.")]
     public string? ReportFolder { get; init; }
 
+    /// <summary>
+    /// Batches in memory at once while training: the one being trained and those the reader prepares ahead
+    /// (<see cref="GoogLeNetTrainerOptions.PrefetchBatches"/>, at most this many by default) and the one it fills.
+    /// </summary>
+    private const int BatchesInMemory = 4;
+
+    /// <summary>
+    /// Why the batches asked for cannot fit in this machine's memory, or null: <c>--batch-size</c> images of
+    /// <c>--image-size</c>² pixels on up to three channels, as floats, <see cref="BatchesInMemory"/> times, must fit in
+    /// half of the memory .NET may use, before any of it is allocated.
+    /// </summary>
+    private string? BatchMemory()
+    {
+        if (BatchSize is not { } batch || batch < 1)
+            return null;
+        double bytes = (double)batch * (Channels ?? 3) * ImageSize * ImageSize * sizeof(float) * BatchesInMemory;
+        double available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        return bytes <= available / 2 ? null
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"--batch-size {batch} at {ImageSize}×{ImageSize} needs {bytes / (1 << 30):F1} GiB for its batches, more than half of the {available / (1 << 30):F1} GiB this process may use: give a smaller --batch-size or --image-size");
+    }
+
     public override ValidationResult Validate()
     {
         if (base.Validate() is { Successful: false } device) return device;
-        if (ImageSize < GoogLeNetConfiguration.MinimumImageSize)
-            return ValidationResult.Error($"--image-size must be at least {GoogLeNetConfiguration.MinimumImageSize}");
+        if (ImageSize is < GoogLeNetConfiguration.MinimumImageSize or > GoogLeNetConfiguration.MaximumImageSize)
+            return ValidationResult.Error(
+                $"--image-size must be between {GoogLeNetConfiguration.MinimumImageSize} and {GoogLeNetConfiguration.MaximumImageSize} (got {ImageSize})");
+        if (BatchMemory() is { } memory)
+            return ValidationResult.Error(memory);
         if (Channels is not (null or 1 or 3)) return ValidationResult.Error("--channels must be 1 or 3");
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
-        if (TestFraction is <= 0 or >= 1) return ValidationResult.Error("--test-fraction must be between 0 and 1");
+        if (TestFraction is <= 0 or >= 1) return ValidationResult.Error($"--test-fraction must be between 0 and 1 (got {TestFraction})");
         if (Cache && NoCache) return ValidationResult.Error("--cache and --no-cache cannot both be given");
         if (Nesterov && NoNesterov) return ValidationResult.Error("--nesterov and --no-nesterov cannot both be given");
         var policy = BadImagePolicy.Skip;
         if (OptionNames.TryParse(OptionNames.BadImagePolicies, BadImages, "--bad-images", ref policy) is { } badImages)
             return ValidationResult.Error(badImages);
         if (string.IsNullOrWhiteSpace(ModelPath)) return ValidationResult.Error("--model must name a file");
+        if (Directory.Exists(ModelPath))
+            return ValidationResult.Error($"--model '{ModelPath}' is a folder: give the path of the zip file to write");
         if (From is not null && !File.Exists(From) && !Directory.Exists(From)) return ValidationResult.Error($"--from: '{From}' not found");
         var (_, problem) = BuildOptions();
         return problem is null ? ValidationResult.Success() : ValidationResult.Error(problem);

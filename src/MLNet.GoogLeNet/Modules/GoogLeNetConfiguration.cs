@@ -23,6 +23,13 @@ public sealed record GoogLeNetConfiguration(
     /// </summary>
     public const int MinimumImageSize = 32;
 
+    /// <summary>
+    /// The largest accepted height and width: 1024 pixels, over ten times the recipe's and four times ImageNet's 224. An
+    /// image of 3×1024×1024 floats is 12 MiB, so a batch of them is already several GiB; a larger size is almost
+    /// certainly a mistake, and an image size past 46,340 would overflow the feature length.
+    /// </summary>
+    public const int MaximumImageSize = 1024;
+
     /// <summary>The recipe's input height and width, 96 pixels: the default of every image size in this library.</summary>
     public const int RecipeImageSize = 96;
 
@@ -45,6 +52,9 @@ public sealed record GoogLeNetConfiguration(
             throw new ArgumentException(
                 $"ImageWidth must be at least {MinimumImageSize} pixels for the five stride-2 stages of {Architecture}; got {ImageWidth}.",
                 nameof(ImageWidth));
+        if (ImageHeight > MaximumImageSize || ImageWidth > MaximumImageSize)
+            throw new ArgumentException(
+                $"ImageHeight and ImageWidth must be at most {MaximumImageSize} pixels; got {ImageHeight}×{ImageWidth}.", nameof(ImageHeight));
         if (WidthDivisor < 1)
             throw new ArgumentException($"WidthDivisor must be 1 or more; got {WidthDivisor}.", nameof(WidthDivisor));
         if (!ArchitectureTable.Contains(Architecture))

@@ -35,4 +35,36 @@ public sealed class CliUsageErrorTests
         Assert.Equal(2, joinedExit);
         Assert.Contains($"{option} takes a number, not '{value}'", joined);
     }
+
+    [Theory]
+    [InlineData("--image-size must be between 32 and 1024 (got 46341)", "train", "--image-size", "46341")]
+    [InlineData("--image-size must be between 32 and 1024 (got 40000)", "info", "--image-size", "40000")]
+    [InlineData("--batch-size 300000 at 96×96 needs", "train", "--batch-size", "300000")]
+    [InlineData("--test-fraction must be between 0 and 1 (got 5)", "evaluate", "--holdout-split", "--test-fraction", "5")]
+    [InlineData("--test-fraction must be between 0 and 1 (got 5)", "train", "--test-fraction", "5")]
+    public void A_size_or_fraction_out_of_bounds_is_refused_before_anything_is_allocated(string message, params string[] args)
+    {
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var (exit, output) = CliRunner.Run(args);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.Equal(2, exit);
+        Assert.Contains(message, output);
+        Assert.True(allocated < 64L << 20, $"{allocated >> 20} MiB allocated to refuse {string.Join(' ', args)}");
+    }
+
+    [Fact]
+    public void A_folder_given_as_the_model_file_is_refused_before_training()
+    {
+        string folder = Directory.CreateTempSubdirectory("googlenet-model-path-").FullName;
+        try
+        {
+            var (exit, output) = CliRunner.Run("train", "--data", "/nonexistent", "--model", folder);
+            Assert.Equal(2, exit);
+            Assert.Contains($"--model '{folder}' is a folder", output);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
 }
