@@ -19,8 +19,16 @@ public static class ImageFileCheck
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>
+    /// The most pixels an image may announce: 50 million (a 45-megapixel photograph fits; decoded as RGBA it is 200
+    /// MB). A file of a hundred bytes can announce 40,000×40,000 pixels, 6.4 GB once decoded, so the size is read
+    /// from the header and refused before any decoding.
+    /// </summary>
+    public const long MaximumPixels = 50_000_000;
+
+    /// <summary>
     /// Null when <paramref name="bytes"/> hold a complete PNG, JPEG, GIF or BMP image; else the problem in words:
-    /// "empty file (0 bytes)", "truncated (…)", "not an image (starts with …)", "corrupt header: …" or "corrupt: …".
+    /// "empty file (0 bytes)", "truncated (…)", "not an image (starts with …)", "too large: …" (more than
+    /// <see cref="MaximumPixels"/>), "corrupt header: …" or "corrupt: …".
     /// </summary>
     public static string? Problem(ReadOnlySpan<byte> bytes)
     {
@@ -61,6 +69,8 @@ public static class ImageFileCheck
                 return CorruptAt(first, $"the '{type}' chunk at byte {offset} fails its CRC check");
             if (first && (BinaryPrimitives.ReadUInt32BigEndian(data[4..]) == 0 || BinaryPrimitives.ReadUInt32BigEndian(data[8..]) == 0))
                 return "corrupt header: the PNG's IHDR chunk gives a width or height of 0";
+            if (first && TooLarge(BinaryPrimitives.ReadUInt32BigEndian(data[4..]), BinaryPrimitives.ReadUInt32BigEndian(data[8..])) is { } large)
+                return large;
             if (type == "IEND")
                 return null;
             first = false;
@@ -113,6 +123,8 @@ public static class ImageFileCheck
                 // Precision, then height (0 allowed: given later) and width.
                 if (length < 8 || BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 7)..]) == 0)
                     return $"corrupt header: the JPEG frame header at byte {offset} gives no image width";
+                if (TooLarge(BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 7)..]), BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 5)..])) is { } large)
+                    return large;
                 frame = true;
             }
             offset += 2 + length;
@@ -132,6 +144,8 @@ public static class ImageFileCheck
             return Truncated(bytes.Length, "it ends inside the GIF header");
         if (BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]) == 0 || BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]) == 0)
             return "corrupt header: the GIF's screen descriptor gives a width or height of 0";
+        if (TooLarge(BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..])) is { } large)
+            return large;
         int offset = 13 + ColorTableLength(bytes[10]);
         bool image = false;
         while (offset < bytes.Length)
@@ -195,6 +209,8 @@ public static class ImageFileCheck
         }
         if (width <= 0 || height == 0 || bitsPerPixel is not (1 or 4 or 8 or 16 or 24 or 32))
             return $"corrupt header: the BMP gives {width}×{height} pixels of {bitsPerPixel} bits";
+        if (TooLarge(width, height) is { } large)
+            return large;
         if (declared > bytes.Length)
             return Truncated(bytes.Length, $"its header gives a file size of {declared} bytes");
         // Uncompressed (BI_RGB, BI_BITFIELDS) pixel rows are padded to 4 bytes; compressed ones have no fixed size.
@@ -206,6 +222,12 @@ public static class ImageFileCheck
         }
         return null;
     }
+
+    /// <summary>"too large: …" when <paramref name="width"/>×<paramref name="height"/> is more than <see cref="MaximumPixels"/>.</summary>
+    private static string? TooLarge(long width, long height) =>
+        width * height <= MaximumPixels ? null
+            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"too large: its header announces {width}×{height} pixels, more than the {MaximumPixels:N0} this library decodes (ImageFileCheck.MaximumPixels)");
 
     private static string Truncated(int length, string detail) =>
         string.Create(CultureInfo.InvariantCulture, $"truncated ({length} bytes): {detail}");

@@ -122,6 +122,79 @@ public sealed class BadImageTests : IDisposable
         return bytes;
     }
 
+    public static TheoryData<string, byte[]> PixelBombs() => new()
+    {
+        { "png", Png(40000, 40000) },
+        { "jpeg", [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x11, 8, 0x9C, 0x40, 0x9C, 0x40, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9] },
+        { "gif", [.. "GIF89a"u8, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0x3B] },
+        { "bmp", BmpHeader(40000, 40000) },
+    };
+
+    [Theory]
+    [MemberData(nameof(PixelBombs))]
+    public void A_file_of_a_few_bytes_announcing_a_huge_image_is_refused_before_decoding(string format, byte[] bomb)
+    {
+        Assert.True(bomb.Length < 100, $"the {format} bomb has {bomb.Length} bytes");
+        string path = Path.Combine(_folder, "bomb." + (format == "jpeg" ? "jpg" : format));
+        File.WriteAllBytes(path, bomb);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        string? problem = ImageFolder.CheckFile(path);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        Assert.NotNull(problem);
+        Assert.Contains("too large: its header announces", problem);
+        Assert.Contains("ImageFileCheck.MaximumPixels", problem);
+        Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated to refuse a {bomb.Length}-byte {format}");
+
+        // An image of exactly the limit's order passes the size check (a real 45-megapixel photograph is not refused).
+        Assert.DoesNotContain("too large", ImageFileCheck.Problem(format == "png" ? Png(7000, 7000) : BmpHeader(7000, 7000)) ?? "");
+    }
+
+    /// <summary>A PNG signature and a valid IHDR of <paramref name="width"/>×<paramref name="height"/> RGBA, then IEND: no pixel data.</summary>
+    private static byte[] Png(uint width, uint height)
+    {
+        var bytes = new List<byte>([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
+        void Chunk(string type, byte[] data)
+        {
+            bytes.AddRange([(byte)(data.Length >> 24), (byte)(data.Length >> 16), (byte)(data.Length >> 8), (byte)data.Length]);
+            byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
+            bytes.AddRange(typed);
+            uint crc = Crc32(typed);
+            bytes.AddRange([(byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc]);
+        }
+        Chunk("IHDR", [(byte)(width >> 24), (byte)(width >> 16), (byte)(width >> 8), (byte)width,
+                       (byte)(height >> 24), (byte)(height >> 16), (byte)(height >> 8), (byte)height, 8, 6, 0, 0, 0]);
+        Chunk("IEND", []);
+        return [.. bytes];
+    }
+
+    /// <summary>A BMP file header and BITMAPINFOHEADER of <paramref name="width"/>×<paramref name="height"/> at 24 bits: no pixels.</summary>
+    private static byte[] BmpHeader(int width, int height)
+    {
+        var bytes = new byte[54];
+        "BM"u8.CopyTo(bytes);
+        BitConverter.TryWriteBytes(bytes.AsSpan(2), 54);
+        BitConverter.TryWriteBytes(bytes.AsSpan(10), 54);
+        BitConverter.TryWriteBytes(bytes.AsSpan(14), 40);
+        BitConverter.TryWriteBytes(bytes.AsSpan(18), width);
+        BitConverter.TryWriteBytes(bytes.AsSpan(22), height);
+        BitConverter.TryWriteBytes(bytes.AsSpan(26), (short)1);
+        BitConverter.TryWriteBytes(bytes.AsSpan(28), (short)24);
+        return bytes;
+    }
+
+    /// <summary>The CRC-32 of PNG chunks (ISO 3309), written out here so the test does not share the check's code.</summary>
+    private static uint Crc32(byte[] data)
+    {
+        uint crc = 0xFFFFFFFF;
+        foreach (byte b in data)
+        {
+            crc ^= b;
+            for (int k = 0; k < 8; k++)
+                crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
+        }
+        return ~crc;
+    }
+
     [Fact]
     public void Image_folder_reports_each_bad_file_by_path_and_reason_and_skips_or_fails()
     {
