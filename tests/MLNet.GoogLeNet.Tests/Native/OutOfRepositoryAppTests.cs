@@ -52,7 +52,6 @@ public class OutOfRepositoryAppTests(ITestOutputHelper output)
         string[] common = CommonArguments(globalPackages);
         try
         {
-
             // 1. ProjectReference, as someone who clones the repository starts. The library was built with the tests; its
             //    restore and build outputs in the repository are left alone.
             string byProject = WriteApp(root, "by-project", $"""<ProjectReference Include="{Library}" />""", globalPackages);
