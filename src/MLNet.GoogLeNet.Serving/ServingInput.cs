@@ -16,7 +16,7 @@ namespace MLNet.GoogLeNet;
 /// <c>mlContext.Model.Save(model, trainData.Schema, path)</c>, declares the label column too and maps it to a key
 /// for training and evaluation; scoring needs neither, so <see cref="Model"/> leaves that step out and serving
 /// applications give the path alone.
-/// ML.NET 5 has no public transform that decodes image bytes held in a column (LoadImages reads only text paths),
+/// ML.NET (5 and 6) has no public transform that decodes image bytes held in a column (LoadImages reads only text paths),
 /// so bytes that are already in memory are decoded with <see cref="MLImage.CreateFromStream"/> and given to
 /// <see cref="FromImages"/>.
 /// It is part of MLNet.GoogLeNet.Serving, which references ML.NET and ONNX Runtime alone: serving applications

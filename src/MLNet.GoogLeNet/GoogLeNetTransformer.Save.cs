@@ -32,7 +32,7 @@ public sealed partial class GoogLeNetTransformer
     /// <item>an ONNX scorer (Microsoft.ML.OnnxTransformer) running the network, which outputs <c>Score</c> (with the class
     /// names as slot names, carried in the ONNX graph the way ML.NET's own ONNX export does) and the index of the best class;</item>
     /// <item>Hash (combine) → ConvertType → MapValue: the index, a one-element vector, becomes the class value as a scalar
-    /// (ML.NET 5's ONNX scorer cannot output scalars);</item>
+    /// (ML.NET's ONNX scorer, 5 and 6, cannot output scalars);</item>
     /// <item>MapValueToKey with the classes as key data: <c>PredictedLabel</c>, a key carrying the label's key values in order;</item>
     /// <item>DropColumns of the helper columns.</item>
     /// </list>
