@@ -30,4 +30,16 @@ public enum NetworkArchitecture
     /// but the projections. 8,260,426 parameters for 1×96×96 inputs and 10 classes.
     /// </summary>
     InceptionResNet,
+
+    /// <summary>
+    /// torchvision's GoogLeNet (<c>torchvision.models.googlenet</c>), module for module and under torchvision's
+    /// state-dict keys (<c>conv1.conv.weight</c>, <c>inception3a.branch2.1.bn.running_var</c>, <c>fc.weight</c>), so
+    /// that torchvision's published ImageNet weights (<c>googlenet-1378be20.pth</c>) load with
+    /// <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> and an exported state dict loads into torchvision: every
+    /// convolution without bias and batch-normalised (ε 0.001), max-pools that round up, a 3×3 convolution where the
+    /// paper has 5×5, dropout 0.2 before the head. It scales its [0, 1] input as torchvision's ImageNet normalisation and
+    /// <c>transform_input</c> do. Made for 224×224 RGB; 5,610,154 parameters for 10 classes, 6,624,904 for ImageNet's
+    /// 1,000 (torchvision's count, without the auxiliary classifiers its published file also holds). docs/transfer-learning.md.
+    /// </summary>
+    GoogLeNetTorchvision,
 }

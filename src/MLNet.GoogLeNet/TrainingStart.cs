@@ -96,4 +96,18 @@ public sealed class TrainingStart
     internal static TrainingStart FineTuningWithNewHead(string path, int classCount, string source, IReadOnlyList<string> sourceClasses) =>
         new(null, path, true, 1, 0, false, string.Create(CultureInfo.InvariantCulture,
             $"Fine-tuning the weights of {path} with a new classifier head for {classCount} classes ({source}'s: {string.Join(", ", sourceClasses)})."));
+
+    /// <summary>
+    /// A run from the weights of a state-dict file, which carries no class names: all of them, or with a new
+    /// classifier head when the file's has another number of outputs.
+    /// </summary>
+    /// <param name="path">The file the weights come from.</param>
+    /// <param name="newHead">Whether the head starts anew.</param>
+    /// <param name="classCount">The classes of the network.</param>
+    /// <param name="fileClassCount">The outputs of the file's head.</param>
+    /// <param name="leftOut">What of the file was left out, in words, or null.</param>
+    internal static TrainingStart FineTuningFromWeightsFile(string path, bool newHead, int classCount, long fileClassCount, string? leftOut) =>
+        new(null, path, newHead, 1, 0, false, string.Create(CultureInfo.InvariantCulture,
+            $"{(newHead ? $"Fine-tuning the weights of {path} with a new classifier head for {classCount} classes (the file's head has {fileClassCount} outputs)" : $"Fine-tuning all the weights of {path}")}" +
+            $"{(leftOut is null ? "" : $"; {leftOut}")}."));
 }

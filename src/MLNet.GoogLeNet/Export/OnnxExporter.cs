@@ -26,7 +26,8 @@ public sealed class OnnxExportOptions
 /// Writes the project's TorchSharp networks as ONNX models (opset <see cref="OpsetVersion"/>, IR version 8), with the
 /// weights as initializers. The library's modules emit their own nodes next to their <c>forward</c>
 /// (<see cref="IOnnxModule"/>), so a network is described once; TorchSharp's Conv2d, ReLU, MaxPool2d, AvgPool2d,
-/// AdaptiveAvgPool2d(1) (as GlobalAveragePool), Flatten, Linear (as Gemm) and Sequential are translated here. The
+/// AdaptiveAvgPool2d(1) (as GlobalAveragePool), Flatten, Dropout (as Identity), Linear (as Gemm) and Sequential are
+/// translated here. The
 /// optional final softmax becomes Softmax(axis 1). The batch dimension is symbolic ("N").
 /// </summary>
 public static class OnnxExporter
@@ -119,9 +120,12 @@ public static class OnnxExporter
                 return scope.Node("Relu", "relu", [input], output);
             case MaxPool2d pool:
             {
-                if (pool.ceil_mode || (pool.dilation ?? [1, 1]).Any(d => d != 1))
-                    throw Unsupported(path, "MaxPool2d with ceil_mode or dilation");
-                return scope.Node("MaxPool", "maxpool", [input], output, PoolWindow(pool.kernel_size, pool.stride, pool.padding));
+                if ((pool.dilation ?? [1, 1]).Any(d => d != 1))
+                    throw Unsupported(path, "MaxPool2d with dilation");
+                // ONNX's ceil_mode rounds the output size up as PyTorch's does; both drop a last window that would start
+                // in the right or bottom padding, which for the windows used here (kernel ≥ stride) never happens.
+                return scope.Node("MaxPool", "maxpool", [input], output,
+                    [.. PoolWindow(pool.kernel_size, pool.stride, pool.padding), OnnxGraphBuilder.Int("ceil_mode", pool.ceil_mode ? 1 : 0)]);
             }
             case AvgPool2d pool:
             {
@@ -134,6 +138,8 @@ public static class OnnxExporter
                 if (!adaptive.output_size.All(s => s == 1))
                     throw Unsupported(path, $"AdaptiveAvgPool2d to ({string.Join(", ", adaptive.output_size)}); only (1, 1) (global average pooling) is exported");
                 return scope.Node("GlobalAveragePool", "globalavgpool", [input], output);
+            case Dropout:
+                return scope.Node("Identity", "dropout", [input], output);  // scoring mode: dropout passes its input on
             case Flatten:
                 return scope.Node("Flatten", "flatten", [input], output, [OnnxGraphBuilder.Int("axis", 1)]);
             case Linear linear:

@@ -68,38 +68,51 @@ internal static class StateDictFile
     /// Sets every parameter and buffer of <paramref name="module"/> from the state-dict file <paramref name="path"/>,
     /// which must hold exactly the module's keys with the same shapes (values are converted to the module's types and device).
     /// </summary>
-    /// <exception cref="InvalidDataException">A key is missing or extra, or a shape differs; the message names the file and the keys.</exception>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is unreadable, a key is missing or extra, or a shape differs; the message names the file and the keys.</exception>
     public static void Load(nn.Module module, string path)
     {
         var loaded = Read(path);
         try
         {
-            var target = module.state_dict();
-            var missing = target.Keys.Where(k => !loaded.ContainsKey(k)).ToList();
-            var extra = loaded.Keys.Where(k => !target.ContainsKey(k)).ToList();
-            if (missing.Count > 0 || extra.Count > 0)
-                throw new InvalidDataException(
-                    $"Weights file '{path}' does not fit the network: " +
-                    (missing.Count > 0 ? $"{missing.Count} of its weights are missing ({Few(missing)})" : "") +
-                    (missing.Count > 0 && extra.Count > 0 ? "; " : "") +
-                    (extra.Count > 0 ? $"{extra.Count} keys are not in the network ({Few(extra)})" : "") +
-                    ". Its keys must be the network's state-dict keys (docs/export.md).");
-            foreach (var (name, value) in target)
-            {
-                if (!loaded[name].shape.SequenceEqual(value.shape))
-                    throw new InvalidDataException(
-                        $"Weights file '{path}': '{name}' has shape ({string.Join(", ", loaded[name].shape)}); the network needs " +
-                        $"({string.Join(", ", value.shape)}). Use the architecture, width divisor, image channels and class count the weights were trained with.");
-            }
-            using var noGrad = no_grad();
-            foreach (var (name, value) in target)
-                value.copy_(loaded[name]);
+            Load(module, loaded, path);
         }
         finally
         {
             foreach (var tensor in loaded.Values)
                 tensor.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Sets every parameter and buffer of <paramref name="module"/> from <paramref name="loaded"/>, read from
+    /// <paramref name="path"/>, which must hold exactly the module's keys; each with the module's shape, except those
+    /// <paramref name="keep"/> names, which must be there but stay as they are (a new classifier head).
+    /// </summary>
+    /// <exception cref="InvalidDataException">A key is missing or extra, or a shape differs; the message names the file, the key and both shapes.</exception>
+    public static void Load(nn.Module module, IReadOnlyDictionary<string, Tensor> loaded, string path, Func<string, bool>? keep = null)
+    {
+        var target = module.state_dict();
+        var missing = target.Keys.Where(k => !loaded.ContainsKey(k)).ToList();
+        var extra = loaded.Keys.Where(k => !target.ContainsKey(k)).ToList();
+        if (missing.Count > 0 || extra.Count > 0)
+            throw new InvalidDataException(
+                $"Weights file '{path}' does not fit the network: " +
+                (missing.Count > 0 ? $"{missing.Count} of its weights are missing ({Few(missing)})" : "") +
+                (missing.Count > 0 && extra.Count > 0 ? "; " : "") +
+                (extra.Count > 0 ? $"{extra.Count} keys are not in the network ({Few(extra)})" : "") +
+                ". Its keys must be the network's state-dict keys (docs/export.md).");
+        var copied = target.Where(entry => keep is null || !keep(entry.Key)).ToList();
+        foreach (var (name, value) in copied)
+        {
+            if (!loaded[name].shape.SequenceEqual(value.shape))
+                throw new InvalidDataException(
+                    $"Weights file '{path}': '{name}' has shape ({string.Join(", ", loaded[name].shape)}); the network needs " +
+                    $"({string.Join(", ", value.shape)}). Use the architecture, width divisor, image channels and class count the weights were trained with.");
+        }
+        using var noGrad = no_grad();
+        foreach (var (name, value) in copied)
+            value.copy_(loaded[name]);
     }
 
     private static string Few(List<string> keys) => string.Join(", ", keys.Take(3)) + (keys.Count > 3 ? ", …" : "");

@@ -4,9 +4,19 @@ namespace MLNet.GoogLeNet.Modules;
 /// <param name="Architecture">The options' value.</param>
 /// <param name="Name">The command line's word for it (<c>--architecture NAME</c>).</param>
 /// <param name="Summary">What it is, in a line.</param>
-/// <param name="BuildStages">Builds its five stages for a configuration (<see cref="NetworkStages"/>).</param>
+/// <param name="BuildStages">Builds its modules before the head for a configuration (<see cref="NetworkStages"/>).</param>
+/// <param name="ModulesOnlyInFiles">
+/// Modules a weights file of this network may hold that the network has no place for (torchvision's auxiliary
+/// classifiers): <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> leaves their keys out and says so. Default none.
+/// </param>
 internal sealed record ArchitectureEntry(
-    NetworkArchitecture Architecture, string Name, string Summary, Func<GoogLeNetConfiguration, NetworkStages> BuildStages);
+    NetworkArchitecture Architecture, string Name, string Summary, Func<GoogLeNetConfiguration, NetworkStages> BuildStages,
+    IReadOnlyList<string>? ModulesOnlyInFiles = null)
+{
+    /// <summary>Whether the state-dict key <paramref name="key"/> belongs to one of <see cref="ModulesOnlyInFiles"/>.</summary>
+    public bool IsOnlyInFiles(string key) =>
+        ModulesOnlyInFiles?.Any(module => key.StartsWith(module + ".", StringComparison.Ordinal)) ?? false;
+}
 
 /// <summary>
 /// Every network the library builds, once: <see cref="GoogLeNetNetwork"/> builds from it, and the command line's names,
@@ -27,6 +37,9 @@ internal static class ArchitectureTable
             "Inception-v3-style: factorised convolutions and grid-size reductions, batch-normalised", InceptionV3Stages.Build),
         new(NetworkArchitecture.InceptionResNet, "inception-resnet",
             "Inception-ResNet-style: residual Inception blocks, scaled and added to their input", InceptionResNetStages.Build),
+        new(NetworkArchitecture.GoogLeNetTorchvision, "googlenet-torchvision",
+            "torchvision's GoogLeNet under its state-dict keys, for its ImageNet weights (--from googlenet-1378be20.pth); 224×224 RGB",
+            TorchvisionGoogLeNetStages.Build, TorchvisionGoogLeNetStages.AuxiliaryHeads),
     ];
 
     /// <summary>Whether a row describes <paramref name="architecture"/>.</summary>

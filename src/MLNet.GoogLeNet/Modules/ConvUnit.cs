@@ -23,7 +23,7 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule
     /// <summary>Weight of the newest batch in the running statistics (PyTorch's convention and default).</summary>
     public const double BatchNormMomentum = 0.1;
 
-    /// <summary>Added to the variance before its square root (PyTorch's default).</summary>
+    /// <summary>Added to the variance before its square root, unless a unit is built with another (PyTorch's default).</summary>
     public const double BatchNormEpsilon = 1e-5;
 
     private readonly Conv2d conv;
@@ -32,21 +32,23 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule
 
     /// <summary>A square <paramref name="kernelSize"/>×<paramref name="kernelSize"/> convolution with the same padding on every side.</summary>
     public ConvUnit(int inputChannels, int outputChannels, int kernelSize, bool batchNorm, bool activation,
-        int stride = 1, int padding = 0)
-        : this(inputChannels, outputChannels, (kernelSize, kernelSize), batchNorm, activation, stride, (padding, padding))
+        int stride = 1, int padding = 0, double batchNormEpsilon = BatchNormEpsilon)
+        : this(inputChannels, outputChannels, (kernelSize, kernelSize), batchNorm, activation, stride, (padding, padding), batchNormEpsilon)
     {
     }
 
     /// <summary>
     /// A convolution of <paramref name="kernel"/> (height, width) with <paramref name="padding"/> (rows above and below,
     /// columns left and right): the asymmetric 1×n and n×1 convolutions of the factorised Inception blocks.
+    /// <paramref name="batchNormEpsilon"/> is added to the variance (default <see cref="BatchNormEpsilon"/>; torchvision's
+    /// GoogLeNet uses 0.001).
     /// </summary>
     public ConvUnit(int inputChannels, int outputChannels, (int Height, int Width) kernel, bool batchNorm, bool activation,
-        int stride, (int Height, int Width) padding) : base(nameof(ConvUnit))
+        int stride, (int Height, int Width) padding, double batchNormEpsilon = BatchNormEpsilon) : base(nameof(ConvUnit))
     {
         conv = Conv2d(inputChannels, outputChannels, kernel_size: (kernel.Height, kernel.Width), stride: (stride, stride),
             padding: (padding.Height, padding.Width), bias: !batchNorm);
-        bn = batchNorm ? BatchNorm2d(outputChannels, eps: BatchNormEpsilon, momentum: BatchNormMomentum) : null;
+        bn = batchNorm ? BatchNorm2d(outputChannels, eps: batchNormEpsilon, momentum: BatchNormMomentum) : null;
         relu = activation ? ReLU() : null;
         RegisterComponents();
     }

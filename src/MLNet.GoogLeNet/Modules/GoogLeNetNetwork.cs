@@ -12,23 +12,21 @@ namespace MLNet.GoogLeNet.Modules;
 /// global average pooling and one dense layer with an output per class; with
 /// <see cref="NetworkArchitecture.GoogLeNetBatchNorm"/>, the same channel table with batch normalisation after every
 /// convolution; with <see cref="NetworkArchitecture.InceptionV3"/> and <see cref="NetworkArchitecture.InceptionResNet"/>,
-/// its successors, built from the same five stages (docs/architectures.md). Input (N, C, H, W) planar floats; output
-/// (N, classes) logits.
+/// its successors, built from the same five stages; with <see cref="NetworkArchitecture.GoogLeNetTorchvision"/>,
+/// torchvision's GoogLeNet module for module, under torchvision's names (docs/architectures.md). Input (N, C, H, W)
+/// planar floats; output (N, classes) logits.
 /// </summary>
 /// <remarks>
 /// <see cref="Stages"/> is the one description of the network: <see cref="forward"/>, the shape trace and the ONNX
-/// exporter all walk it.
+/// exporter all walk it. It is a backbone (<see cref="Features"/>) and a classifier head (<see cref="Head"/>).
 /// </remarks>
 public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 {
-    // Stage fields: their names are the state-dict keys ("b3.0.path2.conv.conv.weight", "dense.weight").
-    private readonly Sequential b1;
-    private readonly Sequential b2;
-    private readonly Sequential b3;
-    private readonly Sequential b4;
-    private readonly Sequential b5;
-    private readonly Flatten flatten;
-    private readonly Linear dense;
+    // The backbone's modules and the head, registered under their names: those names are the state-dict keys
+    // ("b3.0.path2.conv.conv.weight", "dense.weight"; "inception3a.branch2.1.bn.running_var", "fc.weight").
+    private readonly (string Name, Module<Tensor, Tensor> Module)[] backbone;
+    private readonly string headName;
+    private readonly Linear head;
 
     /// <summary>Builds the network and initialises it as the recipe does (Xavier uniform weights, zero biases).</summary>
     /// <param name="configuration">Architecture, input shape, class count and width divisor.</param>
@@ -43,10 +41,12 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         configuration.Validate();
         Configuration = configuration;
         var stages = ArchitectureTable.Of(configuration.Architecture).BuildStages(configuration);
-        (b1, b2, b3, b4, b5) = (stages.B1, stages.B2, stages.B3, stages.B4, stages.B5);
-        flatten = Flatten();
-        dense = Linear(stages.OutputChannels, configuration.ClassCount);  // one output per class
-        RegisterComponents();
+        backbone = [.. stages.Backbone];
+        headName = stages.HeadName;
+        head = Linear(stages.OutputChannels, configuration.ClassCount);  // one output per class
+        foreach (var (name, module) in backbone)
+            register_module(name, module);
+        register_module(headName, head);
         Initialize(seed, initialization);
     }
 
@@ -54,26 +54,36 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     public GoogLeNetConfiguration Configuration { get; }
 
     /// <summary>
-    /// The stages in order, with their names (the state-dict prefixes and the names the shape trace prints) and the
-    /// shape each leaves; C1 … C5 are each architecture's widths (<see cref="NetworkStages"/>; for the recipe's
-    /// GoogLeNet 64, 192, 480, 832 and 1024, divided by the width divisor).
+    /// The modules in order, with their names (the state-dict prefixes and the names the shape trace prints): the
+    /// backbone (<see cref="NetworkStages"/>; for the recipe's GoogLeNet b1 … b5 leave 64, 192, 480, 832 and 1024
+    /// channels, divided by the width divisor, at a quarter, an eighth, a sixteenth, a thirty-second of the input's
+    /// height and width, then 1×1), then the head, (N, classes).
     /// </summary>
-    private (string Name, Module<Tensor, Tensor> Stage)[] Stages =>
-    [
-        ("b1", b1),            // (N, C1, H/4, W/4)
-        ("b2", b2),            // (N, C2, H/8, W/8)
-        ("b3", b3),            // (N, C3, H/16, W/16)
-        ("b4", b4),            // (N, C4, H/32, W/32)
-        ("b5", b5),            // (N, C5, 1, 1)
-        ("flatten", flatten),  // (N, C5)
-        (nameof(dense), dense),  // (N, classes)
-    ];
+    private (string Name, Module<Tensor, Tensor> Stage)[] Stages => [.. backbone, (headName, head)];
+
+    /// <summary>The classifier head: the dense layer whose outputs are the classes, reading <see cref="Features"/>.</summary>
+    internal Linear Head => head;
 
     /// <summary>
-    /// Whether the state-dict entry <paramref name="name"/> belongs to the classifier head (the dense layer, whose
-    /// outputs are the classes) rather than to the feature extractor before it.
+    /// The backbone's output for <paramref name="input"/>: (N, features), what <see cref="Head"/> reads. In training
+    /// mode it includes the architecture's dropout before the head, if it has one; in scoring mode
+    /// <c>Head.call(Features(x))</c> is <c>forward(x)</c>.
     /// </summary>
-    internal static bool IsHead(string name) => name.StartsWith(nameof(dense) + ".", StringComparison.Ordinal);
+    internal Tensor Features(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = input;
+        foreach (var (_, stage) in backbone)
+            x = stage.call(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Whether the state-dict entry <paramref name="name"/> belongs to the classifier head (<see cref="Head"/>, whose
+    /// outputs are the classes: <c>dense.*</c>, or <c>fc.*</c> in the torchvision GoogLeNet) rather than to the
+    /// backbone before it.
+    /// </summary>
+    internal bool IsHead(string name) => name.StartsWith(headName + ".", StringComparison.Ordinal);
 
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
@@ -102,10 +112,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = input;
-        foreach (var (_, stage) in Stages)
-            x = stage.call(x);
-        return x.MoveToOuterDisposeScope();
+        return head.call(Features(input)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The stages in order, as <see cref="forward"/> runs them.</summary>
@@ -114,7 +121,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 
     /// <summary>
     /// Runs a zero image of batch size <paramref name="batchSize"/> through the network and returns each stage's
-    /// output shape, as the recipe prints them (b1 … b5, then the dense layer).
+    /// output shape, as the recipe prints them (b1 … b5, then the dense layer); flatten and dropout, which the recipe
+    /// does not print, are left out.
     /// </summary>
     public IReadOnlyList<(string Stage, long[] Shape)> TraceShapes(int batchSize = 1)
     {
@@ -130,7 +138,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
             foreach (var (name, stage) in Stages)
             {
                 x = stage.call(x);
-                if (name != "flatten")
+                if (stage is not (TorchSharp.Modules.Flatten or TorchSharp.Modules.Dropout))
                     shapes.Add((name, x.shape));
             }
         }

@@ -50,7 +50,8 @@ internal sealed class ParallelPaths : Module<Tensor, Tensor>, IOnnxModule
     }
 
     /// <summary>The ONNX of <see cref="Concatenate"/>: each path under its name on the same input, then Concat on axis 1.</summary>
-    internal static string EmitConcatenation(OnnxScope scope, IEnumerable<(string Name, Sequential Path)> paths, string input, string? output) =>
+    internal static string EmitConcatenation<TPath>(OnnxScope scope, IEnumerable<(string Name, TPath Path)> paths, string input, string? output)
+        where TPath : Module<Tensor, Tensor> =>
         scope.Node("Concat", "concat", paths.Select(p => scope.Child(p.Name, p.Path, input)).ToList(), output,
             [OnnxGraphBuilder.Int("axis", 1)]);
 }

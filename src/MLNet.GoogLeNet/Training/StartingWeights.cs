@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.GoogLeNet.Modules;
 using static TorchSharp.torch;
 
@@ -5,8 +6,9 @@ namespace MLNet.GoogLeNet.Training;
 
 /// <summary>
 /// The weights a fine-tuning run starts from (<see cref="GoogLeNetTrainerOptions.FineTuneFrom"/>): those of a checkpoint
-/// (a <c>.ckpt</c> file, or the latest in a folder), of a PyTorch state-dict or safetensors file, or of the network in
-/// a model zip saved by this library.
+/// (a <c>.ckpt</c> file, or the latest in a folder), of a PyTorch state-dict or safetensors file (torchvision's
+/// published GoogLeNet weights among them, for <see cref="NetworkArchitecture.GoogLeNetTorchvision"/>), or of the
+/// network in a model zip saved by this library. Nothing is downloaded: every source is a local file.
 /// </summary>
 internal static class StartingWeights
 {
@@ -24,21 +26,19 @@ internal static class StartingWeights
         {
             using var checkpoint = GoogLeNetTrainer.ReadCheckpoint(path, Option);
             return Copy(network, classes, checkpoint.Manifest.Network, checkpoint.Manifest.Classes, checkpoint.Path, "the checkpoint",
-                sameClasses => checkpoint.RestoreNetwork(network, include: name => sameClasses || !GoogLeNetNetwork.IsHead(name)));
+                sameClasses => checkpoint.RestoreNetwork(network, include: name => sameClasses || !network.IsHead(name)));
         }
 
         if (Export.StateDictFile.IsStateDict(path))
         {
-            // A state dict carries no class list: it must fit this network, head included.
             try
             {
-                Export.StateDictFile.Load(network, path);
+                return FromStateDict(network, path);
             }
             catch (Exception e) when (e is FileNotFoundException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
                 throw new InvalidOperationException($"{Option}: {e.Message}", e);
             }
-            return TrainingStart.FineTuning(path);
         }
 
         Export.ImportedNetwork imported;
@@ -58,10 +58,56 @@ internal static class StartingWeights
                 using var noGrad = no_grad();
                 foreach (var (name, tensor) in network.state_dict())
                 {
-                    if (sameClasses || !GoogLeNetNetwork.IsHead(name))
+                    if (sameClasses || !network.IsHead(name))
                         tensor.copy_(source[name]);
                 }
             });
+        }
+    }
+
+    /// <summary>
+    /// Copies a state-dict file into <paramref name="network"/>, strictly: every key of the network with its shape, no
+    /// other key, except the modules the architecture's files may hold beyond the network (torchvision's auxiliary
+    /// classifiers), which are left out and named. A file carries no class list, so its head is kept when its shapes
+    /// are the network's and replaced by the network's new head when only its number of classes differs.
+    /// </summary>
+    private static TrainingStart FromStateDict(GoogLeNetNetwork network, string path)
+    {
+        var entry = ArchitectureTable.Of(network.Configuration.Architecture);
+        var loaded = Export.StateDictFile.Read(path);
+        try
+        {
+            var leftOut = loaded.Keys.Where(entry.IsOnlyInFiles).Order(StringComparer.Ordinal).ToList();
+            foreach (var key in leftOut)
+            {
+                loaded[key].Dispose();
+                loaded.Remove(key);
+            }
+            long fileClasses = network.Head.weight!.shape[0];
+            bool newHead = false;
+            foreach (var (name, value) in network.state_dict().Where(e => network.IsHead(e.Key)))
+            {
+                if (!loaded.TryGetValue(name, out var saved) || saved.shape.SequenceEqual(value.shape))
+                    continue;
+                // Another class count changes the first dimension of the head's weight and bias, nothing else.
+                if (saved.dim() != value.dim() || !saved.shape.Skip(1).SequenceEqual(value.shape.Skip(1)))
+                    throw new InvalidDataException(
+                        $"Weights file '{path}': '{name}' has shape ({string.Join(", ", saved.shape)}); the network needs " +
+                        $"({string.Join(", ", value.shape)}) or the same with another number of classes. Use the architecture, " +
+                        "width divisor and image channels the weights were trained with.");
+                fileClasses = saved.shape[0];
+                newHead = true;
+            }
+            Export.StateDictFile.Load(network, loaded, path, keep: newHead ? network.IsHead : null);
+            string modules = string.Join(" and ", leftOut.Select(k => k[..k.IndexOf('.', StringComparison.Ordinal)]).Distinct());
+            string? leftOutNote = leftOut.Count == 0 ? null : string.Create(CultureInfo.InvariantCulture,
+                $"{leftOut.Count} keys of {modules}, modules this network has no place for, were left out");
+            return TrainingStart.FineTuningFromWeightsFile(path, newHead, network.Configuration.ClassCount, fileClasses, leftOutNote);
+        }
+        finally
+        {
+            foreach (var tensor in loaded.Values)
+                tensor.Dispose();
         }
     }
 

@@ -216,7 +216,7 @@ internal sealed class TrainingLoop
     {
         foreach (var (name, parameter) in _network.named_parameters())
         {
-            if (!GoogLeNetNetwork.IsHead(name))
+            if (!_network.IsHead(name))
                 parameter.requires_grad = !frozen;
         }
     }

@@ -1,0 +1,196 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.ML.OnnxRuntime;
+using MLNet.GoogLeNet.Export;
+using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Tests.TestData;
+using MLNet.GoogLeNet.Training;
+using TorchSharp.PyBridge;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Tests.Export;
+
+/// <summary>
+/// The torchvision GoogLeNet (<see cref="NetworkArchitecture.GoogLeNetTorchvision"/>) against torchvision itself: state
+/// dicts that Debian's python3-torchvision writes with random weights (with and without the auxiliary classifiers) load
+/// strictly by <c>FineTuneFrom</c> and compute torchvision's logits in TorchSharp, in ONNX Runtime and after a model zip;
+/// what the library exports loads strictly into torchvision; wrong and truncated files are refused naming what is wrong.
+/// </summary>
+public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Classes = 5;
+    private const int Size = 48;  // small, yet every ceil-mode pool rounds up (24 → 12 → 6 → 3 → 2)
+    private static readonly string[] ClassNames = ["a", "b", "c", "d", "e"];
+    private static readonly string Script = Path.Combine(RepositoryPaths.Root, "tests", "MLNet.GoogLeNet.Tests", "TestData", "torchvision_googlenet.py");
+    private readonly string _folder = Directory.CreateTempSubdirectory("googlenet-torchvision-").FullName;
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+
+    private static GoogLeNetConfiguration Torchvision(int classes = Classes) =>
+        new(InputChannels: 3, ClassCount: classes, ImageHeight: Size, ImageWidth: Size, Architecture: NetworkArchitecture.GoogLeNetTorchvision);
+
+    /// <summary>torchvision writes its two state dicts and what it computes from them into the test's folder.</summary>
+    private void WriteFixtures()
+    {
+        var (code, stdout, stderr) = PythonInterpreter.Run(PythonInterpreter.With("torchvision")!,
+            [Script, "write", _folder, Classes.ToString(System.Globalization.CultureInfo.InvariantCulture), Size.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(code == 0, stdout + stderr);
+    }
+
+    private string Weights(bool aux) => Path.Combine(_folder, $"googlenet-aux{(aux ? 1 : 0)}.pth");
+
+    private string Expected(bool aux) => Path.Combine(_folder, $"expected-aux{(aux ? 1 : 0)}.pt");
+
+    private static Dictionary<string, Tensor> ReadExpected(string path) => StateDictFile.Read(path);
+
+    private static float[] Values(Tensor tensor) => tensor.contiguous().data<float>().ToArray();
+
+    /// <summary>
+    /// Every difference within <paramref name="tolerance"/>, or with <paramref name="relative"/> within
+    /// <paramref name="tolerance"/> × max(1, |expected|); the values also spread far wider than that, so that agreement
+    /// means something.
+    /// </summary>
+    private static void AssertSame(float[] expected, float[] actual, string what, float tolerance = 1e-4f, bool relative = false)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / (relative ? Math.Max(1f, Math.Abs(e)) : 1f)).Max();
+        Assert.True(worst <= tolerance, $"{what}: largest difference {worst:G3} exceeds {tolerance:G3}");
+        Assert.True(expected.Max() - expected.Min() > 1f, $"{what}: torchvision's values hardly vary ({expected.Min()} … {expected.Max()})");
+    }
+
+    [PythonModuleFact("torchvision", "python3-torchvision")]
+    public void Torchvision_weights_load_strictly_and_compute_torchvision_logits_in_torchsharp_onnx_runtime_and_a_zip()
+    {
+        WriteFixtures();
+        foreach (bool aux in new[] { true, false })
+        {
+            var expected = ReadExpected(Expected(aux));
+            using var input = expected["input"];
+            float[] logits = Values(expected["logits"]);
+
+            var network = new GoogLeNetNetwork(Torchvision(), seed: 3);
+            var start = StartingWeights.CopyInto(network, Weights(aux), ClassNames);
+            output.WriteLine(start.ToString());
+            Assert.False(start.NewClassifierHead);
+            Assert.Equal(Weights(aux), start.FineTunedFrom);
+            if (aux)
+                Assert.Contains("keys of aux1 and aux2, modules this network has no place for, were left out", start.ToString());
+            else
+                Assert.DoesNotContain("left out", start.ToString());
+
+            network.eval();
+            AssertSame(logits, NetworkZips.Logits(network, input), $"aux_logits={aux}: TorchSharp");
+
+            var onnx = OnnxExporter.BuildModel(network, new OnnxExportOptions { IncludeSoftmax = false });
+            using (var session = new InferenceSession(onnx.ToByteArray()))
+                AssertSame(logits, OnnxExporterTests.Run(session, "input", input), $"aux_logits={aux}: ONNX Runtime");
+
+            var (model, data) = NetworkZips.Transformer(network, ClassNames);
+            using (model)
+            {
+                string zip = Path.Combine(_folder, $"aux{aux}.zip");
+                NetworkZips.Save(model, data, zip);
+                var imported = ModelFile.ImportNetwork(zip);
+                using (imported.Network)
+                {
+                    Assert.Equal(NetworkArchitecture.GoogLeNetTorchvision, imported.Network.Configuration.Architecture);
+                    AssertSame(logits, NetworkZips.Logits(imported.Network, input), $"aux_logits={aux}: the network rebuilt from the zip");
+                }
+            }
+            foreach (var tensor in expected.Values) tensor.Dispose();
+        }
+    }
+
+    [PythonModuleFact("torchvision", "python3-torchvision")]
+    public void A_file_trained_on_other_classes_gives_its_backbone_and_a_new_head()
+    {
+        WriteFixtures();
+        var expected = ReadExpected(Expected(aux: true));
+        using var network = new GoogLeNetNetwork(Torchvision(classes: 3), seed: 3);
+        var start = StartingWeights.CopyInto(network, Weights(aux: true), ["x", "y", "z"]);
+        Assert.True(start.NewClassifierHead);
+        Assert.StartsWith($"Fine-tuning the weights of {Weights(aux: true)} with a new classifier head for 3 classes (the file's head has 5 outputs)", start.ToString());
+
+        network.eval();
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+            // Features reach 150: float32 sums of that size differ in their sixth digit.
+            AssertSame(Values(expected["features"]), Values(network.Features(expected["input"])), "features before the head", tolerance: 1e-5f, relative: true);
+        Assert.All(network.state_dict().Keys.Where(network.IsHead), key => Assert.StartsWith("fc.", key));
+        foreach (var tensor in expected.Values) tensor.Dispose();
+    }
+
+    [PythonModuleFact("torchvision", "python3-torchvision")]
+    public void The_exported_state_dict_loads_strictly_into_torchvision_and_gives_the_same_logits()
+    {
+        WriteFixtures();
+        var network = new GoogLeNetNetwork(Torchvision(), seed: 3);
+        StartingWeights.CopyInto(network, Weights(aux: false), ClassNames);
+        var (model, data) = NetworkZips.Transformer(network, ClassNames);
+        using (model)
+        {
+            string zip = Path.Combine(_folder, "model.zip");
+            NetworkZips.Save(model, data, zip);
+            string exported = Path.Combine(_folder, "exported.pt");
+            var (exit, text) = CliRunner.Run("export", "--model", zip, "--state-dict", exported);
+            Assert.True(exit == 0, text);
+
+            // The keys are torchvision's own: no mapping table between the two.
+            var keys = StateDictFile.Read(exported);
+            Assert.Contains("inception3a.branch2.1.bn.running_var", keys.Keys);
+            Assert.Contains("fc.weight", keys.Keys);
+            foreach (var tensor in keys.Values) tensor.Dispose();
+
+            var (code, stdout, stderr) = PythonInterpreter.Run(PythonInterpreter.With("torchvision")!,
+                [Script, "check", exported, Expected(aux: false), Classes.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            output.WriteLine(stdout);
+            Assert.True(code == 0, stdout + stderr);
+            using var result = JsonDocument.Parse(stdout);
+            Assert.True(result.RootElement.GetProperty("max_abs_difference").GetDouble() <= 1e-4, stdout);
+        }
+    }
+
+    [PythonModuleFact("torchvision", "python3-torchvision")]
+    public void Truncated_and_mismatched_files_are_refused_naming_the_file_or_the_key()
+    {
+        WriteFixtures();
+        using var network = new GoogLeNetNetwork(Torchvision(), seed: 3);
+
+        string truncated = Path.Combine(_folder, "truncated.pth");
+        byte[] bytes = File.ReadAllBytes(Weights(aux: true));
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        var unreadable = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, truncated, ClassNames));
+        Assert.StartsWith($"FineTuneFrom: Weights file '{truncated}' is not a readable PyTorch state_dict", unreadable.Message);
+
+        string Altered(string name, Action<Dictionary<string, Tensor>> change)
+        {
+            var state = StateDictFile.Read(Weights(aux: true));
+            change(state);
+            string path = Path.Combine(_folder, name);
+            using (var stream = File.Create(path))
+                PyTorchPickler.PickleStateDict(stream, state);
+            foreach (var tensor in state.Values) tensor.Dispose();
+            return path;
+        }
+
+        // The paper's 5×5 where torchvision has 3×3: refused naming the key and both shapes.
+        string fiveByFive = Altered("five-by-five.pth", state => state["inception4a.branch3.1.conv.weight"] = zeros(48, 16, 5, 5));
+        var shape = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, fiveByFive, ClassNames));
+        Assert.Contains($"Weights file '{fiveByFive}': 'inception4a.branch3.1.conv.weight' has shape (48, 16, 5, 5); the network needs (48, 16, 3, 3)", shape.Message);
+
+        string missing = Altered("missing.pth", state => state.Remove("conv1.bn.running_var"));
+        var absent = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, missing, ClassNames));
+        Assert.Contains("1 of its weights are missing (conv1.bn.running_var)", absent.Message);
+
+        string unexpected = Altered("unexpected.pth", state => state["inception6a.branch1.conv.weight"] = zeros(1));
+        var extra = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, unexpected, ClassNames));
+        Assert.Contains("1 keys are not in the network (inception6a.branch1.conv.weight)", extra.Message);
+
+        // The recipe's network is another network, even with the same class count: refused, not half-loaded.
+        using var recipe = new GoogLeNetNetwork(Torchvision() with { Architecture = NetworkArchitecture.GoogLeNetBatchNorm });
+        var other = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(recipe, Weights(aux: false), ClassNames));
+        Assert.Contains($"Weights file '{Weights(aux: false)}' does not fit the network", other.Message);
+        Assert.Contains("b1.conv.conv.weight", other.Message);
+    }
+}

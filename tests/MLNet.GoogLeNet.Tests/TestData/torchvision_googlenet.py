@@ -1,0 +1,67 @@
+"""Fixtures for the torchvision GoogLeNet tests, written by torchvision itself (Debian's python3-torchvision).
+
+write FOLDER CLASSES SIZE
+    googlenet-aux1.pth and googlenet-aux0.pth: state dicts of torchvision.models.googlenet(num_classes=CLASSES,
+    aux_logits=True/False, init_weights=True) with seeded random weights, batch-norm statistics gathered on random
+    images and random batch-norm scales and shifts (so that every stored value changes the logits); expected-aux1.pt and
+    expected-aux0.pt: random pixels in [0, 1] of SIZE x SIZE ("input"), and torchvision's logits ("logits") and features
+    before fc ("features") in scoring mode after ImageNet's Normalize, with transform_input=True.
+check WEIGHTS EXPECTED CLASSES
+    Loads WEIGHTS strictly into torchvision.models.googlenet(num_classes=CLASSES, aux_logits=False,
+    transform_input=True, init_weights=False) and prints as JSON the largest difference between its logits for
+    EXPECTED's input (normalised as above) and EXPECTED's logits.
+"""
+import json
+import sys
+
+import torch
+import torchvision
+
+MEAN, STD = [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]
+
+
+def normalize(pixels):
+    return torchvision.transforms.Normalize(MEAN, STD)(pixels)
+
+
+def write(folder, classes, size):
+    generator = torch.Generator().manual_seed(1)
+    for aux in (True, False):
+        torch.manual_seed(0)
+        model = torchvision.models.googlenet(num_classes=classes, aux_logits=aux, transform_input=True, init_weights=True)
+        batch_norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+        for bn in batch_norms:
+            bn.momentum = None  # a plain average over the calibration batches
+        model.train()
+        with torch.no_grad():
+            for _ in range(2):
+                model(normalize(torch.rand(8, 3, size, size, generator=generator)))
+            for bn in batch_norms:
+                bn.weight.uniform_(0.5, 1.5, generator=generator)
+                bn.bias.uniform_(-0.2, 0.2, generator=generator)
+        model.eval()
+        torch.save(model.state_dict(), f"{folder}/googlenet-aux{int(aux)}.pth")
+
+        pixels = torch.rand(4, 3, size, size, generator=generator)
+        features = {}
+        model.avgpool.register_forward_hook(lambda module, args, output: features.setdefault("value", torch.flatten(output, 1)))
+        with torch.no_grad():
+            logits = model(normalize(pixels))
+        torch.save({"input": pixels, "logits": logits, "features": features["value"]}, f"{folder}/expected-aux{int(aux)}.pt")
+
+
+def check(weights, expected, classes):
+    model = torchvision.models.googlenet(num_classes=classes, aux_logits=False, transform_input=True, init_weights=False)
+    model.load_state_dict(torch.load(weights), strict=True)
+    model.eval()
+    reference = torch.load(expected)
+    with torch.no_grad():
+        logits = model(normalize(reference["input"]))
+    print(json.dumps({"max_abs_difference": (logits - reference["logits"]).abs().max().item()}))
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "write":
+        write(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    else:
+        check(sys.argv[2], sys.argv[3], int(sys.argv[4]))
