@@ -17,7 +17,7 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--architecture <NAME>")]
-        [Description("googlenet, googlenet-bn, inception-v3 or inception-resnet (--list says what each is). Default: the one train builds by default, the default preset's.")]
+        [Description("googlenet, googlenet-bn, inception-v3, inception-resnet or googlenet-torchvision (--list says what each is). Default: the one train builds by default, the default preset's.")]
         public string? Architecture { get; init; }
 
         [CommandOption("--list")]

@@ -25,7 +25,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--architecture <NAME>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.Architecture))]
-    [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors, docs/architectures.md). " + PresetDefault)]
+    [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors), googlenet-torchvision (torchvision's GoogLeNet, for its ImageNet weights with --from; 224×224 RGB; docs/architectures.md). " + PresetDefault)]
     public string? Architecture { get; init; }
 
     [CommandOption("--epochs <N>")]
@@ -131,14 +131,32 @@ internal class TrainSettings : DeviceSettings
     [CommandOption("--image-size <PIXELS>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageHeight))]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageWidth))]
-    [Description("Height and width the images are resized to; the recipe's by default.")]
-    [DefaultValue(GoogLeNetConfiguration.RecipeImageSize)]
-    public int ImageSize { get; init; } = GoogLeNetConfiguration.RecipeImageSize;
+    [Description("Height and width the images are resized to. Default: the size the architecture is made for, the recipe's 96 (224 for googlenet-torchvision).")]
+    public int? ImageSize { get; init; }
+
+    /// <summary>The architecture the command line asks for, else the preset's; a wrong name is reported by <see cref="BuildOptions"/>.</summary>
+    private ArchitectureEntry ArchitectureRow
+    {
+        get
+        {
+            var preset = TrainingPreset.Default;
+            OptionNames.TryParse(OptionNames.Presets, Preset, "--preset", ref preset);
+            var architecture = new GoogLeNetTrainerOptions(preset).Architecture;
+            OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture);
+            return ArchitectureTable.Contains(architecture) ? ArchitectureTable.Of(architecture) : ArchitectureTable.Of(NetworkArchitecture.GoogLeNet);
+        }
+    }
+
+    /// <summary>--image-size, else the architecture's own size.</summary>
+    internal int EffectiveImageSize => ImageSize ?? ArchitectureRow.DefaultImageSize;
 
     [CommandOption("--channels <N>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageChannels))]
-    [Description("1 (grayscale) or 3 (RGB). Default: 3 for an image folder with any image in colour, else 1.")]
+    [Description("1 (grayscale) or 3 (RGB). Default: 3 for googlenet-torchvision and for an image folder with any image in colour, else 1.")]
     public int? Channels { get; init; }
+
+    /// <summary>--channels, else the architecture's own (3 for googlenet-torchvision), else null: what the data holds.</summary>
+    internal int? EffectiveChannels => Channels ?? ArchitectureRow.DefaultChannels;
 
     [CommandOption("--limit <N>")]
     [Description("Use only the first N training images (a subset). Default: all.")]
@@ -221,7 +239,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--from <PATH>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.FineTuneFrom))]
-    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one), on this data; other classes get a new classifier head.")]
+    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one; for googlenet-torchvision, torchvision's googlenet-1378be20.pth, docs/transfer-learning.md), on this data; nothing is downloaded; other classes get a new classifier head.")]
     public string? From { get; init; }
 
     [CommandOption("--freeze-epochs <N>")]
@@ -255,11 +273,12 @@ internal class TrainSettings : DeviceSettings
     {
         if (BatchSize is not { } batch || batch < 1)
             return null;
-        double bytes = (double)batch * (Channels ?? 3) * ImageSize * ImageSize * sizeof(float) * BatchesInMemory;
+        int size = EffectiveImageSize;
+        double bytes = (double)batch * (EffectiveChannels ?? 3) * size * size * sizeof(float) * BatchesInMemory;
         double available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         return bytes <= available / 2 ? null
             : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"--batch-size {batch} at {ImageSize}×{ImageSize} needs {bytes / (1 << 30):F1} GiB for its batches, more than half of the {available / (1 << 30):F1} GiB this process may use: give a smaller --batch-size or --image-size");
+                $"--batch-size {batch} at {size}×{size} needs {bytes / (1 << 30):F1} GiB for its batches, more than half of the {available / (1 << 30):F1} GiB this process may use: give a smaller --batch-size or --image-size");
     }
 
     public override ValidationResult Validate()
@@ -378,8 +397,8 @@ internal class TrainSettings : DeviceSettings
             ReportFolder = ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(ModelPath))!,
             PresetName = Preset.Trim().ToLowerInvariant(),
             Options = options,
-            ImageSize = ImageSize,
-            Channels = Channels,
+            ImageSize = EffectiveImageSize,
+            Channels = EffectiveChannels,
             TrainLimit = TrainLimit,
             TestLimit = TestLimit,
             TestFraction = TestFraction,

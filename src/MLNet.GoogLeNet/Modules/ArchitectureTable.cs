@@ -9,9 +9,14 @@ namespace MLNet.GoogLeNet.Modules;
 /// Modules a weights file of this network may hold that the network has no place for (torchvision's auxiliary
 /// classifiers): <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> leaves their keys out and says so. Default none.
 /// </param>
+/// <param name="DefaultImageSize">The height and width <c>googlenet train</c> resizes images to without <c>--image-size</c>:
+/// the size the network is made for. Default the recipe's, <see cref="GoogLeNetConfiguration.RecipeImageSize"/>.</param>
+/// <param name="DefaultChannels">The channels <c>googlenet train</c> reads without <c>--channels</c>, or null (the default)
+/// for what the data holds.</param>
 internal sealed record ArchitectureEntry(
     NetworkArchitecture Architecture, string Name, string Summary, Func<GoogLeNetConfiguration, NetworkStages> BuildStages,
-    IReadOnlyList<string>? ModulesOnlyInFiles = null)
+    IReadOnlyList<string>? ModulesOnlyInFiles = null, int DefaultImageSize = GoogLeNetConfiguration.RecipeImageSize,
+    int? DefaultChannels = null)
 {
     /// <summary>Whether the state-dict key <paramref name="key"/> belongs to one of <see cref="ModulesOnlyInFiles"/>.</summary>
     public bool IsOnlyInFiles(string key) =>
@@ -39,7 +44,8 @@ internal static class ArchitectureTable
             "Inception-ResNet-style: residual Inception blocks, scaled and added to their input", InceptionResNetStages.Build),
         new(NetworkArchitecture.GoogLeNetTorchvision, "googlenet-torchvision",
             "torchvision's GoogLeNet under its state-dict keys, for its ImageNet weights (--from googlenet-1378be20.pth); 224×224 RGB",
-            TorchvisionGoogLeNetStages.Build, TorchvisionGoogLeNetStages.AuxiliaryHeads),
+            TorchvisionGoogLeNetStages.Build, TorchvisionGoogLeNetStages.AuxiliaryHeads,
+            TorchvisionGoogLeNetStages.ImageSize, TorchvisionGoogLeNetStages.Channels),
     ];
 
     /// <summary>Whether a row describes <paramref name="architecture"/>.</summary>

@@ -15,6 +15,12 @@ internal static class TorchvisionGoogLeNetStages
     /// <summary>The name of the classifier head, torchvision's <c>fc</c>.</summary>
     public const string HeadName = "fc";
 
+    /// <summary>The height and width torchvision's ImageNet weights were trained and are evaluated at.</summary>
+    public const int ImageSize = 224;
+
+    /// <summary>The channels of torchvision's ImageNet weights: RGB.</summary>
+    public const int Channels = 3;
+
     /// <summary>
     /// The modules of a torchvision weights file this network has no place for: the auxiliary classifiers, which
     /// torchvision trains (<c>aux_logits=True</c>) but never uses to score.

@@ -48,13 +48,14 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
 
     /// <summary>
     /// Every difference within <paramref name="tolerance"/>, or with <paramref name="relative"/> within
-    /// <paramref name="tolerance"/> × max(1, |expected|); the values also spread far wider than that, so that agreement
-    /// means something.
+    /// <paramref name="tolerance"/> × the largest |expected| value; the values also spread far wider than that, so that
+    /// agreement means something.
     /// </summary>
     private static void AssertSame(float[] expected, float[] actual, string what, float tolerance = 1e-4f, bool relative = false)
     {
         Assert.Equal(expected.Length, actual.Length);
-        float worst = expected.Zip(actual, (e, a) => Math.Abs(e - a) / (relative ? Math.Max(1f, Math.Abs(e)) : 1f)).Max();
+        float scale = relative ? expected.Max(Math.Abs) : 1f;
+        float worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / scale;
         Assert.True(worst <= tolerance, $"{what}: largest difference {worst:G3} exceeds {tolerance:G3}");
         Assert.True(expected.Max() - expected.Min() > 1f, $"{what}: torchvision's values hardly vary ({expected.Min()} … {expected.Max()})");
     }
@@ -115,7 +116,7 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
         network.eval();
         using (no_grad())
         using (var scope = NewDisposeScope())
-            // Features reach 150: float32 sums of that size differ in their sixth digit.
+            // Features reach 150 (random batch-norm shifts): float32 sums of that size differ in their sixth digit.
             AssertSame(Values(expected["features"]), Values(network.Features(expected["input"])), "features before the head", tolerance: 1e-5f, relative: true);
         Assert.All(network.state_dict().Keys.Where(network.IsHead), key => Assert.StartsWith("fc.", key));
         foreach (var tensor in expected.Values) tensor.Dispose();
@@ -192,5 +193,39 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
         var other = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(recipe, Weights(aux: false), ClassNames));
         Assert.Contains($"Weights file '{Weights(aux: false)}' does not fit the network", other.Message);
         Assert.Contains("b1.conv.conv.weight", other.Message);
+    }
+
+    [PythonModuleFact("torchvision", "python3-torchvision")]
+    public void Train_from_the_torchvision_file_says_what_it_left_out_and_refuses_grayscale()
+    {
+        WriteFixtures();
+        using var images = PatternImages.Create(trainPerClass: 4, testPerClass: 2, size: Size, classCount: 4);
+        string model = Path.Combine(_folder, "trained.zip");
+        string[] train = ["train", "--data", images.Root, "--architecture", "googlenet-torchvision", "--from", Weights(aux: true),
+            "--image-size", Size.ToString(System.Globalization.CultureInfo.InvariantCulture), "--batch-size", "8", "--epochs", "1",
+            "--no-validation", "--model", model];
+
+        var (exit, text) = CliRunner.Run(train);
+        Assert.True(exit == 0, text);
+        Assert.Contains($"Fine-tuning the weights of {Weights(aux: true)} with a new classifier head for 4 classes (the file's head has 5 outputs); " +
+                        "20 keys of aux1 and aux2, modules this network has no place for, were left out.", text);
+        Assert.Contains($"GoogLeNetTorchvision at {Size}×{Size}", text);
+        Assert.True(File.Exists(model));
+
+        // The published weights are RGB: a grayscale network is another network, refused naming the weight and both shapes.
+        (exit, text) = CliRunner.Run([.. train, "--channels", "1"]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("'conv1.conv.weight' has shape (64, 3, 7, 7); the network needs (64, 1, 7, 7)", text);
+    }
+
+    [Fact]
+    public void Train_takes_the_architecture_s_own_image_size_and_channels_unless_told()
+    {
+        var torchvision = new MLNet.GoogLeNet.Cli.Commands.TrainSettings { Architecture = "googlenet-torchvision" };
+        Assert.Equal((224, 3), (torchvision.EffectiveImageSize, torchvision.EffectiveChannels));
+        var told = new MLNet.GoogLeNet.Cli.Commands.TrainSettings { Architecture = "googlenet-torchvision", ImageSize = 64, Channels = 1 };
+        Assert.Equal((64, 1), (told.EffectiveImageSize, told.EffectiveChannels));
+        var recipe = new MLNet.GoogLeNet.Cli.Commands.TrainSettings();
+        Assert.Equal((GoogLeNetConfiguration.RecipeImageSize, (int?)null), (recipe.EffectiveImageSize, recipe.EffectiveChannels));
     }
 }
