@@ -60,7 +60,7 @@ internal static class StateDictFile
         catch (Exception e) when (e is not FileNotFoundException and not OutOfMemoryException)
         {
             string format = IsSafetensors(path) ? "safetensors" : "PyTorch state_dict (torch.save of a module's state_dict(), zip format)";
-            throw new InvalidDataException($"Weights file '{path}' is not a readable {format} file: {e.Message}", e);
+            throw new InvalidDataException($"Weights file '{path}' is not a readable {format} file: {e.Message}{LegacyHint(path)}", e);
         }
     }
 
@@ -113,6 +113,25 @@ internal static class StateDictFile
         using var noGrad = no_grad();
         foreach (var (name, value) in copied)
             value.copy_(loaded[name]);
+    }
+
+    /// <summary>
+    /// For a file in PyTorch's format before 1.6 (a bare pickle, not a zip: files published before 2020, among them
+    /// torchvision's GoogLeNet weights may be), which TorchSharp.PyBridge does not read, the command that re-saves it
+    /// in the zip format; otherwise empty.
+    /// </summary>
+    private static string LegacyHint(string path)
+    {
+        if (IsSafetensors(path))
+            return "";
+        var start = new byte[2];
+        using (var stream = File.OpenRead(path))
+        {
+            if (stream.Read(start, 0, 2) < 2 || start[0] != 0x80)  // 0x80: a pickle's protocol opcode; a zip starts with "PK"
+                return "";
+        }
+        return $" It is in PyTorch's format before 1.6; re-save it in the zip format with python3 -c \"import torch; " +
+               $"torch.save(torch.load('{path}'), '{Path.ChangeExtension(path, null)}-zip.pth')\" and give that file.";
     }
 
     private static string Few(List<string> keys) => string.Join(", ", keys.Take(3)) + (keys.Count > 3 ? ", …" : "");

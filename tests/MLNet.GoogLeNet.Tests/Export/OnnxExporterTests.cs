@@ -19,6 +19,7 @@ public class OnnxExporterTests
         "sequential conv relu pool", "inception", "inception with batch normalisation",
         "conv 1x5 pad (0, 2)", "conv 3x1 stride 2 pad (1, 0)", "avgpool 3 stride 1 pad 1 without padding", "avgpool 3 stride 1 pad 1 with padding",
         "parallel paths", "residual inception",
+        "maxpool 3 stride 2 ceil", "maxpool 2 stride 2 ceil", "dropout", "torchvision inception", "torchvision input",
     };
 
     [Theory]
@@ -98,10 +99,10 @@ public class OnnxExporterTests
     [Fact]
     public void Unsupported_layer_is_named()
     {
-        using var module = nn.Sequential(("conv", nn.Conv2d(1, 2, 3)), ("drop", nn.Dropout(0.5)));
+        using var module = nn.Sequential(("conv", nn.Conv2d(1, 2, 3)), ("gelu", nn.GELU()));
         var error = Assert.Throws<NotSupportedException>(() => OnnxExporter.BuildModuleModel(module, [1, 1, 8, 8]));
-        Assert.Contains("Dropout", error.Message);
-        Assert.Contains("'drop'", error.Message);
+        Assert.Contains("GELU", error.Message);
+        Assert.Contains("'gelu'", error.Message);
     }
 
     private static (nn.Module<Tensor, Tensor> Module, long[] Shape) Build(string layer) => layer switch
@@ -114,6 +115,13 @@ public class OnnxExporterTests
         "relu" => (nn.ReLU(), [2, 3, 5, 5]),
         "maxpool 3 stride 1 pad 1" => (nn.MaxPool2d(3, stride: 1, padding: 1), [2, 3, 7, 6]),
         "maxpool 3 stride 2 pad 1" => (nn.MaxPool2d(3, stride: 2, padding: 1), [2, 3, 9, 8]),
+        // Sizes where rounding up adds a row and a column (8 → 4 rather than 3; 7 → 4 rather than 3).
+        "maxpool 3 stride 2 ceil" => (nn.MaxPool2d(3, stride: 2, ceil_mode: true), [2, 3, 8, 10]),
+        "maxpool 2 stride 2 ceil" => (nn.MaxPool2d(2, stride: 2, ceil_mode: true), [2, 3, 7, 5]),
+        "dropout" => (Scoring(nn.Dropout(0.5)), [2, 3, 4, 4]),  // the identity when scoring
+        "torchvision inception" => (Modules.BatchNormTests.WithRunningStatistics(
+            new TorchvisionInception("block", 6, new InceptionChannels(3, 2, 4, 2, 3, 2)), [8, 6, 7, 7]), [2, 6, 7, 7]),
+        "torchvision input" => (new TorchvisionInput(), [2, 3, 5, 5]),
         "global average pool" => (nn.AdaptiveAvgPool2d(1), [2, 5, 4, 3]),
         "flatten" => (nn.Flatten(), [2, 5, 1, 1]),
         "linear" => (nn.Linear(12, 5), [3, 12]),
@@ -131,6 +139,12 @@ public class OnnxExporterTests
             FactorizedBlocks.Asymmetric("branches", 6, 2, 3, 3, batchNorm: true).Block, 8, residualScale: 0.2), [8, 6, 5, 5]), [2, 6, 5, 5]),
         _ => throw new ArgumentOutOfRangeException(nameof(layer)),
     };
+
+    private static T Scoring<T>(T module) where T : nn.Module
+    {
+        module.eval();
+        return module;
+    }
 
     private static (float[] Expected, float[] Actual) RunBoth(nn.Module<Tensor, Tensor> module, long[] shape, int seed)
     {

@@ -164,6 +164,12 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
         var unreadable = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, truncated, ClassNames));
         Assert.StartsWith($"FineTuneFrom: Weights file '{truncated}' is not a readable PyTorch state_dict", unreadable.Message);
 
+        // PyTorch's format before 1.6 is not read; the message gives the command that re-saves the file.
+        string legacy = Path.Combine(_folder, "googlenet-legacy.pth");
+        var old = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, legacy, ClassNames));
+        Assert.EndsWith($"re-save it in the zip format with python3 -c \"import torch; torch.save(torch.load('{legacy}'), " +
+                        $"'{Path.Combine(_folder, "googlenet-legacy")}-zip.pth')\" and give that file.", old.Message);
+
         string Altered(string name, Action<Dictionary<string, Tensor>> change)
         {
             var state = StateDictFile.Read(Weights(aux: true));

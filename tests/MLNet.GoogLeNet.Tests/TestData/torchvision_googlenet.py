@@ -2,7 +2,8 @@
 
 write FOLDER CLASSES SIZE
     googlenet-aux1.pth and googlenet-aux0.pth: state dicts of torchvision.models.googlenet(num_classes=CLASSES,
-    aux_logits=True/False, init_weights=True) with seeded random weights, batch-norm statistics gathered on random
+    aux_logits=True/False, init_weights=True) with seeded random weights (googlenet-legacy.pth: the first in PyTorch's
+    format before 1.6), batch-norm statistics gathered on random
     images and random batch-norm scales and shifts (so that every stored value changes the logits); expected-aux1.pt and
     expected-aux0.pt: random pixels in [0, 1] of SIZE x SIZE ("input"), and torchvision's logits ("logits") and features
     before fc ("features") in scoring mode after ImageNet's Normalize, with transform_input=True.
@@ -41,6 +42,8 @@ def write(folder, classes, size):
                 bn.bias.uniform_(-0.2, 0.2, generator=generator)
         model.eval()
         torch.save(model.state_dict(), f"{folder}/googlenet-aux{int(aux)}.pth")
+        if aux:  # PyTorch's format before 1.6, which files published before 2020 have
+            torch.save(model.state_dict(), f"{folder}/googlenet-legacy.pth", _use_new_zipfile_serialization=False)
 
         pixels = torch.rand(4, 3, size, size, generator=generator)
         features = {}
