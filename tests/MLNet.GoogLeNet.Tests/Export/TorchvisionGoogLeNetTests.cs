@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Google.Protobuf;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using MLNet.GoogLeNet.Export;
 using MLNet.GoogLeNet.Modules;
@@ -101,6 +103,40 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
             }
             foreach (var tensor in expected.Values) tensor.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The whole serving route: PNG files → the zip SaveForServing writes (ML.NET's image steps, then the network in
+    /// ONNX Runtime) → probabilities, against torchvision's softmax for the same files after ToTensor and Normalize.
+    /// </summary>
+    [PythonModuleFact("torchvision", "python3-torchvision")]
+    public void A_serving_zip_scores_png_files_as_torchvision_scores_them()
+    {
+        WriteFixtures();
+        var network = new GoogLeNetNetwork(Torchvision(), seed: 3);
+        StartingWeights.CopyInto(network, Weights(aux: false), ClassNames);
+        var ml = new Microsoft.ML.MLContext(seed: 1);
+        string zip = Path.Combine(_folder, "serving.zip");
+        var (model, _) = NetworkZips.Transformer(network, ClassNames);
+        using (model)
+            ModelFile.SaveForServing(ml, model, zip);
+
+        var expected = ReadExpected(Path.Combine(_folder, "expected-images.pt"));
+        using var logits = expected["logits"];
+        float[] probabilities = Values(nn.functional.softmax(logits, 1));
+        var files = Enumerable.Range(0, (int)logits.shape[0]).Select(i => new ImageFile { ImagePath = Path.Combine(_folder, $"image-{i}.png") });
+        var served = ModelFile.Load(ml, zip, out _).Transform(ml.Data.LoadFromEnumerable(files));
+        float[] scores = served.GetColumn<float[]>(GoogLeNetColumns.Score).SelectMany(s => s).ToArray();
+        Assert.Equal(probabilities.Length, scores.Length);
+        float worst = probabilities.Zip(scores, (p, s) => Math.Abs(p - s)).Max();
+        output.WriteLine($"largest difference of the probabilities: {worst:G3}");
+        Assert.True(worst <= 1e-4f, $"probabilities differ by {worst:G3}");
+        Assert.True(probabilities.Max() - probabilities.Min() > 0.1f, "torchvision's probabilities hardly vary");
+    }
+
+    private sealed class ImageFile
+    {
+        public string ImagePath { get; set; } = "";
     }
 
     [PythonModuleFact("torchvision", "python3-torchvision")]

@@ -2,11 +2,12 @@
 
 write FOLDER CLASSES SIZE
     googlenet-aux1.pth and googlenet-aux0.pth: state dicts of torchvision.models.googlenet(num_classes=CLASSES,
-    aux_logits=True/False, init_weights=True) with seeded random weights (googlenet-legacy.pth: the first in PyTorch's
-    format before 1.6), batch-norm statistics gathered on random
-    images and random batch-norm scales and shifts (so that every stored value changes the logits); expected-aux1.pt and
-    expected-aux0.pt: random pixels in [0, 1] of SIZE x SIZE ("input"), and torchvision's logits ("logits") and features
-    before fc ("features") in scoring mode after ImageNet's Normalize, with transform_input=True.
+    aux_logits=True/False, init_weights=True) with seeded random weights, batch-norm statistics gathered on random
+    images and random batch-norm scales and shifts (so that every stored value changes the logits); googlenet-legacy.pth:
+    the first in PyTorch's format before 1.6. expected-aux1.pt and expected-aux0.pt: random pixels in [0, 1] of
+    SIZE x SIZE ("input"), and torchvision's logits ("logits") and features before fc ("features") in scoring mode
+    after ImageNet's Normalize, with transform_input=True. image-0.png … image-2.png: random RGB images of SIZE x SIZE;
+    expected-images.pt: the second model's logits for them after ToTensor and Normalize.
 check WEIGHTS EXPECTED CLASSES
     Loads WEIGHTS strictly into torchvision.models.googlenet(num_classes=CLASSES, aux_logits=False,
     transform_input=True, init_weights=False) and prints as JSON the largest difference between its logits for
@@ -15,6 +16,7 @@ check WEIGHTS EXPECTED CLASSES
 import json
 import sys
 
+import PIL.Image
 import torch
 import torchvision
 
@@ -47,10 +49,29 @@ def write(folder, classes, size):
 
         pixels = torch.rand(4, 3, size, size, generator=generator)
         features = {}
-        model.avgpool.register_forward_hook(lambda module, args, output: features.setdefault("value", torch.flatten(output, 1)))
+
+        def keep_features(module, args, output):  # returns None: the output goes on unchanged
+            features["value"] = torch.flatten(output, 1)
+
+        hook = model.avgpool.register_forward_hook(keep_features)
         with torch.no_grad():
             logits = model(normalize(pixels))
+        hook.remove()
         torch.save({"input": pixels, "logits": logits, "features": features["value"]}, f"{folder}/expected-aux{int(aux)}.pt")
+        if not aux:
+            write_images(folder, model, size, generator)
+
+
+def write_images(folder, model, size, generator):
+    """image-N.png: random RGB images; expected-images.pt: the model's logits for ToTensor, then Normalize, of them."""
+    pixels = torch.randint(0, 256, (3, size, size, 3), dtype=torch.uint8, generator=generator)
+    tensors = []
+    for index, image in enumerate(pixels):
+        PIL.Image.fromarray(image.numpy(), "RGB").save(f"{folder}/image-{index}.png")
+        tensors.append(torchvision.transforms.functional.to_tensor(PIL.Image.open(f"{folder}/image-{index}.png")))
+    with torch.no_grad():
+        logits = model(normalize(torch.stack(tensors)))
+    torch.save({"logits": logits}, f"{folder}/expected-images.pt")
 
 
 def check(weights, expected, classes):
