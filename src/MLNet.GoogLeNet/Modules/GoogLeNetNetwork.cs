@@ -75,6 +75,43 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// </summary>
     internal static bool IsHead(string name) => name.StartsWith(nameof(dense) + ".", StringComparison.Ordinal);
 
+    /// <summary>Length of the feature vector <see cref="Backbone"/> gives each image and <see cref="Head"/> takes.</summary>
+    internal int FeatureLength => (int)dense.in_features;
+
+    /// <summary>
+    /// Images <see cref="Backbone"/> has computed features of since the network was built (scoring and training count
+    /// too): the frozen-backbone mode's promise, each image through the backbone once, is checked against it.
+    /// </summary>
+    internal long BackboneImages => Interlocked.Read(ref _backboneImages);
+
+    private long _backboneImages;
+
+    /// <summary>
+    /// Runs every stage before the classifier head: (N, C, H, W) images to (N, <see cref="FeatureLength"/>) features.
+    /// <see cref="forward"/> is <see cref="Head"/> of this.
+    /// </summary>
+    internal Tensor Backbone(Tensor input)
+    {
+        Interlocked.Add(ref _backboneImages, input.shape[0]);
+        return Run(input, head: false);
+    }
+
+    /// <summary>Runs the classifier head alone: (N, <see cref="FeatureLength"/>) features to (N, classes) logits.</summary>
+    internal Tensor Head(Tensor features) => Run(features, head: true);
+
+    /// <summary>The stages of the head (<paramref name="head"/> true) or of the backbone, in order.</summary>
+    private Tensor Run(Tensor input, bool head)
+    {
+        using var scope = NewDisposeScope();
+        var x = input;
+        foreach (var (name, stage) in Stages)
+        {
+            if (IsHead(name + ".") == head)
+                x = stage.call(x);
+        }
+        return x.MoveToOuterDisposeScope();
+    }
+
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
@@ -102,10 +139,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = input;
-        foreach (var (_, stage) in Stages)
-            x = stage.call(x);
-        return x.MoveToOuterDisposeScope();
+        return Head(Backbone(input)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The stages in order, as <see cref="forward"/> runs them.</summary>
