@@ -110,14 +110,29 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             IDataView train = input;
             IDataView? validation = options.ValidationSet;
             long? trainRows = input.GetRowCount();
-            bool cache = FeatureCache.Decide(options.CacheFeatures, trainRows, validation?.GetRowCount(), validation is not null,
-                configuration.FeatureLength, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, out string cacheMessage);
-            channel.Info(MessageSensitivity.None, cacheMessage);
-            if (cache)
+            if (options.FreezeBackbone)
             {
+                // The features are computed in the layout the network trains and scores in.
+                network.UseChannelsLast(ConvolutionLayout.ChannelsLastOn(device, options.ChannelsLast));
+                var features = BackboneFeatures.Compute(_context, network, device, precision, options, source, input, validation,
+                    message => channel.Info(MessageSensitivity.None, message));
+                (train, validation, source, trainRows) = (features.Train, features.Validation, features.Source, features.TrainRows);
+                if (BatchAugmentation.For(options, seed) is not null)
+                    channel.Warning(MessageSensitivity.None,
+                        $"FreezeBackbone: augmentation ({options.Augmentation}{(options.HorizontalFlip ? ", horizontal flip" : "")}) is not applied: " +
+                        "each image's features are computed once, from the image as it is. Set Augmentation to None (--augment none) to say so.");
+            }
+            else if (FeatureCache.Decide(options.CacheFeatures, trainRows, validation?.GetRowCount(), validation is not null,
+                         configuration.FeatureLength, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, out string cacheMessage))
+            {
+                channel.Info(MessageSensitivity.None, cacheMessage);
                 train = _context.Data.Cache(input, options.FeatureColumnName, options.LabelColumnName);
                 if (validation is not null)
                     validation = _context.Data.Cache(validation, options.FeatureColumnName, options.LabelColumnName);
+            }
+            else
+            {
+                channel.Info(MessageSensitivity.None, cacheMessage);
             }
             IDataView EpochData(int epoch, int shuffleSeed) => _context.Data.ShuffleRows(
                 train, seed: shuffleSeed, shufflePoolSize: options.ShufflePoolSize, shuffleSource: true);

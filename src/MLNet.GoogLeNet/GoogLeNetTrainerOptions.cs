@@ -309,9 +309,35 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// With <see cref="FineTuneFrom"/>: for this many first epochs train only the classifier head and keep the other
-    /// weights as they are (their batch-normalisation statistics still adapt to the new data). Default 0.
+    /// weights as they are (their batch-normalisation statistics still adapt to the new data); afterwards the backbone
+    /// trains at <see cref="BackboneLearningRateFactor"/> times the head's rate. Default 0.
     /// </summary>
     public int FreezeEpochs { get; set; }
+
+    /// <summary>
+    /// With <see cref="FineTuneFrom"/>: the learning rate of the backbone (every layer before the classifier head) as a
+    /// fraction of the head's, in (0, 1], in every step of the schedule, so that the new head learns fast while the
+    /// pretrained layers move little. The backbone's batch-normalisation statistics keep adapting to the new data, as
+    /// in any training. Without <see cref="FineTuneFrom"/> every layer starts from random weights and trains at the
+    /// full rate, and this is not used; with <see cref="FreezeBackbone"/> the backbone does not train at all.
+    /// Default 0.1.
+    /// </summary>
+    public double BackboneLearningRateFactor { get; set; } = 0.1;
+
+    /// <summary>
+    /// With <see cref="FineTuneFrom"/>: train only the classifier head, on features that the backbone, kept exactly as
+    /// <see cref="FineTuneFrom"/> gives it, computes once per image — the way of ML.NET's ImageClassificationTrainer.
+    /// The backbone runs in scoring mode (batch-normalisation statistics do not move, dropout is off) without
+    /// gradients, once over the training and validation images before the first epoch; the epochs then train the head
+    /// on those features kept in memory (shuffled each epoch, with the optimiser and schedule of these options), so
+    /// they take seconds. <see cref="Augmentation"/> and <see cref="HorizontalFlip"/> do not apply (each image's features
+    /// are computed once, from the image as it is; the log says so), and the features of all images (the width of the
+    /// last stage per image: 1,024 floats for GoogLeNet) must fit in a quarter of the available memory. Needs <see cref="FineTuneFrom"/>: a backbone of random weights
+    /// gives features not worth training a head on. Cannot be combined with <see cref="FreezeEpochs"/> (every epoch is
+    /// frozen already) or <see cref="ResumeFrom"/>. The saved model is an ordinary one: the same network, with the
+    /// backbone of <see cref="FineTuneFrom"/> and the trained head. Default false.
+    /// </summary>
+    public bool FreezeBackbone { get; set; }
 
     /// <summary>
     /// Receives one <see cref="TrainingStart"/> before the first batch: what the run starts from — the network's initial
@@ -339,6 +365,10 @@ public sealed class GoogLeNetTrainerOptions
             text += string.Create(CultureInfo.InvariantCulture, $", momentum {o.Momentum:G3}{(o.UsesNesterov ? " (Nesterov)" : "")}");
         text += string.Create(CultureInfo.InvariantCulture,
             $", weight decay {o.WeightDecay:G3}, label smoothing {o.LabelSmoothing:G3}, augmentation {o.Augmentation}{(o.HorizontalFlip ? " + horizontal flip" : "")}, {o.Initialization} initialisation");
+        if (o.FreezeBackbone)
+            text += ", backbone frozen (its features computed once, only the head trained)";
+        else if (o.FineTuneFrom is not null)
+            text += string.Create(CultureInfo.InvariantCulture, $", backbone learning rate × {o.BackboneLearningRateFactor:G3}");
         if (o.GradientClipNorm is { } clip)
             text += string.Create(CultureInfo.InvariantCulture, $", gradient norm clipped at {clip:G3}");
         if (o.EarlyStoppingPatience is { } patience)
@@ -411,6 +441,14 @@ public sealed class GoogLeNetTrainerOptions
         Require(FreezeEpochs >= 0, nameof(FreezeEpochs), FreezeEpochs, "must be 0 or more");
         Require(FreezeEpochs == 0 || FineTuneFrom is not null, nameof(FreezeEpochs), FreezeEpochs,
             "needs FineTuneFrom: only weights trained before are worth keeping frozen");
+        Require(BackboneLearningRateFactor is > 0 and <= 1, nameof(BackboneLearningRateFactor), BackboneLearningRateFactor,
+            "must be in (0, 1]");
+        Require(!FreezeBackbone || FineTuneFrom is not null, nameof(FreezeBackbone), FreezeBackbone,
+            "needs FineTuneFrom: the features of a backbone with random weights are not worth training a head on; train without it to learn every layer");
+        Require(!FreezeBackbone || FreezeEpochs == 0, nameof(FreezeEpochs), FreezeEpochs,
+            "must be 0 with FreezeBackbone, which keeps the backbone frozen in every epoch");
+        Require(!FreezeBackbone || ResumeFrom is null, nameof(ResumeFrom), ResumeFrom,
+            "cannot continue a FreezeBackbone run, whose epochs train the head from features computed at its start: run it again from FineTuneFrom");
         return problem;
     }
 }

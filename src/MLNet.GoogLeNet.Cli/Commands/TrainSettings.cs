@@ -247,6 +247,16 @@ internal class TrainSettings : DeviceSettings
     [Description("With --from: train only the classifier head for the first N epochs. " + PresetDefault)]
     public int? FreezeEpochs { get; init; }
 
+    [CommandOption("--backbone-lr-factor <F>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.BackboneLearningRateFactor))]
+    [Description("With --from: the learning rate of every layer before the classifier head, as a fraction (0 < F <= 1) of the head's. " + PresetDefault)]
+    public double? BackboneLearningRateFactor { get; init; }
+
+    [CommandOption("--freeze-backbone")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.FreezeBackbone))]
+    [Description("With --from: keep every layer before the classifier head as --from gives it, compute its features of each image once (in scoring mode, no augmentation) and train only the head on them; fast. Not with --freeze-epochs or --resume.")]
+    public bool FreezeBackbone { get; init; }
+
     private const string DefaultModelPath = "googlenet.zip";
 
     [CommandOption("--model <PATH>")]
@@ -353,6 +363,8 @@ internal class TrainSettings : DeviceSettings
         if (Resume is { IsSet: true }) options.ResumeFrom = string.IsNullOrWhiteSpace(Resume.Value) ? CheckpointDir : Resume.Value;
         options.FineTuneFrom = From;
         if (FreezeEpochs is { } freeze) options.FreezeEpochs = freeze;
+        if (BackboneLearningRateFactor is { } factor) options.BackboneLearningRateFactor = factor;
+        if (FreezeBackbone) options.FreezeBackbone = true;
         if (ShufflePool is { } pool) options.ShufflePoolSize = pool;
         if (Prefetch is { } prefetch) options.PrefetchBatches = prefetch;
         if (ScoringBatchSize is { } scoringBatch) options.ScoringBatchSize = scoringBatch;

@@ -32,12 +32,11 @@ internal sealed class FeatureBatch
     public int Count { get; set; }
 
     /// <summary>
-    /// The images as a (Count, C, H, W) CPU tensor that shares this buffer's memory. Dispose it (or its dispose scope)
-    /// before the buffer is recycled.
+    /// The rows as a (Count, ..<paramref name="rowShape"/>) CPU tensor that shares this buffer's memory: (Count, C, H, W)
+    /// for images. Dispose it (or its dispose scope) before the buffer is recycled.
     /// </summary>
-    public Tensor FeatureTensor(ReadOnlySpan<long> imageShape) =>
-        frombuffer(Features, ScalarType.Float32, count: (long)Count * FeatureLength)
-            .view([Count, imageShape[0], imageShape[1], imageShape[2]]);
+    public Tensor FeatureTensor(ReadOnlySpan<long> rowShape) =>
+        frombuffer(Features, ScalarType.Float32, count: (long)Count * FeatureLength).view([Count, .. rowShape]);
 
     /// <summary>The class indices as a (Count) int64 CPU tensor sharing this buffer's memory.</summary>
     public Tensor LabelTensor() => frombuffer(Labels, ScalarType.Int64, count: Count);

@@ -18,7 +18,7 @@ namespace MLNet.GoogLeNet.Modules;
 /// </summary>
 /// <remarks>
 /// <see cref="Stages"/> is the one description of the network: <see cref="forward"/>, the shape trace and the ONNX
-/// exporter all walk it. It is a backbone (<see cref="Features"/>) and a classifier head (<see cref="Head"/>).
+/// exporter all walk it. It is a backbone (<see cref="Backbone"/>) and a classifier head (<see cref="Head"/>).
 /// </remarks>
 public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 {
@@ -61,16 +61,35 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// </summary>
     private (string Name, Module<Tensor, Tensor> Stage)[] Stages => [.. backbone, (headName, head)];
 
-    /// <summary>The classifier head: the dense layer whose outputs are the classes, reading <see cref="Features"/>.</summary>
-    internal Linear Head => head;
+    /// <summary>The classifier head's layer: the dense layer whose outputs are the classes, reading <see cref="Backbone"/>.</summary>
+    internal Linear HeadLayer => head;
 
     /// <summary>
-    /// The backbone's output for <paramref name="input"/>: (N, features), what <see cref="Head"/> reads. In training
-    /// mode it includes the architecture's dropout before the head, if it has one; in scoring mode
-    /// <c>Head.call(Features(x))</c> is <c>forward(x)</c>.
+    /// Whether the state-dict entry <paramref name="name"/> belongs to the classifier head (<see cref="HeadLayer"/>, whose
+    /// outputs are the classes: <c>dense.*</c>, or <c>fc.*</c> in the torchvision GoogLeNet) rather than to the
+    /// backbone before it.
     /// </summary>
-    internal Tensor Features(Tensor input)
+    internal bool IsHead(string name) => name.StartsWith(headName + ".", StringComparison.Ordinal);
+
+    /// <summary>Length of the feature vector <see cref="Backbone"/> gives each image and <see cref="Head"/> takes.</summary>
+    internal int FeatureLength => (int)head.in_features;
+
+    /// <summary>
+    /// Images <see cref="Backbone"/> has computed features of since the network was built (scoring and training count
+    /// too): the frozen-backbone mode's promise, each image through the backbone once, is checked against it.
+    /// </summary>
+    internal long BackboneImages => Interlocked.Read(ref _backboneImages);
+
+    private long _backboneImages;
+
+    /// <summary>
+    /// Runs every module before the classifier head: (N, C, H, W) images to (N, <see cref="FeatureLength"/>) features.
+    /// In training mode it includes the architecture's dropout before the head, if it has one; <see cref="forward"/> is
+    /// <see cref="Head"/> of this.
+    /// </summary>
+    internal Tensor Backbone(Tensor input)
     {
+        Interlocked.Add(ref _backboneImages, input.shape[0]);
         using var scope = NewDisposeScope();
         var x = input;
         foreach (var (_, stage) in backbone)
@@ -78,12 +97,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>
-    /// Whether the state-dict entry <paramref name="name"/> belongs to the classifier head (<see cref="Head"/>, whose
-    /// outputs are the classes: <c>dense.*</c>, or <c>fc.*</c> in the torchvision GoogLeNet) rather than to the
-    /// backbone before it.
-    /// </summary>
-    internal bool IsHead(string name) => name.StartsWith(headName + ".", StringComparison.Ordinal);
+    /// <summary>Runs the classifier head alone: (N, <see cref="FeatureLength"/>) features to (N, classes) logits.</summary>
+    internal Tensor Head(Tensor features) => head.call(features);
 
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
@@ -112,7 +127,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        return head.call(Features(input)).MoveToOuterDisposeScope();
+        return Head(Backbone(input)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The stages in order, as <see cref="forward"/> runs them.</summary>

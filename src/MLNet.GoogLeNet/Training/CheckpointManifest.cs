@@ -44,7 +44,8 @@ internal sealed record CheckpointManifest
     /// <summary>
     /// The options a resumed run must share with the checkpoint's to compute the same thing (<see cref="OptionRoles"/>:
     /// the <see cref="OptionRole.Compared"/> ones), as text. The seed and the mixed precision are the ones the run
-    /// resolved (<paramref name="seed"/>, <paramref name="precision"/>), not the options' requests.
+    /// resolved (<paramref name="seed"/>, <paramref name="precision"/>), not the options' requests, and the backbone's
+    /// rate factor says when it is not applied.
     /// </summary>
     public static Dictionary<string, string> Settings(GoogLeNetTrainerOptions o, int seed, MixedPrecision precision)
     {
@@ -58,6 +59,9 @@ internal sealed record CheckpointManifest
         {
             nameof(o.Seed) => seed,
             nameof(o.MixedPrecision) => precision,
+            // Applied only when fine-tuning: a run resumed without FineTuneFrom would train the backbone at another rate.
+            nameof(o.BackboneLearningRateFactor) when ParameterGroups.BackboneRateFactor(o) != o.BackboneLearningRateFactor =>
+                Text(o.BackboneLearningRateFactor) + " (not applied: no FineTuneFrom)",
             _ => typeof(GoogLeNetTrainerOptions).GetProperty(name)!.GetValue(o),
         };
         return OptionRoles.Compared.ToDictionary(name => name, name => Text(Value(name)));

@@ -54,6 +54,8 @@ internal static class OptionRoles
         [nameof(GoogLeNetTrainerOptions.EarlyStoppingPatience)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.GradientClipNorm)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.FreezeEpochs)] = OptionRole.Compared,
+        [nameof(GoogLeNetTrainerOptions.BackboneLearningRateFactor)] = OptionRole.Compared,
+        [nameof(GoogLeNetTrainerOptions.FreezeBackbone)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.MixedPrecision)] = OptionRole.Compared,
         // The pool's size decides the order rows are drawn in, so it changes the batches.
         [nameof(GoogLeNetTrainerOptions.ShufflePoolSize)] = OptionRole.Compared,

@@ -83,7 +83,7 @@ internal static class StartingWeights
                 loaded[key].Dispose();
                 loaded.Remove(key);
             }
-            long fileClasses = network.Head.weight!.shape[0];
+            long fileClasses = network.HeadLayer.weight!.shape[0];
             bool newHead = false;
             foreach (var (name, value) in network.state_dict().Where(e => network.IsHead(e.Key)))
             {

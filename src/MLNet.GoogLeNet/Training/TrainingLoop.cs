@@ -43,8 +43,14 @@ internal sealed class TrainingLoop
         _checkpoints = checkpoints;
         _resume = resume;
         var c = network.Configuration;
-        _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
+        _imageShape = options.FreezeBackbone ? [network.FeatureLength] : [c.InputChannels, c.ImageHeight, c.ImageWidth];
     }
+
+    /// <summary>
+    /// What a batch goes through: the whole network, or with <see cref="GoogLeNetTrainerOptions.FreezeBackbone"/>, whose
+    /// batches are the backbone's features (<see cref="BackboneFeatures"/>), the head alone.
+    /// </summary>
+    private Tensor Forward(Tensor batch) => _options.FreezeBackbone ? _network.Head(batch) : _network.call(batch);
 
     /// <summary>
     /// Trains for the options' epochs (fewer when early stopping ends the run) and returns one report per epoch (with a
@@ -82,8 +88,10 @@ internal sealed class TrainingLoop
         Action<EpochReport> onEpoch, Action<BatchProgress>? onBatch, Action<string> log, CancellationToken cancellation)
     {
         int epochs = _options.Epochs, batchSize = _options.BatchSize;
-        using var step = new TrainingStep(_network, _options, _device.type, _precision);
-        var augmentation = BatchAugmentation.For(_options, _seed);
+        using var step = new TrainingStep(_network, _options, _device.type, _precision, headOnly: _options.FreezeBackbone);
+        // The batches of a frozen backbone are features computed once from each image as it is (the trainer warns when
+        // augmentation was asked for).
+        var augmentation = _options.FreezeBackbone ? null : BatchAugmentation.For(_options, _seed);
         using var best = _options.EarlyStoppingPatience is null ? null : new BestWeights(_network);
         var reports = new List<EpochReport>();
         var position = TrainingPosition.Beginning(imagesPerEpoch);
@@ -105,7 +113,8 @@ internal sealed class TrainingLoop
             long totalSteps = epochs * (((position.ImagesPerEpoch ?? 1) + batchSize - 1) / batchSize);
             double rate = 0;
             Freeze(epoch <= _options.FreezeEpochs);
-            _network.train();
+            // A frozen backbone stays in scoring mode: its batch-normalisation statistics never move.
+            _network.train(!_options.FreezeBackbone);
             position = position.For(epoch);
             long toSkip = position.BatchesDone, skipped;
             double secondsBefore = position.Seconds;
@@ -243,7 +252,7 @@ internal sealed class TrainingLoop
             {
                 using (var scope = NewDisposeScope())
                 {
-                    var logits = _network.call(DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device));
+                    var logits = Forward(DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device));
                     correct += logits.argmax(1).eq(DeviceTransfer.ToDevice(batch.LabelTensor(), _device)).sum().item<long>();
                 }
                 images += batch.Count;

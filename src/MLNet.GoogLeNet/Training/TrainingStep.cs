@@ -8,35 +8,50 @@ namespace MLNet.GoogLeNet.Training;
 /// <summary>
 /// One optimiser step on a batch already on the device: zero the gradients, forward pass and label-smoothed
 /// cross-entropy (under autocast when asked), backward pass, optional gradient-norm clipping, optimiser step, and the
-/// loss and number correct read back. The trainer's loop and the benchmark's compute phase run this same step.
+/// loss and number correct read back. The trainer's loop and the benchmark's compute phase run this same step; with a
+/// frozen backbone (<see cref="GoogLeNetTrainerOptions.FreezeBackbone"/>) its batches are the backbone's features and it
+/// trains the head alone.
 /// </summary>
 internal sealed class TrainingStep : IDisposable
 {
-    private readonly GoogLeNetNetwork _network;
+    private readonly Func<Tensor, Tensor> _forward;
     private readonly DeviceType _device;
     private readonly MixedPrecision _precision;
     private readonly double _labelSmoothing;
     private readonly double? _clipNorm;
+    private readonly List<Parameter> _parameters;
+    private readonly double[] _rateFactors;
 
-    /// <summary>A step for <paramref name="network"/>, with an optimiser made from <paramref name="options"/>.</summary>
+    /// <summary>
+    /// A step for <paramref name="network"/>, with an optimiser made from <paramref name="options"/>; with
+    /// <paramref name="headOnly"/>, a step of the classifier head alone, whose inputs are the backbone's features.
+    /// </summary>
     /// <remarks>Make it after the network's layout is set (<see cref="GoogLeNetNetwork.UseChannelsLast"/>), which replaces the parameters.</remarks>
-    public TrainingStep(GoogLeNetNetwork network, GoogLeNetTrainerOptions options, DeviceType device, MixedPrecision precision)
+    public TrainingStep(GoogLeNetNetwork network, GoogLeNetTrainerOptions options, DeviceType device, MixedPrecision precision,
+        bool headOnly = false)
     {
-        _network = network;
+        _forward = headOnly ? network.Head : network.call;
         _device = device;
         _precision = precision;
         _labelSmoothing = options.LabelSmoothing;
         _clipNorm = options.GradientClipNorm;
-        Optimizer = CreateOptimizer(network, options);
+        var groups = ParameterGroups.Of(network, options, headOnly);
+        _parameters = [.. groups.SelectMany(g => g.Parameters)];
+        _rateFactors = [.. groups.Select(g => g.RateFactor)];
+        Optimizer = CreateOptimizer(groups, options);
     }
 
     public optim.Optimizer Optimizer { get; }
 
-    /// <summary>Sets the learning rate of the next steps.</summary>
+    /// <summary>
+    /// Sets the learning rate of the next steps: <paramref name="rate"/> for the head, times its factor for each group
+    /// (<see cref="ParameterGroups"/>).
+    /// </summary>
     public void SetLearningRate(double rate)
     {
+        int i = 0;
         foreach (var group in Optimizer.ParamGroups)
-            group.LearningRate = rate;
+            group.LearningRate = rate * _rateFactors[i++];
     }
 
     /// <summary>
@@ -50,7 +65,7 @@ internal sealed class TrainingStep : IDisposable
         Tensor logits, loss;
         using (AutocastRegion.Enter(_device, _precision))
         {
-            logits = _network.call(input);
+            logits = _forward(input);
             loss = nn.functional.cross_entropy(logits, target, label_smoothing: _labelSmoothing);  // autocast computes the loss in fp32
         }
         float value = loss.item<float>();
@@ -58,44 +73,30 @@ internal sealed class TrainingStep : IDisposable
             return (value, 0);
         loss.backward();
         if (_clipNorm is { } maxNorm)
-            nn.utils.clip_grad_norm_(_network.parameters(), maxNorm);
+            nn.utils.clip_grad_norm_(_parameters, maxNorm);
         Optimizer.step();
         long correct = logits.argmax(1).eq(target).sum().item<long>();
         return (value, correct);
     }
 
-    /// <summary>
-    /// The optimiser of <paramref name="options"/> over two parameter groups: the weights of convolutions and the dense
-    /// layer with <see cref="GoogLeNetTrainerOptions.WeightDecay"/>, and every one-dimensional parameter (biases,
-    /// normalisation scales and shifts) without, since decaying those only pulls the layers' offsets and gains to zero.
-    /// </summary>
-    internal static optim.Optimizer CreateOptimizer(GoogLeNetNetwork network, GoogLeNetTrainerOptions options)
+    /// <summary>The optimiser of <paramref name="options"/> over all of <paramref name="network"/>'s parameter groups (<see cref="ParameterGroups"/>).</summary>
+    internal static optim.Optimizer CreateOptimizer(GoogLeNetNetwork network, GoogLeNetTrainerOptions options) =>
+        CreateOptimizer(ParameterGroups.Of(network, options, headOnly: false), options);
+
+    private static optim.Optimizer CreateOptimizer(List<ParameterGroup> groups, GoogLeNetTrainerOptions options)
     {
-        var (decayed, notDecayed) = WeightDecayGroups(network);
-        double rate = options.LearningRate, decay = options.WeightDecay;
+        double rate = options.LearningRate;
         return options.Optimizer switch
         {
             OptimizerKind.Sgd => optim.SGD(
-                [
-                    new SGD.ParamGroup(decayed, rate, options.Momentum, weight_decay: decay, nesterov: options.UsesNesterov),
-                    new SGD.ParamGroup(notDecayed, rate, options.Momentum, weight_decay: 0, nesterov: options.UsesNesterov),
-                ], rate),
+                [.. groups.Select(g => new SGD.ParamGroup(g.Parameters, rate * g.RateFactor, options.Momentum, weight_decay: g.WeightDecay, nesterov: options.UsesNesterov))],
+                rate),
             OptimizerKind.Adam => optim.Adam(
-                [new Adam.ParamGroup(decayed, rate, weight_decay: decay), new Adam.ParamGroup(notDecayed, rate, weight_decay: 0)], rate),
+                [.. groups.Select(g => new Adam.ParamGroup(g.Parameters, rate * g.RateFactor, weight_decay: g.WeightDecay))], rate),
             OptimizerKind.AdamW => optim.AdamW(
-                [new AdamW.ParamGroup(decayed, rate, weight_decay: decay), new AdamW.ParamGroup(notDecayed, rate, weight_decay: 0)], rate),
+                [.. groups.Select(g => new AdamW.ParamGroup(g.Parameters, rate * g.RateFactor, weight_decay: g.WeightDecay))], rate),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimiser."),
         };
-    }
-
-    /// <summary>The parameters weight decay applies to (two or more dimensions), and the others.</summary>
-    internal static (List<Parameter> Decayed, List<Parameter> NotDecayed) WeightDecayGroups(GoogLeNetNetwork network)
-    {
-        var decayed = new List<Parameter>();
-        var notDecayed = new List<Parameter>();
-        foreach (var parameter in network.parameters())
-            (parameter.dim() > 1 ? decayed : notDecayed).Add(parameter);
-        return (decayed, notDecayed);
     }
 
     public void Dispose() => Optimizer.Dispose();

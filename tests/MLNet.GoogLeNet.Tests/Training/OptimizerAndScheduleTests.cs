@@ -29,26 +29,29 @@ public class OptimizerAndScheduleTests
     {
         TorchSharp.torch.manual_seed(1);
         using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 16), seed: 1);
-        var (decayed, notDecayed) = TrainingStep.WeightDecayGroups(network);
+        var groups = ParameterGroups.Of(network, new GoogLeNetTrainerOptions { WeightDecay = 0.05 }, headOnly: false);
+        var decayed = groups.Where(g => g.WeightDecay == 0.05).SelectMany(g => g.Parameters).ToList();
+        var notDecayed = groups.Where(g => g.WeightDecay == 0).SelectMany(g => g.Parameters).ToList();
         Assert.All(decayed, p => Assert.True(p.dim() > 1));
         Assert.All(notDecayed, p => Assert.Equal(1, p.dim()));
         Assert.Equal(network.parameters().Count(), decayed.Count + notDecayed.Count);
         Assert.NotEmpty(notDecayed);  // the biases at least
+        // A checkpoint stores the optimiser's state parameter by parameter: the decayed ones, then the others, each in the network's order.
+        Assert.Equal(network.parameters().Where(p => p.dim() > 1).Concat(network.parameters().Where(p => p.dim() == 1)).Select(p => p.Handle),
+            groups.SelectMany(g => g.Parameters).Select(p => p.Handle));
 
         foreach (var kind in new[] { OptimizerKind.Sgd, OptimizerKind.Adam, OptimizerKind.AdamW })
         {
             using var optimizer = TrainingStep.CreateOptimizer(network, new GoogLeNetTrainerOptions { Optimizer = kind, WeightDecay = 0.05 });
-            var groups = optimizer.ParamGroups.Cast<TorchSharp.Modules.ParamGroup>().ToList();
-            Assert.Equal(2, groups.Count);
+            var optimizerGroups = optimizer.ParamGroups.Cast<TorchSharp.Modules.ParamGroup>().ToList();
             double?[] decays = kind switch
             {
-                OptimizerKind.Sgd => groups.Select(g => ((TorchSharp.Modules.SGD.Options)g.Options).weight_decay).ToArray(),
-                OptimizerKind.Adam => groups.Select(g => ((TorchSharp.Modules.Adam.Options)g.Options).weight_decay).ToArray(),
-                _ => groups.Select(g => ((TorchSharp.Modules.AdamW.Options)g.Options).weight_decay).ToArray(),
+                OptimizerKind.Sgd => optimizerGroups.Select(g => ((TorchSharp.Modules.SGD.Options)g.Options).weight_decay).ToArray(),
+                OptimizerKind.Adam => optimizerGroups.Select(g => ((TorchSharp.Modules.Adam.Options)g.Options).weight_decay).ToArray(),
+                _ => optimizerGroups.Select(g => ((TorchSharp.Modules.AdamW.Options)g.Options).weight_decay).ToArray(),
             };
-            Assert.Equal([0.05, 0.0], decays);
-            Assert.Equal(decayed.Count, groups[0].Parameters.Count());
-            Assert.Equal(notDecayed.Count, groups[1].Parameters.Count());
+            Assert.Equal(groups.Select(g => (double?)g.WeightDecay), decays);
+            Assert.Equal(groups.Select(g => g.Parameters.Count), optimizerGroups.Select(g => g.Parameters.Count()));
         }
     }
 
