@@ -30,9 +30,11 @@ internal static class GroupingOptions
         }
         // Only the file names are listed here (no image is opened): a pattern that groups nothing would make the
         // split a split by file while the command line says otherwise.
-        if (!Directory.Exists(dataFolder) || FashionMnist.IsPresent(dataFolder))
-            return null;
         string option = byFolder ? "--group-by-folder" : "--group-by";
+        if (FashionMnist.IsPresent(dataFolder))
+            return $"{option} groups the files of an image folder; '{dataFolder}' holds Fashion-MNIST, whose test split is its own: leave {option} out";
+        if (!Directory.Exists(dataFolder))
+            return null;
         return grouping.FindProblem(ImageFolder.ImagePaths(dataFolder)) is { } problem ? $"{option}: {problem}" : null;
     }
 

@@ -72,6 +72,15 @@ public sealed class GroupByOptionTests : IDisposable
     }
 
     [Fact]
+    public void A_grouping_of_a_fashion_mnist_folder_is_refused()
+    {
+        IdxFiles.WriteFashionMnist(_folder, trainCount: 20, testCount: 10);
+        var (exit, output) = CliRunner.Run("train", "--data", _folder, "--group-by-folder");
+        Assert.Equal(2, exit);
+        Assert.Contains("holds Fashion-MNIST, whose test split is its own: leave --group-by-folder out", output);
+    }
+
+    [Fact]
     public void The_training_data_of_a_grouped_run_shares_no_object_with_its_test_data()
     {
         WriteFrames();
