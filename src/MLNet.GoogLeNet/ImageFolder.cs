@@ -73,10 +73,7 @@ public static class ImageFolder
         {
             string label = Path.GetFileName(classFolder);
             int kept = 0;
-            var files = Directory.EnumerateFiles(classFolder, "*", SearchOption.AllDirectories)
-                .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                .Order(StringComparer.Ordinal);
-            foreach (var file in files)
+            foreach (var file in ClassFiles(classFolder))
             {
                 var (problem, shape) = Inspect(file);
                 if (problem is not null)
@@ -102,6 +99,16 @@ public static class ImageFolder
                 $"found {classes.Count} class(es) with images.");
         return new ImageFolderScan(images, classes, bad) { Shapes = shapes };
     }
+
+    /// <summary>The paths of the image files <see cref="Scan"/> looks at under <paramref name="root"/>, without opening them.</summary>
+    internal static IEnumerable<string> ImagePaths(string root) =>
+        Directory.GetDirectories(root).Order(StringComparer.Ordinal).SelectMany(ClassFiles);
+
+    /// <summary>The image files of one class folder, at any depth, in path order.</summary>
+    private static IEnumerable<string> ClassFiles(string classFolder) =>
+        Directory.EnumerateFiles(classFolder, "*", SearchOption.AllDirectories)
+            .Where(f => Extensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+            .Order(StringComparer.Ordinal);
 
     /// <summary>
     /// <paramref name="images"/> as a data view with <see cref="ImageFile"/>'s columns, <c>ImagePath</c> and <c>Label</c>

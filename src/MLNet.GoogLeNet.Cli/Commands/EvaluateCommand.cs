@@ -38,6 +38,14 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         [Description("With --holdout-split: the split seed, as given to train. Default: train's.")]
         public int Seed { get; init; } = DataSet.DefaultSeed;
 
+        [CommandOption("--group-by <REGEX>")]
+        [Description("With --holdout-split: as given to train. " + GroupingOptions.GroupByHelp)]
+        public string? GroupBy { get; init; }
+
+        [CommandOption("--group-by-folder")]
+        [Description("With --holdout-split: as given to train. " + GroupingOptions.GroupByFolderHelp)]
+        public bool GroupByFolder { get; init; }
+
         [CommandOption("--report-dir <DIR>")]
         [Description("Where to write evaluation.json and confusion-matrix.png. Default: the model's folder.")]
         public string? ReportFolder { get; init; }
@@ -45,13 +53,16 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         public override ValidationResult Validate() =>
             Limit is < 1 ? ValidationResult.Error("--limit must be at least 1")
             : TestFraction is <= 0 or >= 1 ? ValidationResult.Error($"--test-fraction must be between 0 and 1 (got {TestFraction})")
+            : (GroupBy is not null || GroupByFolder) && !HoldoutSplit
+                ? ValidationResult.Error("--group-by and --group-by-folder choose how --holdout-split finds the images train held out: give --holdout-split too")
+            : GroupingOptions.FindProblem(GroupBy, GroupByFolder, DataFolder) is { } grouping ? ValidationResult.Error(grouping)
             : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var (test, description) = DataSet.LoadTest(settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed,
-            settings.HoldoutSplit, console);
+            settings.HoldoutSplit, GroupingOptions.Create(settings.GroupBy, settings.GroupByFolder, settings.DataFolder), console);
         console.MarkupLine(Markup.Escape(description));
         string reports = settings.ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!;
         new EvaluationJob(console).Run(settings.ModelPath, test, description, reports);

@@ -171,6 +171,14 @@ internal class TrainSettings : DeviceSettings
     [DefaultValue(DataSet.DefaultTestFraction)]
     public double TestFraction { get; init; } = DataSet.DefaultTestFraction;
 
+    [CommandOption("--group-by <REGEX>")]
+    [Description(GroupingOptions.GroupByHelp)]
+    public string? GroupBy { get; init; }
+
+    [CommandOption("--group-by-folder")]
+    [Description(GroupingOptions.GroupByFolderHelp)]
+    public bool GroupByFolder { get; init; }
+
     [CommandOption("--fallback-to-cpu")]
     [Description("Train on the CPU when the GPU asked for is not available.")]
     public bool FallbackToCpu { get; init; }
@@ -302,6 +310,7 @@ internal class TrainSettings : DeviceSettings
         if (Channels is not (null or 1 or 3)) return ValidationResult.Error("--channels must be 1 or 3");
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error($"--test-fraction must be between 0 and 1 (got {TestFraction})");
+        if (GroupingOptions.FindProblem(GroupBy, GroupByFolder, DataFolder) is { } grouping) return ValidationResult.Error(grouping);
         if (Cache && NoCache) return ValidationResult.Error("--cache and --no-cache cannot both be given");
         if (Nesterov && NoNesterov) return ValidationResult.Error("--nesterov and --no-nesterov cannot both be given");
         var policy = BadImagePolicy.Skip;
@@ -414,6 +423,7 @@ internal class TrainSettings : DeviceSettings
             TrainLimit = TrainLimit,
             TestLimit = TestLimit,
             TestFraction = TestFraction,
+            Grouping = GroupingOptions.Create(GroupBy, GroupByFolder, DataFolder),
             GpuDeviceId = GpuDeviceId,
             FallbackToCpu = FallbackToCpu,
             Seed = Seed,

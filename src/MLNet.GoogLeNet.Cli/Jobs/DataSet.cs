@@ -13,7 +13,7 @@ namespace MLNet.GoogLeNet.Cli.Jobs;
 internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<string> Classes, string Description, bool FromFiles)
 {
     /// <summary>The fraction of each class of an image folder that train holds out, unless told otherwise.</summary>
-    public const double DefaultTestFraction = 0.2;
+    public const double DefaultTestFraction = ImageFolderSplit.DefaultTestFraction;
 
     /// <summary>The seed of the split (and, in train, of the weights and shuffling), unless told otherwise.</summary>
     public const int DefaultSeed = 1;
@@ -36,8 +36,9 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// Loads <paramref name="folder"/>: the four Fashion-MNIST IDX files (train and t10k splits), or an image folder
     /// with one sub-folder per class, split into training and test parts.
     /// </summary>
+    /// <param name="grouping">Image folders: the files kept on one side of the split (--group-by, --group-by-folder), or null.</param>
     public static DataSet Load(string folder, int? trainLimit, int? testLimit, double testFraction,
-        BadImagePolicy badImages, int seed, IAnsiConsole console)
+        BadImagePolicy badImages, int seed, ImageGrouping? grouping, IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
         {
@@ -55,13 +56,14 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
         var scan = ImageFolder.Scan(folder, badImages);
         foreach (var (path, reason) in scan.BadFiles)
             console.MarkupLine($"[yellow]skipped[/] {Markup.Escape(path)}: {Markup.Escape(reason)}");
-        var (trainRows, testRows) = Split(scan.Images, testFraction, seed);
-        trainRows = trainRows.Take(trainLimit ?? int.MaxValue).ToList();
-        testRows = testRows.Take(testLimit ?? int.MaxValue).ToList();
+        var (allTrain, allTest) = ImageFolderSplit.Split(scan.Images, testFraction, seed, grouping);
+        var trainRows = allTrain.Take(trainLimit ?? int.MaxValue).ToList();
+        var testRows = allTest.Take(testLimit ?? int.MaxValue).ToList();
         if (testRows.Count == 0)
-            throw new InvalidDataException($"Image folder '{folder}' has too few images to hold some out for testing (test fraction {testFraction}).");
+            throw new InvalidDataException($"Image folder '{folder}' has too few images (or groups) to hold some out for testing (test fraction {testFraction}).");
         return new DataSet(ImageFolder.ToDataView(trainRows), ImageFolder.ToDataView(testRows), scan.Classes,
             $"Image folder {folder}: {scan.Classes.Count} classes, {trainRows.Count:N0} training and {testRows.Count:N0} test images" +
+            (grouping is null ? "" : $" ({DescribeGroups(scan.Images, grouping)} kept together)") +
             (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""), FromFiles: true)
         {
             Shapes = scan.Shapes,
@@ -74,7 +76,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// makes, to score a model on the images its training run held out.
     /// </summary>
     public static (IDataView Test, string Description) LoadTest(string folder, int? testLimit, double testFraction,
-        int seed, bool holdoutSplit, IAnsiConsole console)
+        int seed, bool holdoutSplit, ImageGrouping? grouping, IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
         {
@@ -83,7 +85,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
         }
         if (holdoutSplit)
         {
-            var data = Load(folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, console);
+            var data = Load(folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, grouping, console);
             return (data.Test, data.Description);
         }
         if (!Directory.Exists(folder))
@@ -100,20 +102,13 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
             (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""));
     }
 
-    /// <summary>A seeded split that holds out the same fraction of every class.</summary>
-    private static (List<ImageFile> Train, List<ImageFile> Test) Split(IReadOnlyList<ImageFile> images, double testFraction, int seed)
+    /// <summary>"412 groups of 1,900 files by …": how many groups the grouping forms, for the description line.</summary>
+    private static string DescribeGroups(IReadOnlyList<ImageFile> images, ImageGrouping grouping)
     {
-        var random = new Random(seed);
-        var train = new List<ImageFile>();
-        var test = new List<ImageFile>();
-        foreach (var group in images.GroupBy(i => i.Label))
-        {
-            var shuffled = group.OrderBy(_ => random.Next()).ToList();
-            int held = (int)Math.Round(shuffled.Count * testFraction);
-            test.AddRange(shuffled.Take(held));
-            train.AddRange(shuffled.Skip(held));
-        }
-        // Interleave the classes so that a --limit prefix stays balanced.
-        return (train.OrderBy(_ => random.Next()).ToList(), test.OrderBy(_ => random.Next()).ToList());
+        var keys = images.Select(i => (i.Label, Key: grouping.KeyOf(i.ImagePath))).ToList();
+        int grouped = keys.Count(k => k.Key is not null);
+        int groups = keys.Where(k => k.Key is not null).Distinct().Count();
+        return $"{groups:N0} groups of {grouped:N0} files by {grouping.Description}" +
+            (grouped < keys.Count ? $"; {keys.Count - grouped:N0} files in no group, each alone" : "");
     }
 }

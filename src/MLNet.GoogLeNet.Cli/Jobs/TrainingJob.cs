@@ -29,6 +29,8 @@ internal sealed record TrainingJobSettings
     public int? TrainLimit { get; init; }
     public int? TestLimit { get; init; }
     public required double TestFraction { get; init; }
+    /// <summary>Image folders: the files the test split keeps together; null: a split by file.</summary>
+    public ImageGrouping? Grouping { get; init; }
     public int? GpuDeviceId { get; init; }
     public bool FallbackToCpu { get; init; }
     public required int Seed { get; init; }
@@ -58,7 +60,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
                 console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.RawMessage)}");
         };
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
-            settings.BadImages, settings.Seed, console);
+            settings.BadImages, settings.Seed, settings.Grouping, console);
         console.MarkupLine(Markup.Escape(data.Description));
 
         int channels = settings.Channels ?? data.Channels;
