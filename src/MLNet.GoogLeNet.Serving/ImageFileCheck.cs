@@ -49,6 +49,8 @@ public static class ImageFileCheck
     {
         long offset = PngSignature.Length;
         bool first = true;
+        ReadOnlySpan<byte> ihdr = default;
+        var idat = new List<(int Offset, int Length)>();
         while (true)
         {
             if (bytes.Length - offset < 12)
@@ -71,8 +73,12 @@ public static class ImageFileCheck
                 return "corrupt header: the PNG's IHDR chunk gives a width or height of 0";
             if (first && TooLarge(BinaryPrimitives.ReadUInt32BigEndian(data[4..]), BinaryPrimitives.ReadUInt32BigEndian(data[8..])) is { } large)
                 return large;
+            if (first)
+                ihdr = data[4..];
+            if (type == "IDAT")
+                idat.Add(((int)offset + 8, (int)length));
             if (type == "IEND")
-                return null;
+                return PngPixelData.Problem(bytes, ihdr, idat);
             first = false;
             offset = end;
         }
@@ -92,6 +98,7 @@ public static class ImageFileCheck
     {
         int offset = 2;
         bool frame = false;
+        var scan = new JpegScanLength();
         while (true)
         {
             if (offset + 2 > bytes.Length)
@@ -118,6 +125,7 @@ public static class ImageFileCheck
                 return CorruptAt(!frame, $"the JPEG segment FF {marker:X2} at byte {offset} has the impossible length {length}");
             if (offset + 2 + length > bytes.Length)
                 return Truncated(bytes.Length, $"the JPEG segment FF {marker:X2} at byte {offset} announces {length} bytes but the file ends at byte {bytes.Length}");
+            var segment = bytes.Slice(offset + 4, length - 2);
             if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
             {
                 // Precision, then height (0 allowed: given later) and width.
@@ -126,12 +134,19 @@ public static class ImageFileCheck
                 if (TooLarge(BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 7)..]), BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 5)..])) is { } large)
                     return large;
                 frame = true;
+                scan.Frame(marker, segment);
             }
+            if (marker == 0xC4 && scan.DefineTables(segment, offset) is { } tables)
+                return tables;
+            if (marker == 0xDD)
+                scan.RestartInterval(segment);
             offset += 2 + length;
             if (marker != 0xDA)
                 continue;
             if (!frame)
                 return "corrupt header: the JPEG's scan data comes before any frame header";
+            if (scan.Walk(bytes, segment, ref offset) is { } incomplete)
+                return incomplete;
             // Entropy-coded data: a marker is FF followed by anything but 00 (a stuffed FF) or a restart marker.
             while (offset + 1 < bytes.Length && !(bytes[offset] == 0xFF && bytes[offset + 1] is not 0x00 and not (>= 0xD0 and <= 0xD7)))
                 offset++;
