@@ -175,6 +175,10 @@ public static class ImageFileCheck
                 case 0x2C:
                     if (offset + 11 > bytes.Length)
                         return Truncated(bytes.Length, $"it ends inside the GIF image descriptor at byte {offset}");
+                    // A frame may lie beyond the screen; decoders then enlarge the image to hold it.
+                    if (TooLarge(Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 1)..]) + BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 5)..])),
+                                 Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 3)..]) + BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 7)..]))) is { } frame)
+                        return frame;
                     offset = SkipSubBlocks(bytes, offset + 10 + ColorTableLength(bytes[offset + 9]) + 1);
                     image = true;
                     break;
