@@ -8,7 +8,10 @@ namespace MLNet.GoogLeNet;
 /// Checks that an image file is complete before it is decoded. The image decoders ML.NET uses fill the rows missing
 /// from a cut-off PNG or JPEG with blank pixels and report success, so a truncated file would otherwise train, or be
 /// scored, as if it were real. The check walks the container: PNG chunks (lengths and CRCs) up to IEND, JPEG segments
-/// from SOI to EOI, GIF blocks up to the trailer, and the BMP header against the file's length. It does not decode.
+/// from SOI to EOI, GIF blocks up to the trailer, and the BMP header against the file's length. A container can be whole
+/// around pixel data that ends early, so it also counts the pixel data: a PNG's compressed stream is inflated and counted
+/// (not kept) against the size its header announces, and a sequential JPEG's scans are walked code by code to the
+/// frame's last block. It does not decode pixels; its work is bounded by the file and by <see cref="MaximumPixels"/>.
 /// </summary>
 /// <remarks>
 /// Training and <c>googlenet predict</c> check every file with it (the library's <c>ImageFolder.CheckFile</c>, which
