@@ -8,7 +8,10 @@ namespace MLNet.GoogLeNet;
 /// Checks that an image file is complete before it is decoded. The image decoders ML.NET uses fill the rows missing
 /// from a cut-off PNG or JPEG with blank pixels and report success, so a truncated file would otherwise train, or be
 /// scored, as if it were real. The check walks the container: PNG chunks (lengths and CRCs) up to IEND, JPEG segments
-/// from SOI to EOI, GIF blocks up to the trailer, and the BMP header against the file's length. It does not decode.
+/// from SOI to EOI, GIF blocks up to the trailer, and the BMP header against the file's length. A container can be whole
+/// around pixel data that ends early, so it also counts the pixel data: a PNG's compressed stream is inflated and counted
+/// (not kept) against the size its header announces, and a sequential JPEG's scans are walked code by code to the
+/// frame's last block. It does not decode pixels; its work is bounded by the file and by <see cref="MaximumPixels"/>.
 /// </summary>
 /// <remarks>
 /// Training and <c>googlenet predict</c> check every file with it (the library's <c>ImageFolder.CheckFile</c>, which
@@ -49,6 +52,8 @@ public static class ImageFileCheck
     {
         long offset = PngSignature.Length;
         bool first = true;
+        ReadOnlySpan<byte> ihdr = default;
+        var idat = new List<(int Offset, int Length)>();
         while (true)
         {
             if (bytes.Length - offset < 12)
@@ -71,8 +76,12 @@ public static class ImageFileCheck
                 return "corrupt header: the PNG's IHDR chunk gives a width or height of 0";
             if (first && TooLarge(BinaryPrimitives.ReadUInt32BigEndian(data[4..]), BinaryPrimitives.ReadUInt32BigEndian(data[8..])) is { } large)
                 return large;
+            if (first)
+                ihdr = data[4..];
+            if (type == "IDAT")
+                idat.Add(((int)offset + 8, (int)length));
             if (type == "IEND")
-                return null;
+                return PngPixelData.Problem(bytes, ihdr, idat);
             first = false;
             offset = end;
         }
@@ -92,6 +101,7 @@ public static class ImageFileCheck
     {
         int offset = 2;
         bool frame = false;
+        var scan = new JpegScanLength();
         while (true)
         {
             if (offset + 2 > bytes.Length)
@@ -118,6 +128,7 @@ public static class ImageFileCheck
                 return CorruptAt(!frame, $"the JPEG segment FF {marker:X2} at byte {offset} has the impossible length {length}");
             if (offset + 2 + length > bytes.Length)
                 return Truncated(bytes.Length, $"the JPEG segment FF {marker:X2} at byte {offset} announces {length} bytes but the file ends at byte {bytes.Length}");
+            var segment = bytes.Slice(offset + 4, length - 2);
             if (marker is >= 0xC0 and <= 0xCF and not 0xC4 and not 0xC8 and not 0xCC)
             {
                 // Precision, then height (0 allowed: given later) and width.
@@ -126,12 +137,19 @@ public static class ImageFileCheck
                 if (TooLarge(BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 7)..]), BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 5)..])) is { } large)
                     return large;
                 frame = true;
+                scan.Frame(marker, segment);
             }
+            if (marker == 0xC4 && scan.DefineTables(segment, offset) is { } tables)
+                return tables;
+            if (marker == 0xDD)
+                scan.RestartInterval(segment);
             offset += 2 + length;
             if (marker != 0xDA)
                 continue;
             if (!frame)
                 return "corrupt header: the JPEG's scan data comes before any frame header";
+            if (scan.Walk(bytes, segment, ref offset) is { } incomplete)
+                return incomplete;
             // Entropy-coded data: a marker is FF followed by anything but 00 (a stuffed FF) or a restart marker.
             while (offset + 1 < bytes.Length && !(bytes[offset] == 0xFF && bytes[offset + 1] is not 0x00 and not (>= 0xD0 and <= 0xD7)))
                 offset++;
@@ -160,6 +178,10 @@ public static class ImageFileCheck
                 case 0x2C:
                     if (offset + 11 > bytes.Length)
                         return Truncated(bytes.Length, $"it ends inside the GIF image descriptor at byte {offset}");
+                    // A frame may lie beyond the screen; decoders then enlarge the image to hold it.
+                    if (TooLarge(Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 1)..]) + BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 5)..])),
+                                 Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 3)..]) + BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 7)..]))) is { } frame)
+                        return frame;
                     offset = SkipSubBlocks(bytes, offset + 10 + ColorTableLength(bytes[offset + 9]) + 1);
                     image = true;
                     break;

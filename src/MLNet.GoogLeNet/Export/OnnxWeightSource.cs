@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using MLNet.GoogLeNet.IO;
 using Onnx;
 using static TorchSharp.torch;
 using DataType = Onnx.TensorProto.Types.DataType;
@@ -45,7 +46,8 @@ internal sealed class OnnxWeightSource
     }
 
     /// <summary>The initializer <paramref name="name"/> as a new CPU float32 tensor of shape <paramref name="shape"/>.</summary>
-    /// <exception cref="InvalidDataException">There is no such initializer, or its shape differs.</exception>
+    /// <exception cref="InvalidDataException">There is no such initializer, its shape differs, or it holds a NaN or
+    /// infinite value (<see cref="FiniteWeights"/>).</exception>
     public Tensor Read(string name, long[] shape)
     {
         if (!_initializers.TryGetValue(name, out var proto))
@@ -61,6 +63,16 @@ internal sealed class OnnxWeightSource
         if (values.Length != count)
             throw new InvalidDataException($"{Source}: the ONNX weight '{name}' holds {values.Length} values for shape ({string.Join(", ", dims)}).");
         _read.Add(name);
-        return tensor(values, shape);
+        var result = tensor(values, shape);
+        try
+        {
+            FiniteWeights.Check(result, name, Source);
+        }
+        catch
+        {
+            result.Dispose();
+            throw;
+        }
+        return result;
     }
 }

@@ -41,8 +41,26 @@ internal static class StateDictFile
 
     /// <summary>Reads every tensor of a state-dict file (format by extension), as CPU tensors the caller disposes.</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="InvalidDataException">The file is not a readable state dict of that format; the message names it.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable state dict of that format, or a tensor holds a
+    /// NaN or infinite value (<see cref="FiniteWeights"/>); the message names the file (and the key).</exception>
     public static Dictionary<string, Tensor> Read(string path)
+    {
+        var state = ReadAny(path);
+        try
+        {
+            foreach (var (key, tensor) in state)
+                FiniteWeights.Check(tensor, key, $"Weights file '{path}'");
+            return state;
+        }
+        catch
+        {
+            foreach (var tensor in state.Values)
+                tensor.Dispose();
+            throw;
+        }
+    }
+
+    private static Dictionary<string, Tensor> ReadAny(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Weights file '{path}' does not exist.", path);

@@ -1,3 +1,4 @@
+using MLNet.GoogLeNet.IO;
 using static TorchSharp.torch;
 
 namespace MLNet.GoogLeNet.Training;
@@ -33,7 +34,8 @@ internal static class TensorArchive
     }
 
     /// <summary>The tensors in <paramref name="stream"/>, by name, on the CPU; the caller disposes them.</summary>
-    /// <exception cref="InvalidDataException">The stream does not hold tensors in this form.</exception>
+    /// <exception cref="InvalidDataException">The stream does not hold tensors in this form, or a tensor holds a NaN or
+    /// infinite value (<see cref="FiniteWeights"/>).</exception>
     public static Dictionary<string, Tensor> Read(Stream stream, string source)
     {
         using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
@@ -59,6 +61,7 @@ internal static class TensorArchive
                 if (bytes.Length != length)
                     throw new InvalidDataException($"{source} ends inside tensor '{name}': the file is truncated.");
                 tensor.bytes = bytes;
+                FiniteWeights.Check(tensor, name, source);
             }
             return tensors;
         }

@@ -124,10 +124,19 @@ public sealed class CliEndToEndTests : IDisposable
         byte[] png = File.ReadAllBytes(files[0].Path);
         string cut = Path.Combine(fresh, "cut.png");
         File.WriteAllBytes(cut, png[..(png.Length / 3)]);
-        var refused = Run("predict", model, files[1].Path, cut);
+        // And a JPEG of the same image cut inside its compressed data, with its end marker (FF D9) put back.
+        string jpeg = Path.Combine(fresh, "whole.jpg");
+        using (var decoded = MLImage.CreateFromFile(files[0].Path))
+            decoded.Save(jpeg);
+        byte[] jpegBytes = File.ReadAllBytes(jpeg);
+        string padded = Path.Combine(fresh, "padded.jpg");
+        File.WriteAllBytes(padded, [.. jpegBytes[..(jpegBytes.Length * 3 / 4)], 0xFF, 0xD9]);
+        var refused = Run("predict", model, files[1].Path, cut, padded);
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("1 of 2 image file(s) cannot be used", refused.Output);
+        Assert.Contains("2 of 3 image file(s) cannot be used", refused.Output);
         Assert.Contains($"{cut}: truncated", refused.Output);
+        Assert.Contains($"{padded}: truncated", refused.Output);
+        Assert.Contains("the JPEG's compressed image data ends at byte", refused.Output);
         Assert.DoesNotContain("top 3", refused.Output);
 
         // Evaluation data with a class the model never saw: counted, reported, left out of the metrics.

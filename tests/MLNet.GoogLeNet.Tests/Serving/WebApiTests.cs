@@ -111,6 +111,24 @@ public sealed class WebApiTests(TrainedPatternModel fixture)
         Assert.Contains("not an image", await Refused(new MultipartFormDataContent { { text, "image", "notes.txt" } }));
         var cut = File.ReadAllBytes(image)[..(int)(size / 3)];
         Assert.Contains("truncated", await Refused(new ByteArrayContent(cut)));
+        // A JPEG cut inside its compressed data with its end marker put back, which the decoder takes as whole.
+        string jpeg = Path.Combine(Path.GetTempPath(), $"googlenet-webapi-{Guid.NewGuid():N}.jpg");
+        byte[] jpegBytes;
+        try
+        {
+            using (var decoded = MLImage.CreateFromFile(image))
+                decoded.Save(jpeg);
+            jpegBytes = File.ReadAllBytes(jpeg);
+        }
+        finally
+        {
+            File.Delete(jpeg);
+        }
+        byte[] padded = [.. jpegBytes[..(jpegBytes.Length * 3 / 4)], 0xFF, 0xD9];
+        Assert.True(padded.Length < size - 1, $"the padded JPEG ({padded.Length} bytes) is over the test's upload limit");
+        string paddedError = await Refused(new ByteArrayContent(padded));
+        Assert.Contains("truncated", paddedError);
+        Assert.Contains("the JPEG's compressed image data ends at byte", paddedError);
         Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(Form(image)));
         Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(new ByteArrayContent(File.ReadAllBytes(image))));
         Assert.Contains("one image file", await Refused(new MultipartFormDataContent { { new StringContent("x"), "note" } }));
