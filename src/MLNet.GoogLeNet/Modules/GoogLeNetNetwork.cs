@@ -75,6 +75,9 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// </summary>
     internal static bool IsHead(string name) => name.StartsWith(nameof(dense) + ".", StringComparison.Ordinal);
 
+    /// <summary>The state-dict name of the dense layer's weight, of shape (classes, features).</summary>
+    internal static string HeadWeightName => nameof(dense) + ".weight";
+
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 
