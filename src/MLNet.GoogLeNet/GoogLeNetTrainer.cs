@@ -92,7 +92,11 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var settings = CheckpointManifest.Settings(options, seed, precision);
         // Taken before any work, and held until Fit returns: a second run on the same folder is refused at its start.
         using var checkpointFolder = options.CheckpointDirectory is { } folder ? CheckpointFolder.Open(folder, options.KeepCheckpoints) : null;
-        using var resume = options.ResumeFrom is { } resumeFrom ? OpenResume(resumeFrom, configuration, classes, settings) : null;
+        // What a checkpoint records of the data, and a resume compares: only computed when either is asked for.
+        var data = checkpointFolder is not null || options.ResumeFrom is not null
+            ? DataFingerprint.Of(input, options.FeatureColumnName, options.LabelColumnName)
+            : null;
+        using var resume = options.ResumeFrom is { } resumeFrom ? OpenResume(resumeFrom, configuration, classes, settings, data!) : null;
         var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
         try
         {
@@ -127,7 +131,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             // The per-step schedule needs the number of steps before the first epoch has counted them.
             long? rowsPerEpoch = trainRows ?? CountRows(input, options.LabelColumnName);
             var checkpoints = checkpointFolder is not null
-                ? new CheckpointPlan(checkpointFolder, options.CheckpointEveryBatches, classes.Names, settings)
+                ? new CheckpointPlan(checkpointFolder, options.CheckpointEveryBatches, classes.Names, settings, data!)
                 : null;
             var loop = new TrainingLoop(network, device, options, precision, seed, checkpoints, resume);
             channel.Info(MessageSensitivity.None, start.ToString());
@@ -171,10 +175,11 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
     /// <summary>
     /// The checkpoint <paramref name="path"/> names (a file, or the latest in a folder), checked to be of this same run.
     /// </summary>
-    private static Checkpoint OpenResume(string path, GoogLeNetConfiguration configuration, ClassLabels classes, Dictionary<string, string> settings)
+    private static Checkpoint OpenResume(string path, GoogLeNetConfiguration configuration, ClassLabels classes, Dictionary<string, string> settings,
+        DataFingerprint data)
     {
         var checkpoint = ReadCheckpoint(path, nameof(GoogLeNetTrainerOptions.ResumeFrom));
-        var differences = checkpoint.Manifest.Differences(configuration, classes.Names, settings);
+        var differences = checkpoint.Manifest.Differences(configuration, classes.Names, settings, data);
         if (differences.Count == 0)
             return checkpoint;
         checkpoint.Dispose();
