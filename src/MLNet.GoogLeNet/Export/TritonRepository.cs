@@ -31,14 +31,7 @@ internal static class TritonRepository
     /// batch size is not positive; nothing has been written.</exception>
     public static string Write(string directory, string modelName, ModelProto model, IReadOnlyList<string> classNames, int maxBatchSize)
     {
-        CheckName(modelName);
-        foreach (string name in classNames)
-        {
-            if (name.Contains('\n', StringComparison.Ordinal) || name.Contains('\r', StringComparison.Ordinal))
-                throw new ArgumentException(
-                    $"Class name '{name.ReplaceLineEndings("\\n")}' holds a line break, which a Triton labels file (one name a line) cannot hold: " +
-                    "rename the class and train or export again; nothing was written.", nameof(classNames));
-        }
+        Check(modelName, classNames);
         string config = Config(modelName, model, maxBatchSize);
         byte[] labels = Encoding.UTF8.GetBytes(string.Concat(classNames.Select(n => n + "\n")));
 
@@ -79,6 +72,24 @@ internal static class TritonRepository
         {
             if (Directory.Exists(staged))
                 Directory.Delete(staged, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Checks what <see cref="Write"/> is given apart from the model: a plain folder name, and class names that a labels
+    /// file of one name a line can hold. A caller writing other files with the same export checks first, so that a
+    /// refusal comes before anything is written.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name or a class name cannot be written; the message says which.</exception>
+    public static void Check(string modelName, IReadOnlyList<string> classNames)
+    {
+        CheckName(modelName);
+        foreach (string name in classNames)
+        {
+            if (name.Contains('\n', StringComparison.Ordinal) || name.Contains('\r', StringComparison.Ordinal))
+                throw new ArgumentException(
+                    $"Class name '{name.ReplaceLineEndings("\\n")}' holds a line break, which a Triton labels file (one name a line) cannot hold: " +
+                    "rename the class and train or export again; nothing was written.", nameof(classNames));
         }
     }
 

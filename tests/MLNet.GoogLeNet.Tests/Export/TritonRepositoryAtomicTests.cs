@@ -68,4 +68,22 @@ public sealed class TritonRepositoryAtomicTests : IDisposable
         Assert.False(File.Exists(Path.Combine(folder, "stale.txt")));
         Assert.Equal(["googlenet"], Directory.EnumerateFileSystemEntries(_directory).Select(Path.GetFileName));
     }
+
+    [Fact]
+    public void Googlenet_export_refuses_such_a_class_name_before_writing_any_of_its_outputs()
+    {
+        var configuration = new GoogLeNetConfiguration(1, 3, 32, 32, WidthDivisor: 16);
+        var (model, input) = TestData.NetworkZips.Transformer(TestData.NetworkZips.Perturbed(configuration, 2), ["coat", "ankle\nboot", "bag"]);
+        string zip = Path.Combine(_directory, "model.zip");
+        using (model)
+            TestData.NetworkZips.Save(model, input, zip);
+        string onnx = Path.Combine(_directory, "model.onnx"), triton = Path.Combine(_directory, "triton");
+
+        var (exit, output) = TestData.CliRunner.Run("export", "--model", zip, "--onnx", onnx, "--triton", triton);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("error: Class name 'ankle\\nboot' holds a line break, which a Triton labels file (one name a line) cannot hold", output);
+        Assert.False(File.Exists(onnx), "the ONNX model was written before the refusal");
+        Assert.False(Directory.Exists(triton), "the Triton folder was created before the refusal");
+    }
 }
