@@ -58,7 +58,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (the message names it).</exception>
     /// <exception cref="InvalidOperationException">The data cannot be trained on (empty, non-finite features, a loss
     /// that became NaN, a GPU asked for and absent, a checkpoint to resume or fine-tune from that is missing, unreadable or
-    /// of another run); the message says what and where.</exception>
+    /// of another run, a checkpoint folder another run is writing to); the message says what and where.</exception>
     /// <exception cref="OperationCanceledException"><see cref="GoogLeNetTrainerOptions.CancellationToken"/> was cancelled.</exception>
     public GoogLeNetTransformer Fit(IDataView input)
     {
@@ -90,7 +90,13 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         if (precisionWarning is not null)
             channel.Warning(MessageSensitivity.None, precisionWarning);
         var settings = CheckpointManifest.Settings(options, seed, precision);
-        using var resume = options.ResumeFrom is { } resumeFrom ? OpenResume(resumeFrom, configuration, classes, settings) : null;
+        // Taken before any work, and held until Fit returns: a second run on the same folder is refused at its start.
+        using var checkpointFolder = options.CheckpointDirectory is { } folder ? CheckpointFolder.Open(folder, options.KeepCheckpoints) : null;
+        // What a checkpoint records of the data, and a resume compares: only computed when either is asked for.
+        var data = checkpointFolder is not null || options.ResumeFrom is not null
+            ? DataFingerprint.Of(input, options.FeatureColumnName, options.LabelColumnName)
+            : null;
+        using var resume = options.ResumeFrom is { } resumeFrom ? OpenResume(resumeFrom, configuration, classes, settings, data!) : null;
         var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
         try
         {
@@ -139,8 +145,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
 
             // The per-step schedule needs the number of steps before the first epoch has counted them.
             long? rowsPerEpoch = trainRows ?? CountRows(input, options.LabelColumnName);
-            var checkpoints = options.CheckpointDirectory is { } folder
-                ? new CheckpointPlan(new CheckpointFolder(folder, options.KeepCheckpoints), options.CheckpointEveryBatches, classes.Names, settings)
+            var checkpoints = checkpointFolder is not null
+                ? new CheckpointPlan(checkpointFolder, options.CheckpointEveryBatches, classes.Names, settings, data!)
                 : null;
             var loop = new TrainingLoop(network, device, options, precision, seed, checkpoints, resume);
             channel.Info(MessageSensitivity.None, start.ToString());
@@ -184,10 +190,11 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
     /// <summary>
     /// The checkpoint <paramref name="path"/> names (a file, or the latest in a folder), checked to be of this same run.
     /// </summary>
-    private static Checkpoint OpenResume(string path, GoogLeNetConfiguration configuration, ClassLabels classes, Dictionary<string, string> settings)
+    private static Checkpoint OpenResume(string path, GoogLeNetConfiguration configuration, ClassLabels classes, Dictionary<string, string> settings,
+        DataFingerprint data)
     {
         var checkpoint = ReadCheckpoint(path, nameof(GoogLeNetTrainerOptions.ResumeFrom));
-        var differences = checkpoint.Manifest.Differences(configuration, classes.Names, settings);
+        var differences = checkpoint.Manifest.Differences(configuration, classes.Names, settings, data);
         if (differences.Count == 0)
             return checkpoint;
         checkpoint.Dispose();

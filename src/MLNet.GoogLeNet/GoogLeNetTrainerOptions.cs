@@ -275,7 +275,9 @@ public sealed class GoogLeNetTrainerOptions
     /// Folder to write checkpoints to: at the end of every epoch (and every <see cref="CheckpointEveryBatches"/> batches),
     /// a file with everything needed to continue training exactly where it stood (<see cref="ResumeFrom"/>;
     /// docs/checkpoints.md). Each is written under a temporary name and renamed, so a crash never leaves a partial one.
-    /// Default null: no checkpoints.
+    /// A run holds the folder (a lock on its file <c>.googlenet.lock</c>) from the start of <c>Fit</c> to its end, and a second
+    /// run given the same folder meanwhile is refused; the lock goes with the process, however it ends. Default null: no
+    /// checkpoints.
     /// </summary>
     public string? CheckpointDirectory { get; set; }
 

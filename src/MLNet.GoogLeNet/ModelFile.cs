@@ -126,9 +126,22 @@ public static class ModelFile
             // little-endian int32, then the bytes of the model.
             foreach (var entry in zip.Entries.Where(e => e.Name == "OnnxModel"))
             {
+                // The entry's announced length first, then what it really holds: neither may pass the limit, so a
+                // damaged or hostile entry costs at most the limit to refuse.
+                const long limit = OnnxWeightImporter.MaximumModelBytes + 4;
+                string tooLarge = $"{source}: the ONNX model in '{entry.FullName}' takes more than {OnnxWeightImporter.MaximumModelBytes >> 20} MiB, " +
+                    "the most the importer reads (over four times the largest network this library builds for 1,000 classes); the file is damaged or not a model of this library.";
+                if (entry.Length > limit)
+                    throw new InvalidDataException(tooLarge);
                 using var stream = entry.Open();
-                using var buffer = new MemoryStream();
-                stream.CopyTo(buffer);
+                using var buffer = new MemoryStream((int)entry.Length);
+                var chunk = new byte[1 << 16];
+                for (int read; (read = stream.Read(chunk)) > 0;)
+                {
+                    if (buffer.Length + read > limit)
+                        throw new InvalidDataException(tooLarge);
+                    buffer.Write(chunk, 0, read);
+                }
                 var bytes = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
                 if (bytes.Length < 4 || BinaryPrimitives.ReadInt32LittleEndian(bytes) != bytes.Length - 4)
                     throw new InvalidDataException($"{source}: the ONNX model in '{entry.FullName}' is truncated.");

@@ -80,6 +80,9 @@ internal sealed class ExportCommand(IAnsiConsole console) : Command<ExportComman
             $"{c.Architecture}, input {c.InputChannels}×{c.ImageHeight}×{c.ImageWidth} (feature column '{imported.FeatureColumnName}'), " +
             $"{c.ClassCount} classes: {string.Join(", ", imported.ClassNames)}"));
 
+        // What the Triton export would refuse is refused before any of the outputs is written.
+        if (settings.Triton is not null)
+            TritonRepository.Check(settings.TritonName, imported.ClassNames);
         if (settings.Onnx is not null || settings.Triton is not null)
         {
             var model = StandaloneOnnx.Build(network, imported.ClassNames, settings.Logits);

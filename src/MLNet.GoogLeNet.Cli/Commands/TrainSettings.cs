@@ -227,7 +227,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--checkpoint-dir <DIR>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.CheckpointDirectory))]
-    [Description("Write a checkpoint to DIR at the end of every epoch (and every --checkpoint-every batches), to continue after a crash with --resume. Default: none.")]
+    [Description("Write a checkpoint to DIR at the end of every epoch (and every --checkpoint-every batches), to continue after a crash with --resume. One run writes to a DIR at a time: a second is refused. Default: none.")]
     public string? CheckpointDir { get; init; }
 
     [CommandOption("--checkpoint-every <BATCHES>")]

@@ -99,7 +99,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
         var model = progress.Run(() => pipeline.Fit(data.Train));
 
         // The zip takes image files whatever the training data was (IDX files train on in-memory images).
-        ModelFile.SaveForServing(context, model, settings.ModelPath);
+        FinalSave.Save(context, model, settings.ModelPath, options.CheckpointDirectory, Path.GetTempPath());
         console.MarkupLine($"model saved to [green]{Markup.Escape(settings.ModelPath)}[/]");
 
         var googLeNet = ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single();

@@ -16,6 +16,13 @@ namespace MLNet.GoogLeNet.Export;
 /// </summary>
 internal static class OnnxWeightImporter
 {
+    /// <summary>
+    /// The most bytes of ONNX the importer reads from one zip entry: 256 MiB. The largest network the library builds for
+    /// ImageNet's 1,000 classes (Inception-ResNet, 3×224×224, 9.7 million parameters) is 39 MB of weights, so this is over
+    /// four times it, room for some tens of thousands of classes; a larger entry is refused before it is read.
+    /// </summary>
+    public const long MaximumModelBytes = 256L << 20;
+
     /// <summary>Rebuilds the network held by <paramref name="model"/>.</summary>
     /// <param name="model">An ONNX model written by this library.</param>
     /// <param name="source">Where it comes from, for error messages (for example "Model file 'model.zip'").</param>
@@ -29,21 +36,39 @@ internal static class OnnxWeightImporter
             ?? throw new InvalidDataException(
                 $"{source}: the ONNX model does not describe its network (no '{NetworkMetadata.ArchitectureKey}' metadata): only networks " +
                 "saved or exported by MLNet.GoogLeNet can be imported.");
+        IReadOnlyList<string> names = NetworkMetadata.ReadClassNames(model, source)
+            ?? throw new InvalidDataException($"{source}: the ONNX metadata describes the network but lacks '{NetworkMetadata.ClassNamesKey}'.");
+        // The metadata says what to build; before anything is built from it, it must agree with what the graph holds,
+        // so that a damaged or hostile class count or image size is refused at the cost of reading it.
+        CheckAgainstGraph(model.Graph, configuration, names, source);
         var network = BuildAndFill(model.Graph, configuration, source);
-        try
-        {
-            int classCount = network.Configuration.ClassCount;
-            IReadOnlyList<string> names = NetworkMetadata.ReadClassNames(model, source)
-                ?? throw new InvalidDataException($"{source}: the ONNX metadata describes the network but lacks '{NetworkMetadata.ClassNamesKey}'.");
-            if (names.Count != classCount)
-                throw new InvalidDataException($"{source}: the ONNX model names {names.Count} classes for a network with {classCount} outputs.");
-            return new ImportedNetwork(network, names, model.Graph.Input[0].Name);
-        }
-        catch
-        {
-            network.Dispose();
-            throw;
-        }
+        return new ImportedNetwork(network, names, model.Graph.Input[0].Name);
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="configuration"/> (read from the metadata) agrees with the graph: as many class names
+    /// as classes, a dense weight of one row per class, and a graph input of the configuration's channels, height and width.
+    /// </summary>
+    /// <exception cref="InvalidDataException">They differ; the message names <paramref name="source"/> and both values.</exception>
+    private static void CheckAgainstGraph(GraphProto graph, GoogLeNetConfiguration configuration, IReadOnlyList<string> names, string source)
+    {
+        int classCount = configuration.ClassCount;
+        string classes = $"{source}: the ONNX metadata announces {classCount} classes ({NetworkMetadata.ClassCountKey})";
+        if (names.Count != classCount)
+            throw new InvalidDataException($"{classes} but names {names.Count} ({NetworkMetadata.ClassNamesKey}): the file is damaged.");
+        string head = GoogLeNetNetwork.HeadWeightName;
+        var dense = graph.Initializer.FirstOrDefault(i => i.Name == head)
+            ?? throw new InvalidDataException($"{source}: the ONNX graph has no weight named '{head}', which the rebuilt network needs.");
+        if (dense.Dims.Count != 2 || dense.Dims[0] != classCount)
+            throw new InvalidDataException(
+                $"{classes} but its dense weight '{head}' has shape ({string.Join(", ", dense.Dims)}), one row per class: the file is damaged.");
+        var dims = graph.Input[0].Type?.TensorType?.Shape?.Dim;
+        long[] expected = [configuration.InputChannels, configuration.ImageHeight, configuration.ImageWidth];
+        long[]? found = dims is { Count: 4 } && dims.Skip(1).All(d => d.HasDimValue) ? dims.Skip(1).Select(d => d.DimValue).ToArray() : null;
+        if (found is null || !found.SequenceEqual(expected))
+            throw new InvalidDataException(
+                $"{source}: the ONNX metadata announces {string.Join("×", expected)} images (C×H×W) but the graph's input '{graph.Input[0].Name}' is " +
+                $"({(dims is null ? "without a shape" : string.Join(", ", dims.Select(d => d.HasDimValue ? d.DimValue.ToString(CultureInfo.InvariantCulture) : d.DimParam)))}): the file is damaged.");
     }
 
     /// <summary>

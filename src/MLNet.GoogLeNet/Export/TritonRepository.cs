@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using Google.Protobuf;
-using MLNet.GoogLeNet.IO;
 using Onnx;
 
 namespace MLNet.GoogLeNet.Export;
@@ -23,27 +22,82 @@ internal static class TritonRepository
     public const string Version = "1";
 
     /// <summary>
-    /// Writes the repository entry <paramref name="modelName"/> under <paramref name="directory"/>; each file is written
-    /// under a temporary name and renamed. Returns the model's folder.
+    /// Writes the repository entry <paramref name="modelName"/> under <paramref name="directory"/> as a set: everything is
+    /// checked first (the name, the class names, the batch size, the graph's types), then the three files are written
+    /// into a temporary folder beside it, which is renamed into place, replacing the model's folder as a whole. A failed
+    /// export leaves the previous folder as it was and no temporary folder behind. Returns the model's folder.
     /// </summary>
-    /// <exception cref="ArgumentException">The name is not a plain folder name, or the batch size is not positive.</exception>
+    /// <exception cref="ArgumentException">The name is not a plain folder name, a class name holds a line break, or the
+    /// batch size is not positive; nothing has been written.</exception>
     public static string Write(string directory, string modelName, ModelProto model, IReadOnlyList<string> classNames, int maxBatchSize)
     {
-        CheckName(modelName);
-        string folder = Path.Combine(directory, modelName);
-        AtomicFile.Write(Path.Combine(folder, Version, ModelFileName), model.WriteTo);
-        AtomicFile.Write(Path.Combine(folder, LabelsFileName), stream =>
-        {
-            foreach (string name in classNames)
-            {
-                if (name.Contains('\n', StringComparison.Ordinal) || name.Contains('\r', StringComparison.Ordinal))
-                    throw new ArgumentException($"Class name '{name}' holds a line break, which a Triton labels file cannot hold.", nameof(classNames));
-            }
-            stream.Write(Encoding.UTF8.GetBytes(string.Concat(classNames.Select(n => n + "\n"))));
-        });
+        Check(modelName, classNames);
         string config = Config(modelName, model, maxBatchSize);
-        AtomicFile.Write(Path.Combine(folder, ConfigFileName), stream => stream.Write(Encoding.UTF8.GetBytes(config)));
-        return folder;
+        byte[] labels = Encoding.UTF8.GetBytes(string.Concat(classNames.Select(n => n + "\n")));
+
+        Directory.CreateDirectory(directory);
+        string folder = Path.Combine(directory, modelName);
+        string id = Guid.NewGuid().ToString("N");
+        string staged = Path.Combine(directory, $".{modelName}.{id}.tmp");
+        string previous = Path.Combine(directory, $".{modelName}.{id}.old");
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(staged, Version));
+            WriteFile(Path.Combine(staged, Version, ModelFileName), model.WriteTo);
+            WriteFile(Path.Combine(staged, LabelsFileName), stream => stream.Write(labels));
+            WriteFile(Path.Combine(staged, ConfigFileName), stream => stream.Write(Encoding.UTF8.GetBytes(config)));
+            if (Directory.Exists(folder))
+            {
+                // A folder cannot be renamed over another: the old one steps aside, the new one takes its name, and the
+                // old one comes back if that fails.
+                Directory.Move(folder, previous);
+                try
+                {
+                    Directory.Move(staged, folder);
+                }
+                catch
+                {
+                    Directory.Move(previous, folder);
+                    throw;
+                }
+                Directory.Delete(previous, recursive: true);
+            }
+            else
+            {
+                Directory.Move(staged, folder);
+            }
+            return folder;
+        }
+        finally
+        {
+            if (Directory.Exists(staged))
+                Directory.Delete(staged, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Checks what <see cref="Write"/> is given apart from the model: a plain folder name, and class names that a labels
+    /// file of one name a line can hold. A caller writing other files with the same export checks first, so that a
+    /// refusal comes before anything is written.
+    /// </summary>
+    /// <exception cref="ArgumentException">The name or a class name cannot be written; the message says which.</exception>
+    public static void Check(string modelName, IReadOnlyList<string> classNames)
+    {
+        CheckName(modelName);
+        foreach (string name in classNames)
+        {
+            if (name.Contains('\n', StringComparison.Ordinal) || name.Contains('\r', StringComparison.Ordinal))
+                throw new ArgumentException(
+                    $"Class name '{name.ReplaceLineEndings("\\n")}' holds a line break, which a Triton labels file (one name a line) cannot hold: " +
+                    "rename the class and train or export again; nothing was written.", nameof(classNames));
+        }
+    }
+
+    private static void WriteFile(string path, Action<Stream> write)
+    {
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        write(stream);
+        stream.Flush(flushToDisk: true);
     }
 
     /// <summary>

@@ -100,6 +100,9 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// <summary>Runs the classifier head alone: (N, <see cref="FeatureLength"/>) features to (N, classes) logits.</summary>
     internal Tensor Head(Tensor features) => head.call(features);
 
+    /// <summary>The state-dict name of the dense layer's weight, of shape (classes, features).</summary>
+    internal static string HeadWeightName => nameof(dense) + ".weight";
+
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 

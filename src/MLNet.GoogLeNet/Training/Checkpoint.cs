@@ -22,6 +22,12 @@ internal sealed class Checkpoint : IDisposable
     private const string ManifestEntry = "manifest.json";
     private const string TensorsEntry = "tensors.bin";
 
+    /// <summary>
+    /// The most bytes a manifest may take: 16 MiB, thousands of times what the longest run's reports and options write;
+    /// a larger one is a damaged or hostile file, refused before it is read.
+    /// </summary>
+    private const long MaximumManifestBytes = 16 << 20;
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
@@ -70,6 +76,9 @@ internal sealed class Checkpoint : IDisposable
             var tensorsEntry = zip.GetEntry(TensorsEntry);
             if (manifestEntry is null || tensorsEntry is null)
                 throw new InvalidDataException($"'{path}' is not a checkpoint: it has no {(manifestEntry is null ? ManifestEntry : TensorsEntry)}.");
+            if (manifestEntry.Length > MaximumManifestBytes)
+                throw new InvalidDataException(
+                    $"Checkpoint '{path}' is damaged: its {ManifestEntry} claims {manifestEntry.Length} bytes, more than the {MaximumManifestBytes} a manifest may take.");
             CheckpointManifest manifest;
             using (var stream = manifestEntry.Open())
             using (var document = JsonDocument.Parse(stream))
@@ -84,8 +93,15 @@ internal sealed class Checkpoint : IDisposable
                 manifest = document.Deserialize<CheckpointManifest>(Json)
                     ?? throw new InvalidDataException($"'{path}': {ManifestEntry} is empty.");
             }
+            // Stored, never compressed (Write stores it): its length is then bounded by the file's, and so is everything
+            // the archive may announce; a compressed entry could claim any length for a few bytes.
+            long fileLength = new FileInfo(path).Length;
+            if (tensorsEntry.CompressedLength != tensorsEntry.Length || tensorsEntry.Length > fileLength)
+                throw new InvalidDataException(
+                    $"Checkpoint '{path}' is damaged: its {TensorsEntry} claims {tensorsEntry.Length} bytes stored in {tensorsEntry.CompressedLength} " +
+                    $"of a {fileLength}-byte file (this library stores it uncompressed). Resume from an earlier checkpoint, or train again.");
             using var tensorStream = tensorsEntry.Open();
-            return new Checkpoint(path, manifest, TensorArchive.Read(tensorStream, path));
+            return new Checkpoint(path, manifest, TensorArchive.Read(tensorStream, $"Checkpoint '{path}'", tensorsEntry.Length));
         }
         catch (Exception e) when (e is JsonException or NotSupportedException || (e is InvalidDataException && e.Message.IndexOf(path, StringComparison.Ordinal) < 0))
         {

@@ -8,11 +8,61 @@ namespace MLNet.GoogLeNet.Training;
 /// after 120 batches; an epoch's end has the epoch's batch count), so that the names sort in training order. Keeps the
 /// last few and finds the latest.
 /// </summary>
-internal sealed partial class CheckpointFolder(string folder, int keep)
+/// <remarks>
+/// One run writes to a folder at a time: <see cref="Open"/> takes an exclusive lock on the folder's
+/// <see cref="LockFileName"/> and holds it until <see cref="Dispose"/>, so that a second run given the same folder is
+/// refused at its start instead of deleting the first one's checkpoints and temporary files. The lock belongs to the
+/// open file (<see cref="FileShare.None"/>: <c>flock</c> on Linux and macOS, a sharing mode on Windows), so the operating
+/// system releases it when the process ends, however it ends: a crashed or killed run leaves the file, never the lock.
+/// </remarks>
+internal sealed partial class CheckpointFolder : IDisposable
 {
     public const string Extension = ".ckpt";
 
-    public string Folder { get; } = folder;
+    /// <summary>The file in the folder whose lock says a run is writing there.</summary>
+    public const string LockFileName = ".googlenet.lock";
+
+    private readonly int _keep;
+    private readonly FileStream _lock;
+
+    private CheckpointFolder(string folder, int keep, FileStream held)
+    {
+        Folder = folder;
+        _keep = keep;
+        _lock = held;
+    }
+
+    public string Folder { get; }
+
+    /// <summary>
+    /// Creates <paramref name="folder"/> when needed and takes its lock for this run, which keeps the latest
+    /// <paramref name="keep"/> checkpoints there.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another run (in this process or another) holds the folder; the
+    /// message names it.</exception>
+    public static CheckpointFolder Open(string folder, int keep)
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, LockFileName);
+        FileStream held;
+        try
+        {
+            // The file stays empty: on Linux and macOS .NET locks every FileStream it opens (shared for readers), so
+            // nothing written in it could be read by the run it refuses.
+            held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e) when (e is not (FileNotFoundException or DirectoryNotFoundException or PathTooLongException))
+        {
+            throw new InvalidOperationException(
+                $"Checkpoint folder '{folder}' is in use by another training run (its lock file {LockFileName} is held); two runs " +
+                "writing to one folder would delete each other's checkpoints. Give this run another checkpoint folder, or wait for that run " +
+                "to end (the lock goes with its process, however it ends).", e);
+        }
+        return new CheckpointFolder(folder, keep, held);
+    }
+
+    /// <summary>Releases the folder to other runs (the lock file stays; its lock is what counts).</summary>
+    public void Dispose() => _lock.Dispose();
 
     /// <summary>The file name of the checkpoint at (<paramref name="epoch"/>, <paramref name="batchesDone"/>).</summary>
     public static string FileName(int epoch, long batchesDone) =>
@@ -24,7 +74,7 @@ internal sealed partial class CheckpointFolder(string folder, int keep)
     {
         string path = Path.Combine(Folder, FileName(manifest.Position.Epoch, manifest.Position.BatchesDone));
         Checkpoint.Write(path, manifest, tensors);
-        foreach (var old in Checkpoints(Folder).SkipLast(keep))
+        foreach (var old in Checkpoints(Folder).SkipLast(_keep))
             File.Delete(old);
         // A process killed while writing leaves its temporary file (AtomicFile's ".name.id.tmp") behind; the run that
         // writes here now removes them.

@@ -42,6 +42,13 @@ internal sealed record CheckpointManifest
     public required Dictionary<string, string> Options { get; init; }
 
     /// <summary>
+    /// The training data's fingerprint, which a resume compares with its data's; null in a checkpoint written before the
+    /// library recorded it (format 2 still: readers ignore what they do not know, and such a checkpoint resumes without
+    /// the data check).
+    /// </summary>
+    public DataFingerprint? Data { get; init; }
+
+    /// <summary>
     /// The options a resumed run must share with the checkpoint's to compute the same thing (<see cref="OptionRoles"/>:
     /// the <see cref="OptionRole.Compared"/> ones), as text. The seed and the mixed precision are the ones the run
     /// resolved (<paramref name="seed"/>, <paramref name="precision"/>), not the options' requests, and the backbone's
@@ -68,15 +75,18 @@ internal sealed record CheckpointManifest
     }
 
     /// <summary>
-    /// How this checkpoint's run differs from a run of <paramref name="network"/>, <paramref name="classes"/> and
-    /// <paramref name="settings"/>: one phrase per difference ("LearningRate is 0.01 in the checkpoint and 0.005 now"),
-    /// empty when they are the same run.
+    /// How this checkpoint's run differs from a run of <paramref name="network"/>, <paramref name="classes"/>,
+    /// <paramref name="settings"/> and <paramref name="data"/>: one phrase per difference ("LearningRate is 0.01 in the
+    /// checkpoint and 0.005 now"), empty when they are the same run.
     /// </summary>
-    public List<string> Differences(GoogLeNetConfiguration network, IReadOnlyList<string> classes, IReadOnlyDictionary<string, string> settings)
+    public List<string> Differences(GoogLeNetConfiguration network, IReadOnlyList<string> classes, IReadOnlyDictionary<string, string> settings,
+        DataFingerprint data)
     {
         var differences = NetworkDifferences(Network, network, "the checkpoint");
         if (!Classes.SequenceEqual(classes))
             differences.Add($"the classes are {string.Join(", ", Classes)} in the checkpoint and {string.Join(", ", classes)} now");
+        if (Data?.Difference(data) is { } dataDifference)
+            differences.Add(dataDifference);
         foreach (var (name, value) in settings)
         {
             string saved = Options.TryGetValue(name, out var text) ? text : "not recorded";

@@ -5,4 +5,6 @@ namespace MLNet.GoogLeNet.Training;
 /// <param name="EveryBatches">Also write one every this many batches; 0 for epoch ends only.</param>
 /// <param name="Classes">The class names, in key order.</param>
 /// <param name="Settings">The seed and the options that change the result (<see cref="CheckpointManifest.Settings"/>).</param>
-internal sealed record CheckpointPlan(CheckpointFolder Folder, int EveryBatches, IReadOnlyList<string> Classes, Dictionary<string, string> Settings);
+/// <param name="Data">The training data's fingerprint, which a resume compares with its own.</param>
+internal sealed record CheckpointPlan(CheckpointFolder Folder, int EveryBatches, IReadOnlyList<string> Classes, Dictionary<string, string> Settings,
+    DataFingerprint Data);

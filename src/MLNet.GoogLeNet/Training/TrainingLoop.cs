@@ -212,6 +212,7 @@ internal sealed class TrainingLoop
             Network = _network.Configuration,
             Classes = [.. plan.Classes],
             Options = plan.Settings,
+            Data = plan.Data,
         };
         string path = plan.Folder.Write(manifest, tensors);
         log($"Checkpoint written: {path}");

@@ -46,7 +46,7 @@ public sealed class CliCheckpointTests : IDisposable
 
         // Kill the second run as soon as its first checkpoint is there (after batch 2 of 12 of the first epoch).
         var output = new StringBuilder();
-        using (var child = Start([.. Train(data, killed), .. TwoEpochs], output))
+        using (var child = ProcessRunner.StartDotnet(Googlenet, [.. Train(data, killed), .. TwoEpochs], output))
         {
             var clock = Stopwatch.StartNew();
             while (!CheckpointFolder.Checkpoints(killed).Any())
@@ -129,27 +129,6 @@ public sealed class CliCheckpointTests : IDisposable
         console.Profile.Width = 400;
         int exit = CliApplication.Run(args, console);
         return (exit, writer.ToString());
-    }
-
-    private static Process Start(IEnumerable<string> arguments, StringBuilder output)
-    {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetDirectoryName(Googlenet)!,
-        };
-        start.ArgumentList.Add(Googlenet);
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        start.Environment["NO_COLOR"] = "1";
-        var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
     }
 
     private static bool Identical(Tensor x, Tensor y)

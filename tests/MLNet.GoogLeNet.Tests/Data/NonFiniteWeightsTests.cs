@@ -86,13 +86,13 @@ public sealed class NonFiniteWeightsTests : IDisposable
         TensorArchive.Write(stream, [("b1.0.weight", finite), ("optimizer.exp_avg.3", spoiled), ("steps", steps)]);
 
         stream.Position = 0;
-        var error = Assert.Throws<InvalidDataException>(() => TensorArchive.Read(stream, "'run/epoch-3.ckpt'"));
+        var error = Assert.Throws<InvalidDataException>(() => TensorArchive.Read(stream, "'run/epoch-3.ckpt'", stream.Length));
         Assert.Contains("'run/epoch-3.ckpt': the weight 'optimizer.exp_avg.3' holds 1 NaN and 1 infinite value(s) among its 4 (the first at flat index 1)", error.Message);
 
         using var clean = new MemoryStream();
         TensorArchive.Write(clean, [("b1.0.weight", finite), ("steps", steps)]);
         clean.Position = 0;
-        var read = TensorArchive.Read(clean, "clean");
+        var read = TensorArchive.Read(clean, "clean", clean.Length);
         Assert.Equal([1f, 2f, 3f], read["b1.0.weight"].data<float>().ToArray());
         foreach (var tensor in read.Values)
             tensor.Dispose();

@@ -43,4 +43,29 @@ public static class ProcessRunner
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }
+
+    /// <summary>
+    /// Starts the .NET program <paramref name="assembly"/> with <paramref name="arguments"/> in its own process without
+    /// waiting for it; what it prints on either stream is appended to <paramref name="output"/> (lock it to read).
+    /// </summary>
+    public static Process StartDotnet(string assembly, IEnumerable<string> arguments, System.Text.StringBuilder output)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+        };
+        start.ArgumentList.Add(assembly);
+        foreach (var argument in arguments)
+            start.ArgumentList.Add(argument);
+        start.Environment["NO_COLOR"] = "1";
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
 }

@@ -50,6 +50,9 @@ public sealed class OptionDeclarationTests
         Assert.Equal("--schedule", OptionNames.CliOptionOf[nameof(GoogLeNetTrainerOptions.LearningRateSchedule)]);
     }
 
+    /// <summary>Data whose fingerprint the checkpoint does not record: the comparison is of the options alone.</summary>
+    private static readonly DataFingerprint SomeData = new(Rows: 10, Labels: "labels", FirstImages: "images");
+
     [Fact]
     public void A_checkpoint_compares_exactly_the_compared_options_and_each_one_changed_is_a_difference()
     {
@@ -59,22 +62,22 @@ public sealed class OptionDeclarationTests
 
         var manifest = Manifest(settings);
         var network = manifest.Network;
-        Assert.Empty(manifest.Differences(network, ["a", "b"], settings));
+        Assert.Empty(manifest.Differences(network, ["a", "b"], settings, SomeData));
         foreach (string name in OptionRoles.Compared.Where(n => n is not (nameof(GoogLeNetTrainerOptions.Seed) or nameof(GoogLeNetTrainerOptions.MixedPrecision))))
         {
             var changed = new GoogLeNetTrainerOptions();
             var property = typeof(GoogLeNetTrainerOptions).GetProperty(name)!;
             property.SetValue(changed, Another(property.PropertyType, property.GetValue(changed)));
-            var differences = manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(changed, 1, MixedPrecision.None));
+            var differences = manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(changed, 1, MixedPrecision.None), SomeData);
             Assert.Single(differences);
             Assert.StartsWith($"{name} is ", differences[0]);
         }
-        Assert.Single(manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(options, 2, MixedPrecision.None)));
-        Assert.Single(manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(options, 1, MixedPrecision.BFloat16)));
+        Assert.Single(manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(options, 2, MixedPrecision.None), SomeData));
+        Assert.Single(manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(options, 1, MixedPrecision.BFloat16), SomeData));
 
         // Speed-only options may differ on resume.
         var faster = new GoogLeNetTrainerOptions { NumberOfThreads = 1, CacheFeatures = false, ChannelsLast = false, PrefetchBatches = 5, ScoringBatchSize = 7, AllowTf32 = false, CudnnAutotune = false, KeepNativeMemory = true };
-        Assert.Empty(manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(faster, 1, MixedPrecision.None)));
+        Assert.Empty(manifest.Differences(network, ["a", "b"], CheckpointManifest.Settings(faster, 1, MixedPrecision.None), SomeData));
     }
 
     [Fact]
