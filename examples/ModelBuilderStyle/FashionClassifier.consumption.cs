@@ -1,3 +1,4 @@
+using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
@@ -33,18 +34,17 @@ public static partial class FashionClassifier
 
     public static string ModelPath { get; set; } = Path.GetFullPath("FashionClassifier.zip");
 
-    private static readonly Lazy<PredictionEngine<ModelInput, ModelOutput>> PredictEngine = new(CreatePredictEngine, true);
+    // A PredictionEngine is not thread-safe (ML.NET's documentation says to use one per thread, or a pool): each call
+    // borrows one from a pool, so that Predict may be called from several threads at once. All the engines share
+    // the one loaded model.
+    private static readonly Lazy<ObjectPool<PredictionEngine<ModelInput, ModelOutput>>> PredictEngines = new(CreatePredictEngines, true);
 
-    /// <summary>Predicts the class of one image with the model saved at <see cref="ModelPath"/>.</summary>
-    public static ModelOutput Predict(ModelInput input) => PredictEngine.Value.Predict(input);
+    /// <summary>Predicts the class of one image with the model saved at <see cref="ModelPath"/>. Safe to call from several threads.</summary>
+    public static ModelOutput Predict(ModelInput input) => WithEngine(engine => engine.Predict(input));
 
-    /// <summary>Every class with its score, best first; the class names come from the Score column's slot names.</summary>
-    public static IOrderedEnumerable<KeyValuePair<string, float>> PredictAllLabels(ModelInput input)
-    {
-        var engine = PredictEngine.Value;
-        var result = engine.Predict(input);
-        return GetSortedScoresWithLabels(engine.OutputSchema, result.Score);
-    }
+    /// <summary>Every class with its score, best first; the class names come from the Score column's slot names. Safe to call from several threads.</summary>
+    public static IOrderedEnumerable<KeyValuePair<string, float>> PredictAllLabels(ModelInput input) =>
+        WithEngine(engine => GetSortedScoresWithLabels(engine.OutputSchema, engine.Predict(input).Score));
 
     public static IOrderedEnumerable<KeyValuePair<string, float>> GetSortedScoresWithLabels(DataViewSchema schema, float[] scores)
     {
@@ -54,10 +54,33 @@ public static partial class FashionClassifier
             .OrderByDescending(pair => pair.Value);
     }
 
-    private static PredictionEngine<ModelInput, ModelOutput> CreatePredictEngine()
+    private static T WithEngine<T>(Func<PredictionEngine<ModelInput, ModelOutput>, T> use)
+    {
+        var engine = PredictEngines.Value.Get();
+        try
+        {
+            return use(engine);
+        }
+        finally
+        {
+            PredictEngines.Value.Return(engine);
+        }
+    }
+
+    private static ObjectPool<PredictionEngine<ModelInput, ModelOutput>> CreatePredictEngines()
     {
         var mlContext = new MLContext();
         ITransformer model = mlContext.Model.Load(ModelPath, out _);
-        return mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model);
+        // The pool keeps an engine per processor and disposes any more it is handed back.
+        return new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount }.Create(new EnginePolicy(mlContext, model));
+    }
+
+    /// <summary>Engines on the shared model, made with OwnsTransformer = false: disposing one leaves the model to the others.</summary>
+    private sealed class EnginePolicy(MLContext mlContext, ITransformer model) : PooledObjectPolicy<PredictionEngine<ModelInput, ModelOutput>>
+    {
+        public override PredictionEngine<ModelInput, ModelOutput> Create() =>
+            mlContext.Model.CreatePredictionEngine<ModelInput, ModelOutput>(model, new PredictionEngineOptions { OwnsTransformer = false });
+
+        public override bool Return(PredictionEngine<ModelInput, ModelOutput> engine) => true;
     }
 }

@@ -13,15 +13,18 @@ public sealed record ImagePrediction(string Label, float Score, IReadOnlyList<Cl
 
 /// <summary>
 /// The loaded model zip and a pool of prediction engines on it. A PredictionEngine is not thread-safe, so each request
-/// borrows one; all engines share the one model (and its ONNX Runtime session). The pool disposes the engines it does
-/// not keep; they are created with <c>OwnsTransformer = false</c>, so that disposing one leaves the model to the others.
+/// borrows one; all engines share the one model (and its ONNX Runtime session). The pool keeps at most
+/// <see cref="ServingOptions.MaxConcurrentPredictions"/> engines, the most the service's concurrency limit lets
+/// requests borrow at once, and disposes any it does not keep; they are created with <c>OwnsTransformer = false</c>,
+/// so that disposing one leaves the model to the others.
 /// </summary>
 public sealed class ImageClassifier : IDisposable
 {
     private readonly ObjectPool<PredictionEngine<PathRow, ScoreRow>> _engines;
 
-    public ImageClassifier(string modelPath)
+    public ImageClassifier(ServingOptions options)
     {
+        string modelPath = options.Model;
         if (string.IsNullOrWhiteSpace(modelPath))
             throw new InvalidOperationException("No model zip given: start the service with --Model path/to/model.zip.");
         if (!File.Exists(modelPath))
@@ -31,7 +34,7 @@ public sealed class ImageClassifier : IDisposable
         // The zip names the column that takes image file paths; nothing here assumes an image size or a column name.
         var input = ServingInput.Find(model, inputSchema);
         // For a disposable type the provider makes a pool that disposes what it drops, and everything when disposed.
-        _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
+        _engines = new DefaultObjectPoolProvider { MaximumRetained = options.MaxConcurrentPredictions }
             .Create(new EnginePolicy(context, input.Model, input.PathColumn));
 
         var engine = _engines.Get();
@@ -54,14 +57,22 @@ public sealed class ImageClassifier : IDisposable
     /// <summary>The class names, in the order of the Score slots.</summary>
     public IReadOnlyList<string> Classes { get; }
 
-    /// <summary>Scores one image file; the zip decodes, converts and resizes it as it did in training.</summary>
-    public ImagePrediction Predict(string imagePath, int top)
+    /// <summary>
+    /// Scores one image file; the zip decodes, converts and resizes it as it did in training. Null when the file does
+    /// not decode: a file can be complete to its end marker and still hold what no decoder reads.
+    /// </summary>
+    public ImagePrediction? Predict(string imagePath, int top)
     {
         var engine = _engines.Get();
         ScoreRow result;
         try
         {
             result = engine.Predict(new PathRow { ImagePath = imagePath });
+        }
+        catch (ArgumentException e) when (e.ParamName == "imageStream")
+        {
+            // ML.NET's LoadImages (MLImage.CreateFromStream) on bytes its decoders cannot read.
+            return null;
         }
         finally
         {

@@ -1,24 +1,70 @@
 // Serves a GoogLeNet model zip over HTTP with ML.NET alone:
 //   dotnet run --project examples/WebApi -- --Model model.zip [--urls http://localhost:5000]
 // POST /predict (multipart form with one file, or the image bytes as the body; ?top=N) → JSON; GET /health; GET / (upload page).
+using System.Globalization;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
 using WebApi;
+
+const string PredictLimit = "predict";
 
 var builder = WebApplication.CreateBuilder(args);
 // The settings may be given at the top level (--Model) or under "Serving" (appsettings).
 builder.Services.Configure<ServingOptions>(builder.Configuration);
 builder.Services.Configure<ServingOptions>(builder.Configuration.GetSection(ServingOptions.Section));
-builder.Services.AddSingleton(services => new ImageClassifier(services.GetRequiredService<IOptions<ServingOptions>>().Value.Model));
+builder.Services.AddSingleton(services => new ImageClassifier(services.GetRequiredService<IOptions<ServingOptions>>().Value));
 builder.Services.AddSingleton<UploadReader>();
+// One size limit, MaxUploadBytes: the server's body limit (which also bounds a chunked body, and replaces Kestrel's
+// default of 30 MB) and the form's are set from it.
+builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServingOptions>>((kestrel, serving) =>
+    kestrel.Limits.MaxRequestBodySize = UploadReader.BodyLimit(serving.Value.MaxUploadBytes));
 builder.Services.AddOptions<FormOptions>().Configure<IOptions<ServingOptions>>((form, serving) =>
-    form.MultipartBodyLengthLimit = UploadReader.FormLimit(serving.Value.MaxUploadBytes));
+    form.MultipartBodyLengthLimit = UploadReader.BodyLimit(serving.Value.MaxUploadBytes));
+// Predictions at once, each with its engine and its upload in memory: bounded, and the rest refused before their
+// uploads are read.
+builder.Services.AddRateLimiter(limiter =>
+{
+    limiter.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
+    limiter.AddPolicy(PredictLimit, context => RateLimitPartition.GetConcurrencyLimiter(PredictLimit, _ =>
+    {
+        var serving = context.RequestServices.GetRequiredService<IOptions<ServingOptions>>().Value;
+        return new ConcurrencyLimiterOptions
+        {
+            PermitLimit = serving.MaxConcurrentPredictions,
+            QueueLimit = serving.QueueLength,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        };
+    }));
+    limiter.OnRejected = async (rejected, cancellation) =>
+    {
+        var serving = rejected.HttpContext.RequestServices.GetRequiredService<IOptions<ServingOptions>>().Value;
+        rejected.HttpContext.Response.Headers.RetryAfter = serving.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+        await rejected.HttpContext.Response.WriteAsJsonAsync(new
+        {
+            error = $"The service is busy: it handles {serving.MaxConcurrentPredictions} predictions at once " +
+                    $"(MaxConcurrentPredictions) and {serving.QueueLength} waiting (QueueLength). " +
+                    $"Send the image again in {serving.RetryAfterSeconds} s.",
+        }, cancellation);
+    };
+});
 
 var app = builder.Build();
+var settings = app.Services.GetRequiredService<IOptions<ServingOptions>>().Value;
+if (settings.Problem() is { } problem)
+{
+    // A usage error: said in one line and exit code 2, before the model is loaded.
+    Console.Error.WriteLine(problem);
+    return 2;
+}
 // Load the model now, so that a missing or unreadable zip stops the service at start, with its message.
 var classifier = app.Services.GetRequiredService<ImageClassifier>();
-app.Logger.LogInformation("Serving {Model}: {Count} classes ({Classes})", classifier.ModelPath, classifier.Classes.Count,
-    string.Join(", ", classifier.Classes));
+app.Logger.LogInformation("Serving {Model}: {Count} classes ({Classes}); at most {Concurrent} predictions at once, {Queue} waiting, uploads up to {Max:N0} bytes",
+    classifier.ModelPath, classifier.Classes.Count, string.Join(", ", classifier.Classes), settings.MaxConcurrentPredictions,
+    settings.QueueLength, settings.MaxUploadBytes);
+
+app.UseRateLimiter();
 
 app.MapGet("/", () => Results.Content(UploadPage.Html, "text/html; charset=utf-8"));
 
@@ -32,21 +78,25 @@ app.MapPost("/predict", async (HttpRequest request, int? top, ImageClassifier mo
         return Results.BadRequest(new { error = $"top must be at least 1; got {count}." });
     var upload = await uploads.ReadAsync(request, cancellation);
     if (upload.Error is not null)
-        return Results.BadRequest(new { error = upload.Error });
-    // The zip reads image files (its input schema says so): the checked upload goes to a temporary file for it.
+        return Results.Json(new { error = upload.Error }, statusCode: upload.Status);
+    // The zip reads image files (its input schema says so): the checked upload goes to a temporary file, which the
+    // zip's LoadImages step decodes — the one decoding of the upload.
     string file = Path.Combine(Path.GetTempPath(), $"googlenet-upload-{Guid.NewGuid():N}");
     try
     {
         await File.WriteAllBytesAsync(file, upload.Bytes!, cancellation);
-        return Results.Ok(model.Predict(file, Math.Min(count, model.Classes.Count)));
+        return model.Predict(file, Math.Min(count, model.Classes.Count)) is { } prediction
+            ? Results.Ok(prediction)
+            : Results.BadRequest(new { error = $"The upload ({upload.Bytes!.Length:N0} bytes) is not an image that can be decoded (png, jpeg, gif or bmp)." });
     }
     finally
     {
         File.Delete(file);
     }
-}).DisableAntiforgery();
+}).DisableAntiforgery().RequireRateLimiting(PredictLimit);
 
 app.Run();
+return 0;
 
 /// <summary>The entry point, visible to the in-process tests (WebApplicationFactory).</summary>
 public partial class Program;

@@ -78,11 +78,10 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         int seed = options.Seed ?? host.Rand.Next();
         using var channel = host.Start("Training");
         TorchRuntime.EnsureLoaded();
-        // The thread count and the CUDA switches below are process-wide: put back as the caller had them, however Fit ends.
-        using var processSettings = ProcessSettingsScope.Open();
+        // The thread count and the CUDA switches below are process-wide: put back as the caller had them, however Fit
+        // ends, and however many Fit calls overlap (ProcessSettingsScope says how).
+        using var processSettings = ProcessSettingsScope.Open(options.NumberOfThreads);
         var device = DeviceSelection.Select(_context.GpuDeviceId, _context.FallbackToCpu, message => channel.Warning(MessageSensitivity.None, message));
-        if (options.NumberOfThreads is { } threads)
-            torch.set_num_threads(threads);
         if (options.KeepNativeMemory && !NativeMemory.KeepFreedMemory())
             channel.Warning(MessageSensitivity.None, "KeepNativeMemory has no effect here: it needs Linux with glibc.");
 

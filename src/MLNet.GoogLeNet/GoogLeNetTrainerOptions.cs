@@ -205,7 +205,8 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// Threads libtorch uses for each operation while <c>Fit</c> runs; the caller's count is restored when <c>Fit</c>
-    /// returns, throws or is cancelled. Default null: leave the count as it is (libtorch's default is one per core).
+    /// returns, throws or is cancelled (when <c>Fit</c> calls overlap, on each one's thread as it ends and for the whole
+    /// process when the last ends). Default null: leave the count as it is (libtorch's default is one per core).
     /// </summary>
     public int? NumberOfThreads { get; set; }
 

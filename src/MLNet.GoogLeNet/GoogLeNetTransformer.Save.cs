@@ -41,6 +41,8 @@ public sealed partial class GoogLeNetTransformer
     /// <param name="fallbackToCpu">Use the CPU when the GPU cannot be used.</param>
     public ITransformer ToOnnxTransformerChain(int? gpuDeviceId = null, bool fallbackToCpu = false)
     {
+        // Held for the whole save: Dispose on another thread waits for the weights to be read.
+        using var use = Use();
         CheckServingNames();
         var ml = new MLContext(seed: 0) { GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu };
         var onnx = new MemoryStream();

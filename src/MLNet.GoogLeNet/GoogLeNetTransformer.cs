@@ -24,6 +24,8 @@ namespace MLNet.GoogLeNet;
 /// <c>Save</c> all read it, so a change to its weights shows in all three.</para>
 /// <para><see cref="Dispose"/> frees the network's native (and GPU) memory; scoring or saving afterwards throws
 /// <see cref="ObjectDisposedException"/>. Without it the memory is released when the transformer is garbage-collected.
+/// Disposing is safe while other threads score or save with the transformer: <see cref="Dispose"/> refuses new work at
+/// once, waits for the forward passes and saves already running to finish, then frees the network.
 /// A PredictionEngine disposes the model it was created from when it is itself disposed, unless it was created with
 /// <c>new PredictionEngineOptions { OwnsTransformer = false }</c>: create engines that share one model (a pool, a web
 /// service) that way.</para>
@@ -32,7 +34,7 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 {
     private readonly GoogLeNetNetwork _network;
     private readonly NetworkScorer _scorer;
-    private int _disposed;
+    private readonly NetworkGate _gate = new();
 
     internal GoogLeNetTransformer(
         GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
@@ -86,33 +88,49 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 
     internal VectorDataViewType FeatureType { get; }
 
-    internal NetworkScorer Scorer
+    /// <summary>
+    /// Scores <paramref name="count"/> planar images into <paramref name="probabilities"/> (see
+    /// <see cref="NetworkScorer.Score(float[], int, float[])"/>), holding the network against <see cref="Dispose"/>
+    /// for the forward pass.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The transformer has been disposed.</exception>
+    internal void Score(float[] features, int count, float[] probabilities)
     {
-        get
-        {
-            ThrowIfDisposed();
-            return _scorer;
-        }
+        using var use = Use();
+        _scorer.Score(features, count, probabilities);
     }
 
-    /// <summary>True once the network has been freed (see <see cref="Dispose"/>).</summary>
-    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+    /// <summary>
+    /// Holds the network until the returned value is disposed: <see cref="Dispose"/> waits for it. Scoring and saving
+    /// take one for the time they read the weights.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The transformer has been disposed (or is being disposed).</exception>
+    internal NetworkGate.Use Use() => _gate.Enter() ? new NetworkGate.Use(_gate) : throw Disposed();
 
-    /// <summary>Frees the network's native (and GPU) memory. Calls after the first do nothing.</summary>
+    /// <summary>True once <see cref="Dispose"/> has been called: the network is freed, or is freed as soon as the work running on it ends.</summary>
+    public bool IsDisposed => _gate.IsClosed;
+
+    /// <summary>
+    /// Frees the network's native (and GPU) memory. Scoring and saving started on other threads before the call finish
+    /// first (the call waits for them); any started after it throw <see cref="ObjectDisposedException"/>. Calls after
+    /// the first return at once.
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (_gate.CloseAndWait())
             _network.Dispose();
     }
 
     private void ThrowIfDisposed()
     {
         if (IsDisposed)
-            throw new ObjectDisposedException(nameof(GoogLeNetTransformer),
-                "This GoogLeNet model has been disposed and its network freed. A PredictionEngine disposes the model it was " +
-                "created from when the engine is disposed: to share one model between engines, create them with " +
-                "new PredictionEngineOptions { OwnsTransformer = false }, or load the saved zip again.");
+            throw Disposed();
     }
+
+    private static ObjectDisposedException Disposed() => new(nameof(GoogLeNetTransformer),
+        "This GoogLeNet model has been disposed and its network freed. A PredictionEngine disposes the model it was " +
+        "created from when the engine is disposed: to share one model between engines, create them with " +
+        "new PredictionEngineOptions { OwnsTransformer = false }, or load the saved zip again.");
 
     /// <summary>
     /// The input schema plus <c>Score</c> (slot names: the class names, when the label key has values) and

@@ -4,36 +4,72 @@ namespace MLNet.GoogLeNet.Native;
 
 /// <summary>
 /// The process-wide libtorch settings training may change — the number of threads per operation, TF32 arithmetic
-/// for matrix products and cuDNN convolutions, cuDNN autotuning — captured when the scope opens and put back when it
-/// is disposed, so that <c>Fit</c> leaves them as its caller had them, whether it returns, throws or is cancelled.
+/// for matrix products and cuDNN convolutions, cuDNN autotuning — captured when the first scope opens and put back when
+/// the last one is disposed, so that <c>Fit</c> leaves them as its caller had them, whether it returns, throws or is
+/// cancelled, and however many <c>Fit</c> calls overlap.
 /// </summary>
 /// <remarks>
-/// The C allocator's setting (<see cref="NativeMemory.KeepFreedMemory"/>) is not among them: glibc cannot report its
-/// current values, so it cannot be put back; it is an option the caller turns on explicitly
-/// (<see cref="GoogLeNetTrainerOptions.KeepNativeMemory"/>). libtorch reads the thread count per calling thread where
-/// it uses OpenMP, so dispose the scope on the thread that opened it.
+/// <para>Scopes are counted process-wide. The first to open saves the settings; while scopes overlap, each applies its
+/// own values on top (the last to set a switch wins, so two overlapping <c>Fit</c> calls with different TF32 or
+/// autotuning options run with the later one's); the last to close puts the saved settings back. libtorch keeps the
+/// thread count per thread where it uses OpenMP, with a process-wide value that new threads start from: a scope that
+/// set a count restores the saved count on its own thread when it closes, and the last scope restores it for the
+/// process, so every caller's thread and every new thread has the saved count once the last <c>Fit</c> ends. Dispose
+/// a scope on the thread that opened it.</para>
+/// <para>The C allocator's setting (<see cref="NativeMemory.KeepFreedMemory"/>) is not among them: glibc cannot report
+/// its current values, so it cannot be put back; it is an option the caller turns on explicitly
+/// (<see cref="GoogLeNetTrainerOptions.KeepNativeMemory"/>).</para>
 /// </remarks>
 internal sealed class ProcessSettingsScope : IDisposable
 {
-    private readonly ProcessSettings _saved;
+    private static readonly object Lock = new();
+    private static int _open;
+    private static ProcessSettings _saved;
+    private static bool _threadsChanged;
+
+    private readonly bool _setsThreads;
     private bool _disposed;
 
-    private ProcessSettingsScope(ProcessSettings saved) => _saved = saved;
+    private ProcessSettingsScope(bool setsThreads) => _setsThreads = setsThreads;
 
-    /// <summary>Captures the current settings; <see cref="Dispose"/> restores them.</summary>
-    public static ProcessSettingsScope Open()
+    /// <summary>
+    /// Saves the current settings if no other scope is open, then sets libtorch's thread count to
+    /// <paramref name="threads"/> (null leaves it). <see cref="Dispose"/> restores the saved settings.
+    /// </summary>
+    public static ProcessSettingsScope Open(int? threads = null)
     {
         TorchRuntime.EnsureLoaded();
-        return new ProcessSettingsScope(ProcessSettings.Current);
+        lock (Lock)
+        {
+            if (_open == 0)
+            {
+                _saved = ProcessSettings.Current;
+                _threadsChanged = false;
+            }
+            _open++;
+            if (threads is { } count)
+            {
+                torch.set_num_threads(count);
+                _threadsChanged = true;
+            }
+        }
+        return new ProcessSettingsScope(threads is not null);
     }
 
-    /// <summary>Restores the captured settings (once).</summary>
+    /// <summary>Restores the saved thread count on this thread and, when this is the last open scope, every saved setting (once).</summary>
     public void Dispose()
     {
         if (_disposed)
             return;
         _disposed = true;
-        _saved.Apply();
+        lock (Lock)
+        {
+            _open--;
+            if (_open == 0)
+                _saved.Apply(forceThreads: _threadsChanged);
+            else if (_setsThreads && torch.get_num_threads() != _saved.Threads)
+                torch.set_num_threads(_saved.Threads);
+        }
     }
 }
 
@@ -51,10 +87,14 @@ internal readonly record struct ProcessSettings(int Threads, bool MatmulTf32, bo
         torch.backends.cudnn.allow_tf32,
         LibTorchSwitches.Available ? LibTorchSwitches.CudnnBenchmark : null);
 
-    /// <summary>Sets every value that differs from now (a thread count is only set when it changed: setting it rebuilds libtorch's pool).</summary>
-    public void Apply()
+    /// <summary>
+    /// Sets every value that differs from now. The thread count is set only when it differs on this thread (setting it
+    /// rebuilds libtorch's pool), or always with <paramref name="forceThreads"/>: another thread may have changed the
+    /// process-wide count that this thread's does not show.
+    /// </summary>
+    public void Apply(bool forceThreads = false)
     {
-        if (torch.get_num_threads() != Threads)
+        if (forceThreads || torch.get_num_threads() != Threads)
             torch.set_num_threads(Threads);
         if (torch.backends.cuda.matmul.allow_tf32 != MatmulTf32)
             torch.backends.cuda.matmul.allow_tf32 = MatmulTf32;

@@ -100,7 +100,7 @@ internal sealed class ScoredDataView : IDataView
                 if (_batch is not null)
                     _leading.Recycle(_batch);
                 _batch = _leading.Next() ?? throw OrderMismatch();
-                _view._parent.Scorer.Score(_batch.Features, _batch.Count, _probabilities);
+                _view._parent.Score(_batch.Features, _batch.Count, _probabilities);
                 _row = 0;
             }
             var id = default(DataViewRowId);

@@ -97,7 +97,7 @@ internal sealed class ScoringRowMapper : IRowToRowMapper
                     throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
                         $"Feature column '{_mapper._parent.FeatureColumnName}' has {_buffer.Length} values; the model expects {_pixels.Length}."));
                 _buffer.CopyTo(_pixels);
-                _mapper._parent.Scorer.Score(_pixels, 1, _probabilities);
+                _mapper._parent.Score(_pixels, 1, _probabilities);
                 _scoredPosition = _input.Position;
             }
             return _probabilities;

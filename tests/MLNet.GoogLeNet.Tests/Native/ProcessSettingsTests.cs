@@ -13,7 +13,10 @@ namespace MLNet.GoogLeNet.Tests.Native;
 [Collection(Collection)]
 public sealed class ProcessSettingsTests
 {
-    /// <summary>Test classes that change libtorch's process-wide switches run one after the other, not beside each other.</summary>
+    /// <summary>
+    /// Test classes that change libtorch's process-wide switches run one after the other, and after the parallel
+    /// tests with nothing beside them: a Fit in another test class overlapping theirs would hold the settings open.
+    /// </summary>
     public const string Collection = "Process-wide libtorch settings";
 
     private sealed class Row
@@ -86,6 +89,90 @@ public sealed class ProcessSettingsTests
     }
 
     [Fact]
+    public void Two_overlapping_fits_with_different_thread_counts_leave_the_settings_as_they_were()
+    {
+        TorchRuntime.EnsureLoaded();
+        var before = ProcessSettings.Current;
+        // libtorch keeps a count per thread (OpenMP) and a process-wide one that new threads start from: both are checked.
+        int newThreadBefore = OnNewThread(torch.get_num_threads);
+        int threadsA = newThreadBefore + 1, threadsB = newThreadBefore + 2;
+        var timeout = TimeSpan.FromMinutes(2);
+        using var aStarted = new ManualResetEventSlim();
+        using var bStarted = new ManualResetEventSlim();
+        using var aDone = new ManualResetEventSlim();
+        Exception? failureA = null, failureB = null;
+
+        // A opens first and ends first; B opens while A trains and ends after A has returned: the order in which a
+        // Fit that restores its own snapshot would leave A's count, as B found it, behind.
+        var a = new Thread(() =>
+        {
+            try
+            {
+                var ml = new MLContext(1);
+                var options = Options(threadsA);
+                options.StartProgress = new ProgressHandler<TrainingStart>(_ => aStarted.Set());
+                options.EpochProgress = new ProgressHandler<EpochReport>(_ =>
+                {
+                    if (!bStarted.Wait(timeout))
+                        throw new TimeoutException("the second Fit did not start");
+                });
+                using var model = ml.MulticlassClassification.Trainers.GoogLeNet(ml, options).Fit(Data(ml));
+            }
+            catch (Exception e)
+            {
+                failureA = e;
+            }
+            finally
+            {
+                aStarted.Set();
+                aDone.Set();
+            }
+        });
+        var b = new Thread(() =>
+        {
+            try
+            {
+                if (!aStarted.Wait(timeout))
+                    throw new TimeoutException("the first Fit did not start");
+                var ml = new MLContext(2);
+                var options = Options(threadsB);
+                options.StartProgress = new ProgressHandler<TrainingStart>(_ => bStarted.Set());
+                options.EpochProgress = new ProgressHandler<EpochReport>(_ =>
+                {
+                    if (!aDone.Wait(timeout))
+                        throw new TimeoutException("the first Fit did not end");
+                });
+                using var model = ml.MulticlassClassification.Trainers.GoogLeNet(ml, options).Fit(Data(ml));
+            }
+            catch (Exception e)
+            {
+                failureB = e;
+            }
+            finally
+            {
+                bStarted.Set();
+            }
+        });
+        a.Start();
+        b.Start();
+        Assert.True(a.Join(timeout) && b.Join(timeout), "the two Fit calls did not end");
+
+        Assert.Null(failureA);
+        Assert.Null(failureB);
+        Assert.Equal(before, ProcessSettings.Current);  // this thread …
+        Assert.Equal(newThreadBefore, OnNewThread(torch.get_num_threads));  // … and a new one have the count from before
+    }
+
+    private static T OnNewThread<T>(Func<T> read)
+    {
+        T value = default!;
+        var thread = new Thread(() => value = read());
+        thread.Start();
+        thread.Join();
+        return value;
+    }
+
+    [Fact]
     public void Scope_restores_every_setting_it_captured()
     {
         TorchRuntime.EnsureLoaded();
@@ -131,3 +218,7 @@ public sealed class ProcessSettingsTests
         }
     }
 }
+
+/// <summary>Runs the <see cref="ProcessSettingsTests.Collection"/> classes after the parallel tests, with nothing beside them.</summary>
+[CollectionDefinition(ProcessSettingsTests.Collection, DisableParallelization = true)]
+public sealed class ProcessSettingsCollection;

@@ -59,8 +59,8 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
 
         // The scorer runs the public network itself: its probabilities are the network's softmax.
         var features = Preprocessed(fixture.TestData).GetColumn<float[]>("Features").Take(12).SelectMany(f => f).ToArray();
-        var scored = new float[12 * transformer.Scorer.ClassCount];
-        transformer.Scorer.Score(features, 12, scored);
+        var scored = new float[12 * transformer.Classes.Count];
+        transformer.Score(features, 12, scored);
         using var noGrad = TorchSharp.torch.no_grad();
         using var input = TorchSharp.torch.tensor(features, [12, 1, TrainedPatternModel.ImageSize, TrainedPatternModel.ImageSize]);
         using var logits = transformer.Network.call(input);

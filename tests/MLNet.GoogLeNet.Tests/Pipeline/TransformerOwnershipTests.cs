@@ -133,4 +133,72 @@ public class TransformerOwnershipTests
         var error = Assert.Throws<ObjectDisposedException>(() => second.Predict(rows[0]));
         Assert.Contains("has been disposed", error.Message);
     }
+
+    [Fact]
+    public void Dispose_while_threads_score_waits_for_them_and_scoring_after_it_throws_ObjectDisposedException()
+    {
+        var (context, data, rows, model) = Fit();
+        var googLeNet = model.LastTransformer;
+        var weight = googLeNet.Network.parameters().First();
+        var shared = new PredictionEngineOptions { OwnsTransformer = false };
+        float[][] expected;
+        using (var single = context.Model.CreatePredictionEngine<Row, Prediction>(model, shared))
+            expected = rows.Select(row => single.Predict(row).Score).ToArray();
+
+        const int Threads = 4;
+        using var scoring = new CountdownEvent(Threads);
+        var outcomes = new string[Threads];
+        var workers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+        {
+            int scored = 0;
+            try
+            {
+                // Three threads score single rows through their own engines, one reads batches through Transform.
+                using var engine = context.Model.CreatePredictionEngine<Row, Prediction>(model, shared);
+                for (int i = t; ; i++)
+                {
+                    if (t == 0)
+                    {
+                        var batch = model.Transform(data).GetColumn<float[]>("Score").ToList();
+                        for (int row = 0; row < rows.Count; row++)
+                            if (!Close(batch[row], expected[row]))
+                                throw new InvalidOperationException($"Transform gave row {row} other scores while the model was in use");
+                    }
+                    else if (!Close(engine.Predict(rows[i % rows.Count]).Score, expected[i % rows.Count]))
+                    {
+                        throw new InvalidOperationException($"row {i % rows.Count} scored otherwise while the model was in use");
+                    }
+                    if (++scored == 3)
+                        scoring.Signal();
+                }
+            }
+            catch (ObjectDisposedException e)
+            {
+                outcomes[t] = scored >= 3 ? "disposed: " + e.Message : $"disposed after only {scored} scorings";
+            }
+            catch (Exception e)
+            {
+                outcomes[t] = $"failed after {scored} scorings: {e}";
+                if (scored < 3)
+                    scoring.Signal();
+            }
+        }) { IsBackground = true }).ToList();
+        workers.ForEach(w => w.Start());
+
+        Assert.True(scoring.Wait(TimeSpan.FromMinutes(2)), "the scoring threads did not all start");
+        googLeNet.Dispose();  // while every thread is scoring
+        Assert.True(weight.IsInvalid);
+        foreach (var worker in workers)
+            Assert.True(worker.Join(TimeSpan.FromMinutes(1)), "a scoring thread went on after Dispose");
+
+        for (int t = 0; t < Threads; t++)
+        {
+            Assert.StartsWith("disposed: ", outcomes[t]);
+            Assert.Contains("has been disposed", outcomes[t]);
+        }
+        Assert.Throws<ObjectDisposedException>(() => context.Model.CreatePredictionEngine<Row, Prediction>(model, shared));
+    }
+
+    private static bool Close(float[] actual, float[] expected) =>
+        actual.Length == expected.Length && actual.Zip(expected).All(p => Math.Abs(p.First - p.Second) <= 1e-5);
 }

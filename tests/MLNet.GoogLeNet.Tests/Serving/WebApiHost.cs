@@ -16,7 +16,9 @@ public sealed class WebApiHost : IDisposable
 {
     private readonly string _folder = Directory.CreateTempSubdirectory("googlenet-webapi-").FullName;
 
-    public WebApiHost(TrainedPatternModel model, long? maxUploadBytes = null, bool kestrel = false)
+    /// <param name="settings">More service settings by name (ServingOptions), e.g. <c>["QueueLength"] = "30"</c>.</param>
+    public WebApiHost(TrainedPatternModel model, long? maxUploadBytes = null, bool kestrel = false,
+                      IReadOnlyDictionary<string, string>? settings = null)
     {
         ModelPath = Path.Combine(_folder, "model.zip");
         ModelFile.SaveForServing(model.Context, model.Model, ModelPath);
@@ -25,6 +27,8 @@ public sealed class WebApiHost : IDisposable
             builder.UseSetting("Model", ModelPath);
             if (maxUploadBytes is { } max)
                 builder.UseSetting("MaxUploadBytes", max.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+                builder.UseSetting(name, value);
         });
         if (kestrel)
         {

@@ -71,7 +71,12 @@ public sealed class WebApiTests(TrainedPatternModel fixture)
     [Fact]
     public async Task Concurrent_requests_get_the_answers_of_sequential_ones()
     {
-        using var host = new WebApiHost(fixture);
+        // Two predictions at once and room for all the others to wait: every request is scored, by engines from the pool.
+        using var host = new WebApiHost(fixture, settings: new Dictionary<string, string>
+        {
+            ["MaxConcurrentPredictions"] = "2",
+            ["QueueLength"] = (3 * fixture.Images.Test.Count).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
         using var client = host.Factory.CreateClient();
         var paths = fixture.Images.Test.Select(r => r.ImagePath).ToList();
         var sequential = new List<Prediction>();
@@ -90,20 +95,22 @@ public sealed class WebApiTests(TrainedPatternModel fixture)
     }
 
     [Fact]
-    public async Task Bad_uploads_get_400_with_a_message()
+    public async Task Bad_uploads_get_400_and_oversized_ones_413_with_a_message()
     {
         string image = fixture.Images.Test[0].ImagePath;
         long size = new FileInfo(image).Length;
         using var host = new WebApiHost(fixture, maxUploadBytes: size - 1);
         using var client = host.Factory.CreateClient();
 
-        async Task<string> Refused(HttpContent content, string query = "")
+        async Task<string> Refused(HttpContent content, string query = "", HttpStatusCode expected = HttpStatusCode.BadRequest)
         {
             using var response = await client.PostAsync("/predict" + query, content);
             string body = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{response.StatusCode}: {body}");
+            Assert.True(response.StatusCode == expected, $"{response.StatusCode}: {body}");
             return JsonDocument.Parse(body).RootElement.GetProperty("error").GetString()!;
         }
+
+        Task<string> TooLarge(HttpContent content) => Refused(content, expected: HttpStatusCode.RequestEntityTooLarge);
 
         Assert.Contains("empty", await Refused(new ByteArrayContent([])));
         Assert.Contains("not an image", await Refused(new ByteArrayContent("GIF89a, or so it says"u8.ToArray())));
@@ -129,8 +136,12 @@ public sealed class WebApiTests(TrainedPatternModel fixture)
         string paddedError = await Refused(new ByteArrayContent(padded));
         Assert.Contains("truncated", paddedError);
         Assert.Contains("the JPEG's compressed image data ends at byte", paddedError);
-        Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(Form(image)));
-        Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await Refused(new ByteArrayContent(File.ReadAllBytes(image))));
+        Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await TooLarge(Form(image)));
+        Assert.Contains($"larger than the limit of {size - 1:N0} bytes", await TooLarge(new ByteArrayContent(File.ReadAllBytes(image))));
+        // Complete to its end marker, so the check passes it, but with no scan for the decoder to read.
+        byte[] frameOnly = [0xFF, 0xD8, 0xFF, 0xC0, 0x00, 0x0B, 8, 0, 32, 0, 32, 1, 1, 0x11, 0, 0xFF, 0xD9];
+        Assert.Null(ImageFileCheck.Problem(frameOnly));
+        Assert.Contains("not an image that can be decoded", await Refused(new ByteArrayContent(frameOnly)));
         Assert.Contains("one image file", await Refused(new MultipartFormDataContent { { new StringContent("x"), "note" } }));
         Assert.Contains("top must be at least 1", await Refused(new ByteArrayContent([1]), "?top=0"));
     }

@@ -155,8 +155,8 @@ public class PresetAndFeatureTests
             .GetColumn<float[]>("Features").Take(8).SelectMany(f => f).ToArray();
         var scores = new float[8 * 4];
         var scoresAgain = new float[8 * 4];
-        trained.Scorer.Score(features, 8, scores);
-        trained.Scorer.Score(features, 8, scoresAgain);
+        trained.Score(features, 8, scores);
+        trained.Score(features, 8, scoresAgain);
         Assert.Equal(scores, scoresAgain);
         using var noGrad = no_grad();
         using var input = tensor(features, [8, 1, 32, 32]);
