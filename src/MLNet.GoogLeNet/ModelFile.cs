@@ -12,7 +12,7 @@ namespace MLNet.GoogLeNet;
 /// Saving and loading ML.NET model zips with clear errors: a save never leaves a partial file under the target
 /// name, and a missing, truncated or corrupt zip is reported with its path.
 /// </summary>
-public static class ModelFile
+public static partial class ModelFile
 {
     /// <summary>
     /// Saves <paramref name="model"/> (any ML.NET transformer, such as a fitted pipeline ending in GoogLeNet) and its input

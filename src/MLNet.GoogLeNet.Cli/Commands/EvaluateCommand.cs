@@ -47,7 +47,7 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         public bool GroupByFolder { get; init; }
 
         [CommandOption("--report-dir <DIR>")]
-        [Description("Where to write evaluation.json and confusion-matrix.png. Default: the model's folder.")]
+        [Description("Where to write evaluation.json, confusion-matrix.png and report.html. Default: the model's folder.")]
         public string? ReportFolder { get; init; }
 
         public override ValidationResult Validate() =>

@@ -2,6 +2,7 @@ using System.ComponentModel;
 using System.Globalization;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MLNet.GoogLeNet.Cli.Output;
 using MLNet.GoogLeNet.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -28,11 +29,23 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         [DefaultValue(DefaultTop)]
         public int Top { get; init; } = DefaultTop;
 
+        [CommandOption("--json")]
+        [Description("Print one JSON object per image and line instead of the table: the file, the predicted class and every class's probability.")]
+        public bool Json { get; init; }
+
+        [CommandOption("--explain <DIR>")]
+        [Description("Also write, per image, DIR/<class folder>_<file name>.explain.png (the image, its Grad-CAM heatmap over it, the best classes) and .heatmap.png (the heatmap alone in grey levels, the image's size).")]
+        public string? ExplainFolder { get; init; }
+
         public override ValidationResult Validate()
         {
             if (Top < 1) return ValidationResult.Error("--top must be at least 1");
             var missing = Images.Where(i => !File.Exists(i)).ToList();
-            return missing.Count > 0 ? ValidationResult.Error($"image file(s) not found: {string.Join(", ", missing)}") : ValidationResult.Success();
+            if (missing.Count > 0) return ValidationResult.Error($"image file(s) not found: {string.Join(", ", missing)}");
+            var clashing = Images.GroupBy(ExplanationImages.BaseName).Where(g => g.Count() > 1).Select(g => string.Join(" and ", g)).ToList();
+            return ExplainFolder is not null && clashing.Count > 0
+                ? ValidationResult.Error($"--explain names its files <class folder>_<file name>, which would be the same for {string.Join("; ", clashing)}: explain them in separate runs")
+                : ValidationResult.Success();
         }
     }
 
@@ -44,7 +57,8 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         // The zip names the column that takes image file paths (and a zip saved with its label needs no label to score).
         var input = ServingInput.Find(model, inputSchema);
         var scored = input.Model.Transform(Input(ml, input.PathColumn, settings.Images.Select(Path.GetFullPath).ToList()));
-        if (ModelInputShape(scored.Schema) is var (channels, height, width) && height == width
+        // With --json the output is the JSON lines alone, for scripts that read it.
+        if (!settings.Json && ModelInputShape(scored.Schema) is var (channels, height, width) && height == width
             && DecodedImageInfo.DescribeConversion(shapes, height, channels) is { } conversion)
             console.MarkupLine(Markup.Escape(conversion));
         var scores = scored.GetColumn<float[]>(GoogLeNetColumns.Score).ToList();
@@ -52,6 +66,13 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         if (classes.Count == 0)  // a label key without values: number the classes
             classes = Enumerable.Range(0, scores.FirstOrDefault()?.Length ?? 0).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         var labels = scored.GetColumn<string>(GoogLeNetColumns.PredictedLabel).ToList();
+        if (settings.ExplainFolder is { } explainFolder)
+            Explain(ml, settings, explainFolder);
+        if (settings.Json)
+        {
+            PredictionJson.Write(console.Profile.Out.Writer, settings.Images, labels, scores, classes);
+            return 0;
+        }
 
         var table = new Table().Border(TableBorder.Rounded).AddColumns("image", "predicted", "score", $"top {settings.Top}");
         for (int i = 0; i < settings.Images.Length; i++)
@@ -64,6 +85,20 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         }
         console.Write(table);
         return 0;
+    }
+
+    /// <summary>Writes each image's explanation PNGs into <paramref name="folder"/>.</summary>
+    private void Explain(MLContext ml, Settings settings, string folder)
+    {
+        var explanations = ModelFile.Explain(ml, settings.ModelPath, settings.Images, settings.Top);
+        for (int i = 0; i < settings.Images.Length; i++)
+        {
+            string name = ExplanationImages.BaseName(settings.Images[i]);
+            ExplanationImages.WriteHeatmap(explanations[i], Path.Combine(folder, name + ExplanationImages.HeatmapSuffix));
+            ExplanationImages.WriteExplanation(explanations[i], settings.Images[i], Path.Combine(folder, name + ExplanationImages.ExplainSuffix));
+        }
+        if (!settings.Json)
+            console.MarkupLine($"Grad-CAM explanations of {settings.Images.Length} image(s): [green]{Markup.Escape(folder)}[/]");
     }
 
     /// <summary>The image files as the zip's input: its path column.</summary>

@@ -33,11 +33,10 @@ internal sealed class EvaluationJob(IAnsiConsole console)
             console.MarkupLine("[yellow]note:[/] " + Markup.Escape(
                 $"{unseenRows:N0} of {rows:N0} test images have labels the model was not trained on " +
                 $"({string.Join(", ", unseen.Select(u => $"{u.Key}: {u.Value:N0}"))}); they are left out of the metrics."));
-        // Evaluate reads a key-typed label whose keys are the Score slots' classes; a label the model was not trained on
-        // becomes a missing key, and Evaluate skips rows whose label is missing.
-        if (scored.Schema[LabelColumn].Type is not KeyDataViewType)
-            scored = context.Transforms.Conversion.MapValueToKey(LabelColumn, keyData: ClassNames(context, classes)).Fit(scored).Transform(scored);
-        var metrics = context.MulticlassClassification.Evaluate(scored, labelColumnName: LabelColumn, scoreColumnName: GoogLeNetColumns.Score);
+        string? pathColumn = PathColumn(data);
+        var progress = new EvaluationProgress(console, rows);
+        var images = progress.Run(() => ScoredImages.Read(scored, LabelColumn, pathColumn, classes, progress));
+        var metrics = ScoredImages.Metrics(context, images, classes);
 
         var report = EvaluationReport.From(modelPath, dataDescription, classes, metrics, unseen);
         Tables.WriteMetrics(console, report);
@@ -45,7 +44,10 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         string confusionPath = Path.Combine(reportFolder, ConfusionFile);
         report.Write(jsonPath);
         Charts.WriteConfusionMatrix(report, confusionPath);
-        console.MarkupLine($"evaluation: [green]{Markup.Escape(jsonPath)}[/], confusion matrix: [green]{Markup.Escape(confusionPath)}[/]");
+        string htmlPath = Path.Combine(reportFolder, HtmlReport.FileName);
+        WriteHtml(context, modelPath, data, report, images, pathColumn, confusionPath, htmlPath);
+        console.MarkupLine($"evaluation: [green]{Markup.Escape(jsonPath)}[/], confusion matrix: [green]{Markup.Escape(confusionPath)}[/], " +
+                           $"report: [green]{Markup.Escape(htmlPath)}[/]");
         return report;
     }
 
@@ -81,13 +83,74 @@ internal sealed class EvaluationJob(IAnsiConsole console)
     private static IDataView Renamed(MLContext context, IDataView data, string from, string to) =>
         from == to ? data : context.Transforms.CopyColumns(to, from).Fit(data).Transform(data);
 
-    private sealed class ClassName
+    /// <summary>The data's column of image file paths (a text column other than the label), or null when it holds the images.</summary>
+    private static string? PathColumn(IDataView data) =>
+        data.Schema.Any(c => c.Type is ImageDataViewType) ? null
+        : data.Schema.FirstOrDefault(c => c.Type is TextDataViewType && c.Name != LabelColumn).Name;
+
+    /// <summary>
+    /// Writes <c>report.html</c>: the images it shows as thumbnails, read from their files or, for images held in memory,
+    /// from the data again (without scoring); the top losses with Grad-CAM heatmaps when the images are files.
+    /// </summary>
+    private void WriteHtml(MLContext context, string modelPath, IDataView data, EvaluationReport report, IReadOnlyList<ScoredImage> images,
+        string? pathColumn, string confusionPath, string htmlPath)
     {
-        public string Label { get; set; } = "";
+        var selection = new ReportSelection(images, report.Classes.Count);
+        var thumbnails = pathColumn is null ? InMemoryThumbnails(data, selection.Shown.Select(i => i.Row).ToHashSet()) : null;
+        var cache = new Dictionary<long, string>();
+        string Thumbnail(ScoredImage image)
+        {
+            if (!cache.TryGetValue(image.Row, out var uri))
+                cache[image.Row] = uri = image.Path is { } file ? Thumbnails.FromFile(file) : thumbnails![image.Row];
+            return uri;
+        }
+        var charts = new List<(string, string)>();
+        string curves = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, TrainingJob.CurvesFile);
+        if (File.Exists(curves))
+            charts.Add(("training curves", Thumbnails.PngFile(curves)));
+        charts.Add(("confusion matrix", Thumbnails.PngFile(confusionPath)));
+        HtmlReport.Write(htmlPath, report, selection, Thumbnail, charts, TopLossHeatmaps(context, modelPath, selection.TopLosses));
     }
 
-    private static IDataView ClassNames(MLContext context, IReadOnlyList<string> classes) =>
-        context.Data.LoadFromEnumerable(classes.Select(c => new ClassName { Label = c }).ToArray());
+    /// <summary>Grad-CAM overlays of the top losses that are files, by row; none when the zip cannot be explained, with a note saying why.</summary>
+    private Dictionary<long, string> TopLossHeatmaps(MLContext context, string modelPath, IReadOnlyList<ScoredImage> topLosses)
+    {
+        var files = topLosses.Where(i => i.Path is not null).ToList();
+        if (files.Count == 0)
+            return [];
+        try
+        {
+            var explanations = ModelFile.Explain(context, modelPath, files.Select(i => i.Path!).ToList());
+            return files.Select((image, i) => (image.Row, Uri: ExplanationImages.OverlayDataUri(explanations[i], image.Path!)))
+                .ToDictionary(x => x.Row, x => x.Uri);
+        }
+        catch (InvalidDataException e)
+        {
+            console.MarkupLine("[yellow]note:[/] " + Markup.Escape($"the report's top losses have no heatmaps: {e.Message}"));
+            return [];
+        }
+    }
+
+    /// <summary>Thumbnails of the in-memory images of <paramref name="rows"/>, read from the data's image column.</summary>
+    private static Dictionary<long, string> InMemoryThumbnails(IDataView data, HashSet<long> rows)
+    {
+        var column = data.Schema.First(c => c.Type is ImageDataViewType);
+        var result = new Dictionary<long, string>();
+        using var cursor = data.GetRowCursor([column]);
+        var getter = cursor.GetGetter<MLImage>(column);
+        var id = cursor.GetIdGetter();
+        MLImage image = null!;
+        DataViewRowId rowId = default;
+        while (cursor.MoveNext() && result.Count < rows.Count)
+        {
+            id(ref rowId);
+            if (!rows.Contains((long)rowId.Low))
+                continue;
+            getter(ref image);
+            result[(long)rowId.Low] = Thumbnails.FromImage(image);
+        }
+        return result;
+    }
 
     /// <summary>The labels of <paramref name="data"/> (its text <c>Label</c> column) that are not among <paramref name="classes"/>,
     /// with their row counts; read without decoding the images.</summary>

@@ -133,6 +133,42 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         return Head(Backbone(input)).MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The last feature map before global average pooling, (N, C5, H/32, W/32): the output of the last Inception
+    /// stage, where Grad-CAM looks. Every architecture's last stage b5 ends in global pooling
+    /// (<see cref="NetworkStages"/>); the map is what b5 holds just before its first <see cref="TorchSharp.Modules.AdaptiveAvgPool2d"/>.
+    /// <see cref="HeadFromFeatureMap"/> finishes the forward pass from it.
+    /// </summary>
+    internal Tensor LastFeatureMap(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var x = b4.call(b3.call(b2.call(b1.call(input))));
+        foreach (var layer in SplitLastStage().Before)
+            x = layer.call(x);
+        return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The logits from <see cref="LastFeatureMap"/>'s output: global pooling and what follows it in b5, flatten, dense.</summary>
+    internal Tensor HeadFromFeatureMap(Tensor featureMap)
+    {
+        using var scope = NewDisposeScope();
+        var x = featureMap;
+        foreach (var layer in SplitLastStage().FromPooling)
+            x = layer.call(x);
+        return dense.call(flatten.call(x)).MoveToOuterDisposeScope();
+    }
+
+    private (List<Module<Tensor, Tensor>> Before, List<Module<Tensor, Tensor>> FromPooling) SplitLastStage()
+    {
+        var layers = b5.named_children().Select(c => (Module<Tensor, Tensor>)c.module).ToList();
+        int pooling = layers.FindIndex(layer => layer is AdaptiveAvgPool2d);
+        if (pooling < 0)
+            throw new InvalidOperationException(
+                $"The {Configuration.Architecture} network's last stage b5 has no global average pooling, so it has no last feature map " +
+                "to explain: its stages must end in AdaptiveAvgPool2d (NetworkStages).");
+        return (layers[..pooling], layers[pooling..]);
+    }
+
     /// <summary>The stages in order, as <see cref="forward"/> runs them.</summary>
     string IOnnxModule.EmitOnnx(OnnxScope scope, string input, string? output) =>
         scope.Chain(Stages, input, output);
