@@ -56,7 +56,7 @@ internal static class OnnxWeightImporter
         string classes = $"{source}: the ONNX metadata announces {classCount} classes ({NetworkMetadata.ClassCountKey})";
         if (names.Count != classCount)
             throw new InvalidDataException($"{classes} but names {names.Count} ({NetworkMetadata.ClassNamesKey}): the file is damaged.");
-        string head = GoogLeNetNetwork.HeadWeightName;
+        string head = GoogLeNetNetwork.HeadWeightName(configuration.Architecture);
         var dense = graph.Initializer.FirstOrDefault(i => i.Name == head)
             ?? throw new InvalidDataException($"{source}: the ONNX graph has no weight named '{head}', which the rebuilt network needs.");
         if (dense.Dims.Count != 2 || dense.Dims[0] != classCount)

@@ -13,11 +13,16 @@ namespace MLNet.GoogLeNet.Modules;
 /// the size the network is made for. Default the recipe's, <see cref="GoogLeNetConfiguration.RecipeImageSize"/>.</param>
 /// <param name="DefaultChannels">The channels <c>googlenet train</c> reads without <c>--channels</c>, or null (the default)
 /// for what the data holds.</param>
+/// <param name="HeadName">The name of the classifier head, the dense layer with an output per class (the first part of
+/// its state-dict keys). Default the recipe's <c>dense</c>.</param>
 internal sealed record ArchitectureEntry(
     NetworkArchitecture Architecture, string Name, string Summary, Func<GoogLeNetConfiguration, NetworkStages> BuildStages,
     IReadOnlyList<string>? ModulesOnlyInFiles = null, int DefaultImageSize = GoogLeNetConfiguration.RecipeImageSize,
-    int? DefaultChannels = null)
+    int? DefaultChannels = null, string HeadName = ArchitectureEntry.RecipeHeadName)
 {
+    /// <summary>The head's name in the networks built after the recipe.</summary>
+    public const string RecipeHeadName = "dense";
+
     /// <summary>Whether the state-dict key <paramref name="key"/> belongs to one of <see cref="ModulesOnlyInFiles"/>.</summary>
     public bool IsOnlyInFiles(string key) =>
         ModulesOnlyInFiles?.Any(module => key.StartsWith(module + ".", StringComparison.Ordinal)) ?? false;
@@ -45,7 +50,7 @@ internal static class ArchitectureTable
         new(NetworkArchitecture.GoogLeNetTorchvision, "googlenet-torchvision",
             "torchvision's GoogLeNet under its state-dict keys, for its ImageNet weights (--from googlenet-1378be20.pth); 224×224 RGB",
             TorchvisionGoogLeNetStages.Build, TorchvisionGoogLeNetStages.AuxiliaryHeads,
-            TorchvisionGoogLeNetStages.ImageSize, TorchvisionGoogLeNetStages.Channels),
+            TorchvisionGoogLeNetStages.ImageSize, TorchvisionGoogLeNetStages.Channels, TorchvisionGoogLeNetStages.HeadName),
     ];
 
     /// <summary>Whether a row describes <paramref name="architecture"/>.</summary>

@@ -40,9 +40,10 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         ArgumentNullException.ThrowIfNull(configuration);
         configuration.Validate();
         Configuration = configuration;
-        var stages = ArchitectureTable.Of(configuration.Architecture).BuildStages(configuration);
+        var entry = ArchitectureTable.Of(configuration.Architecture);
+        var stages = entry.BuildStages(configuration);
         backbone = [.. stages.Backbone];
-        headName = stages.HeadName;
+        headName = entry.HeadName;
         head = Linear(stages.OutputChannels, configuration.ClassCount);  // one output per class
         foreach (var (name, module) in backbone)
             register_module(name, module);
@@ -100,8 +101,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// <summary>Runs the classifier head alone: (N, <see cref="FeatureLength"/>) features to (N, classes) logits.</summary>
     internal Tensor Head(Tensor features) => head.call(features);
 
-    /// <summary>The state-dict name of the dense layer's weight, of shape (classes, features).</summary>
-    internal static string HeadWeightName => nameof(dense) + ".weight";
+    /// <summary>The state-dict name of the classifier head's weight, of shape (classes, features), in a network of <paramref name="architecture"/>.</summary>
+    internal static string HeadWeightName(NetworkArchitecture architecture) => ArchitectureTable.Of(architecture).HeadName + ".weight";
 
     /// <summary>Number of trainable values (weights and biases).</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
@@ -135,37 +136,45 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 
     /// <summary>
     /// The last feature map before global average pooling, (N, C5, H/32, W/32): the output of the last Inception
-    /// stage, where Grad-CAM looks. Every architecture's last stage b5 ends in global pooling
-    /// (<see cref="NetworkStages"/>); the map is what b5 holds just before its first <see cref="TorchSharp.Modules.AdaptiveAvgPool2d"/>.
-    /// <see cref="HeadFromFeatureMap"/> finishes the forward pass from it.
+    /// stage, where Grad-CAM looks. Every architecture's backbone holds one <see cref="TorchSharp.Modules.AdaptiveAvgPool2d"/>, at its top
+    /// level (torchvision's <c>avgpool</c>) or inside its last stage (b5, <see cref="NetworkStages"/>); the map is what
+    /// enters it. <see cref="HeadFromFeatureMap"/> finishes the forward pass from it.
     /// </summary>
     internal Tensor LastFeatureMap(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = b4.call(b3.call(b2.call(b1.call(input))));
-        foreach (var layer in SplitLastStage().Before)
+        var x = input;
+        foreach (var layer in SplitAtGlobalPooling().Before)
             x = layer.call(x);
         return x.MoveToOuterDisposeScope();
     }
 
-    /// <summary>The logits from <see cref="LastFeatureMap"/>'s output: global pooling and what follows it in b5, flatten, dense.</summary>
+    /// <summary>The logits from <see cref="LastFeatureMap"/>'s output: global pooling, what follows it, then the head.</summary>
     internal Tensor HeadFromFeatureMap(Tensor featureMap)
     {
         using var scope = NewDisposeScope();
         var x = featureMap;
-        foreach (var layer in SplitLastStage().FromPooling)
+        foreach (var layer in SplitAtGlobalPooling().FromPooling)
             x = layer.call(x);
-        return dense.call(flatten.call(x)).MoveToOuterDisposeScope();
+        return head.call(x).MoveToOuterDisposeScope();
     }
 
-    private (List<Module<Tensor, Tensor>> Before, List<Module<Tensor, Tensor>> FromPooling) SplitLastStage()
+    /// <summary>The backbone's layers in order, the stage that holds global pooling opened up, split where the pooling starts.</summary>
+    private (List<Module<Tensor, Tensor>> Before, List<Module<Tensor, Tensor>> FromPooling) SplitAtGlobalPooling()
     {
-        var layers = b5.named_children().Select(c => (Module<Tensor, Tensor>)c.module).ToList();
+        var layers = new List<Module<Tensor, Tensor>>();
+        foreach (var (_, module) in backbone)
+        {
+            if (module is Sequential stage && stage.children().Any(child => child is AdaptiveAvgPool2d))
+                layers.AddRange(stage.children().Cast<Module<Tensor, Tensor>>());
+            else
+                layers.Add(module);
+        }
         int pooling = layers.FindIndex(layer => layer is AdaptiveAvgPool2d);
         if (pooling < 0)
             throw new InvalidOperationException(
-                $"The {Configuration.Architecture} network's last stage b5 has no global average pooling, so it has no last feature map " +
-                "to explain: its stages must end in AdaptiveAvgPool2d (NetworkStages).");
+                $"The {Configuration.Architecture} network has no global average pooling, so it has no last feature map " +
+                "to explain: its backbone must pool with AdaptiveAvgPool2d (NetworkStages).");
         return (layers[..pooling], layers[pooling..]);
     }
 

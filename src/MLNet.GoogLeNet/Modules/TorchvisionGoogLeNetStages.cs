@@ -65,6 +65,6 @@ internal static class TorchvisionGoogLeNetStages
             ("avgpool", AdaptiveAvgPool2d(1)),                                                         // (N, 1024, 1, 1)
             ("flatten", Flatten()),                                                                    // (N, 1024)
             ("dropout", Dropout(0.2)),
-        ], channels, HeadName);
+        ], channels);
     }
 }
