@@ -4,7 +4,7 @@ using System.Globalization;
 namespace MLNet.GoogLeNet;
 
 /// <summary>
-/// Whether each scan of a sequential, Huffman-coded JPEG (SOF0, SOF1: what cameras, browsers and most encoders write)
+/// Whether each scan of a sequential, Huffman-coded JPEG (SOF0, SOF1: what cameras and most encoders write by default)
 /// holds every block its frame needs. A JPEG cut short and given an end-of-image marker again (FF D9) has a valid
 /// marker structure; libjpeg, under the decoders ML.NET uses, meets the marker inside the scan, fills the rest of the
 /// image with blank blocks and reports success. So the Huffman codes of the scan are walked, block by block, without
