@@ -122,8 +122,9 @@ public sealed class FrozenBackboneTests(FrozenBackboneTests.BaseNetwork based, I
         for (int row = 0; row < inMemory.Count; row++)
         for (int c = 0; c < 4; c++)
             largest = Math.Max(largest, Math.Abs(inMemory[row][c] - fromZip[row][c]));
+        // TorchSharp against ONNX Runtime: float32 sums in another order, the tolerance of SaveLoadTests.
         output.WriteLine($"largest score difference, transformer vs zip: {largest:G3}");
-        Assert.True(largest <= 1e-5, $"the zip's scores differ from the transformer's by up to {largest:G3}");
+        Assert.True(largest <= 1e-4, $"the zip's scores differ from the transformer's by up to {largest:G3}");
     }
 
     [Fact]
