@@ -7,7 +7,7 @@ namespace MLNet.GoogLeNet.Cli.Commands;
 internal static class GroupingOptions
 {
     public const string GroupByHelp =
-        "Image folders: keep on one side of the test split the files of one class whose names give the same value of this regular expression's first capture group (or whole match), e.g. '^(.+)-[0-9]+\\.png$' for frames named unit-1.png, unit-2.png. Use it when several files show one object (frames, crops, augmentations, photos of one thing). Default: none, a split by file.";
+        "Image folders: keep on one side of the test split the files of one class whose names give the same value of this regular expression's first capture group (or whole match), e.g. '^(.+)-\\d+\\.png$' for frames named unit-1.png, unit-2.png. Use it when several files show one object (frames, crops, augmentations, photos of one thing). Default: none, a split by file.";
 
     public const string GroupByFolderHelp =
         "Image folders laid out class/object/files: keep the files of each sub-folder of a class folder on one side of the test split. Default: a split by file.";
@@ -26,7 +26,7 @@ internal static class GroupingOptions
         }
         catch (ArgumentException e)
         {
-            return $"--group-by: {FirstSentence(e.Message)}. Give a .NET regular expression whose first capture group is the part of the file name that one object's files share, e.g. '^(.+)-[0-9]+\\.png$'";
+            return $"--group-by: {FirstSentence(e.Message)}. Give a .NET regular expression whose first capture group is the part of the file name that one object's files share, e.g. '^(.+)-\\d+\\.png$'";
         }
         // Only the file names are listed here (no image is opened): a pattern that groups nothing would make the
         // split a split by file while the command line says otherwise.

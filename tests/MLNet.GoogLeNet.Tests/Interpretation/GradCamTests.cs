@@ -39,7 +39,7 @@ public sealed class GradCamTests
         var sizes = Enumerable.Repeat((w, h), count).ToList();
         var explanations = GradCam.Explain(network, CPU, features, count, sizes, names, top: 2);
 
-        var dense = network.named_parameters().Single(p => p.name == "dense.weight").parameter;
+        var dense = network.HeadLayer.weight!;
         for (int i = 0; i < count; i++)
         {
             var probabilities = expectedProbabilities[i].data<float>().ToArray();
