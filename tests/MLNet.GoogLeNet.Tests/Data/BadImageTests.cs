@@ -105,22 +105,8 @@ public sealed class BadImageTests : IDisposable
         Assert.StartsWith("truncated", Reason(Write("cut.gif", gif[..^1])));
     }
 
-    /// <summary>An uncompressed 24-bit BMP of gray pixels (rows padded to 4 bytes).</summary>
-    private static byte[] Bmp(int width, int height)
-    {
-        int stride = (width * 3 + 3) / 4 * 4;
-        var bytes = new byte[54 + stride * height];
-        "BM"u8.CopyTo(bytes);
-        BitConverter.TryWriteBytes(bytes.AsSpan(2), bytes.Length);
-        BitConverter.TryWriteBytes(bytes.AsSpan(10), 54);
-        BitConverter.TryWriteBytes(bytes.AsSpan(14), 40);
-        BitConverter.TryWriteBytes(bytes.AsSpan(18), width);
-        BitConverter.TryWriteBytes(bytes.AsSpan(22), height);
-        BitConverter.TryWriteBytes(bytes.AsSpan(26), (short)1);
-        BitConverter.TryWriteBytes(bytes.AsSpan(28), (short)24);
-        bytes.AsSpan(54).Fill(128);
-        return bytes;
-    }
+    /// <summary>An uncompressed 24-bit BMP of gray pixels.</summary>
+    private static byte[] Bmp(int width, int height) => ImageBytes.Bmp(width, height, (_, _) => (128, 128, 128));
 
     public static TheoryData<string, byte[]> PixelBombs() => new()
     {
@@ -149,51 +135,9 @@ public sealed class BadImageTests : IDisposable
         Assert.DoesNotContain("too large", ImageFileCheck.Problem(format == "png" ? Png(7000, 7000) : BmpHeader(7000, 7000)) ?? "");
     }
 
-    /// <summary>A PNG signature and a valid IHDR of <paramref name="width"/>×<paramref name="height"/> RGBA, then IEND: no pixel data.</summary>
-    private static byte[] Png(uint width, uint height)
-    {
-        var bytes = new List<byte>([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        void Chunk(string type, byte[] data)
-        {
-            bytes.AddRange([(byte)(data.Length >> 24), (byte)(data.Length >> 16), (byte)(data.Length >> 8), (byte)data.Length]);
-            byte[] typed = [.. System.Text.Encoding.ASCII.GetBytes(type), .. data];
-            bytes.AddRange(typed);
-            uint crc = Crc32(typed);
-            bytes.AddRange([(byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc]);
-        }
-        Chunk("IHDR", [(byte)(width >> 24), (byte)(width >> 16), (byte)(width >> 8), (byte)width,
-                       (byte)(height >> 24), (byte)(height >> 16), (byte)(height >> 8), (byte)height, 8, 6, 0, 0, 0]);
-        Chunk("IEND", []);
-        return [.. bytes];
-    }
+    private static byte[] Png(uint width, uint height) => ImageBytes.PngHeaderOnly(width, height);
 
-    /// <summary>A BMP file header and BITMAPINFOHEADER of <paramref name="width"/>×<paramref name="height"/> at 24 bits: no pixels.</summary>
-    private static byte[] BmpHeader(int width, int height)
-    {
-        var bytes = new byte[54];
-        "BM"u8.CopyTo(bytes);
-        BitConverter.TryWriteBytes(bytes.AsSpan(2), 54);
-        BitConverter.TryWriteBytes(bytes.AsSpan(10), 54);
-        BitConverter.TryWriteBytes(bytes.AsSpan(14), 40);
-        BitConverter.TryWriteBytes(bytes.AsSpan(18), width);
-        BitConverter.TryWriteBytes(bytes.AsSpan(22), height);
-        BitConverter.TryWriteBytes(bytes.AsSpan(26), (short)1);
-        BitConverter.TryWriteBytes(bytes.AsSpan(28), (short)24);
-        return bytes;
-    }
-
-    /// <summary>The CRC-32 of PNG chunks (ISO 3309), written out here so the test does not share the check's code.</summary>
-    private static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
-    }
+    private static byte[] BmpHeader(int width, int height) => ImageBytes.Bmp(width, height, headerOnly: true);
 
     [Fact]
     public void Image_folder_reports_each_bad_file_by_path_and_reason_and_skips_or_fails()

@@ -146,7 +146,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
             uint length = BinaryPrimitives.ReadUInt32BigEndian(png.AsSpan(offset));
             if (length > png.Length - offset - 12)
                 return;
-            uint crc = TruncatedPixelDataTests.Crc32(png[(offset + 4)..(offset + 8 + (int)length)]);
+            uint crc = ImageBytes.Crc32(png.AsSpan((offset + 4)..(offset + 8 + (int)length)));
             BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(offset + 8 + (int)length), crc);
             offset += 12 + (int)length;
         }
@@ -241,29 +241,9 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
         return long.Parse(line[(field.Length + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
     }
 
-    /// <summary>An uncompressed 24-bit BMP of a colour gradient, rows padded to 4 bytes.</summary>
-    private static byte[] Bmp(int width, int height)
-    {
-        int stride = (width * 3 + 3) / 4 * 4;
-        var bytes = new byte[54 + stride * height];
-        "BM"u8.CopyTo(bytes);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), bytes.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 54);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(14), 40);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(18), width);
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), height);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(26), 1);
-        BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(28), 24);
-        for (int y = 0; y < height; y++)
-        {
-            for (int x = 0; x < width; x++)
-            {
-                int i = 54 + y * stride + x * 3;
-                (bytes[i], bytes[i + 1], bytes[i + 2]) = ((byte)(x * 19), (byte)(y * 27), (byte)((x + y) * 11));
-            }
-        }
-        return bytes;
-    }
+    /// <summary>An uncompressed 24-bit BMP of a colour gradient.</summary>
+    private static byte[] Bmp(int width, int height) =>
+        ImageBytes.Bmp(width, height, (x, y) => ((byte)(x * 19), (byte)(y * 27), (byte)((x + y) * 11)));
 
     /// <summary>
     /// A GIF of a 4-colour pattern. Its LZW data clears the code table after every two pixels, so every code stays 3

@@ -142,35 +142,5 @@ public sealed class TruncatedPixelDataTests : IDisposable
     }
 
     /// <summary>A PNG of an IHDR, the given IDAT chunks and IEND, each with its correct CRC.</summary>
-    private static byte[] Png(byte[] ihdr, byte[][] idat)
-    {
-        var bytes = new List<byte>([0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A]);
-        void Chunk(string type, byte[] data)
-        {
-            byte[] typed = [.. Encoding.ASCII.GetBytes(type), .. data];
-            bytes.AddRange(BigEndian((uint)data.Length));
-            bytes.AddRange(typed);
-            bytes.AddRange(BigEndian(Crc32(typed)));
-        }
-        Chunk("IHDR", ihdr);
-        foreach (var data in idat)
-            Chunk("IDAT", data);
-        Chunk("IEND", []);
-        return [.. bytes];
-    }
-
-    private static byte[] BigEndian(uint value) => [(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value];
-
-    /// <summary>The CRC-32 of PNG chunks (ISO 3309), bit by bit, so that the test does not share the check's code.</summary>
-    internal static uint Crc32(byte[] data)
-    {
-        uint crc = 0xFFFFFFFF;
-        foreach (byte b in data)
-        {
-            crc ^= b;
-            for (int k = 0; k < 8; k++)
-                crc = (crc & 1) != 0 ? 0xEDB88320 ^ (crc >> 1) : crc >> 1;
-        }
-        return ~crc;
-    }
+    private static byte[] Png(byte[] ihdr, byte[][] idat) => ImageBytes.Png(ihdr, idat);
 }

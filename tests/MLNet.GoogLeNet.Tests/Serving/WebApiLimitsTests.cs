@@ -157,11 +157,11 @@ public sealed class WebApiLimitsTests : IDisposable
     private async Task OverTheLimit(HttpClient client, int limit)
     {
         // Black images of any size scale down to the same black 32×32: every large upload has the small one's answer.
-        var (status, expected, _) = await PostAsync(client, Raw(ImageBytes.BlackBmp(32, 32)));
+        var (status, expected, _) = await PostAsync(client, Raw(ImageBytes.Bmp(32, 32)));
         Assert.True(status == HttpStatusCode.OK, $"{status}: {expected}");
 
         // 35 MB: over Kestrel's default body limit of 30 MB, under MaxUploadBytes.
-        byte[] large = ImageBytes.BlackBmp(3500, 3400);
+        byte[] large = ImageBytes.Bmp(3500, 3400);
         Assert.InRange(large.Length, 35_000_000, limit);
         foreach (var content in (HttpContent[])[new Chunked(large), Form(new Chunked(large)), Raw(large)])
         {
@@ -173,7 +173,7 @@ public sealed class WebApiLimitsTests : IDisposable
         // Just over the limit (by 57 kB): the server reads all of it before it answers, so the client, done sending,
         // reads the 413. A body far over the limit is cut off with its connection once the server has read the
         // limit, and a client that is still sending sees the connection close rather than the answer.
-        byte[] tooLarge = ImageBytes.BlackBmp(4096, 3418);
+        byte[] tooLarge = ImageBytes.Bmp(4096, 3418);
         Assert.InRange(tooLarge.Length, limit + 1, limit + 64 * 1024);
         string message = $"larger than the limit of {limit:N0} bytes";
         foreach (var content in (HttpContent[])[new Chunked(tooLarge), Form(new Chunked(tooLarge)), Raw(tooLarge), Form(new ByteArrayContent(tooLarge))])

@@ -3,7 +3,10 @@ using System.Text;
 
 namespace MLNet.GoogLeNet.Tests.TestData;
 
-/// <summary>Image files put together byte by byte, for the web API's limits: a header announcing a huge image, a large but valid file.</summary>
+/// <summary>
+/// Image files put together byte by byte, for the image check's and the web API's tests: headers announcing huge
+/// images, PNGs of chosen chunks, BMPs of chosen pixels. Written out here so that the tests do not share the check's code.
+/// </summary>
 public static class ImageBytes
 {
     /// <summary>A PNG signature, an IHDR of <paramref name="width"/>×<paramref name="height"/> 8-bit RGBA, and IEND: no pixel data (45 bytes).</summary>
@@ -14,17 +17,23 @@ public static class ImageBytes
         BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4), height);
         header[8] = 8;  // bits per sample
         header[9] = 6;  // RGBA
-        return [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. PngChunk("IHDR", header), .. PngChunk("IEND", [])];
+        return Png(header);
     }
 
+    /// <summary>A PNG of the IHDR data <paramref name="ihdr"/>, one IDAT chunk for each of <paramref name="idat"/>, and IEND, each chunk with its CRC.</summary>
+    public static byte[] Png(byte[] ihdr, params byte[][] idat) =>
+        [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A,
+         .. PngChunk("IHDR", ihdr), .. idat.SelectMany(data => PngChunk("IDAT", data)), .. PngChunk("IEND", [])];
+
     /// <summary>
-    /// An uncompressed 24-bit BMP of <paramref name="width"/>×<paramref name="height"/> black pixels: a file of about
-    /// 3 bytes a pixel that decodes in linear time, for uploads of tens of megabytes.
+    /// A 24-bit BMP of <paramref name="width"/>×<paramref name="height"/> pixels (rows padded to 4 bytes), each pixel's
+    /// blue, green and red from <paramref name="pixel"/>(x, y), or black without it; with <paramref name="headerOnly"/>,
+    /// the 54 bytes of its headers alone.
     /// </summary>
-    public static byte[] BlackBmp(int width, int height)
+    public static byte[] Bmp(int width, int height, Func<int, int, (byte B, byte G, byte R)>? pixel = null, bool headerOnly = false)
     {
-        int row = (width * 3 + 3) / 4 * 4;
-        var bytes = new byte[54 + (long)row * height];
+        int stride = (width * 3 + 3) / 4 * 4;
+        var bytes = new byte[headerOnly ? 54 : 54 + (long)stride * height];
         "BM"u8.CopyTo(bytes);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(2), bytes.Length);
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(10), 54);  // where the pixels start
@@ -33,7 +42,18 @@ public static class ImageBytes
         BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(22), height);
         BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(26), 1);  // planes
         BinaryPrimitives.WriteInt16LittleEndian(bytes.AsSpan(28), 24);  // bits per pixel
-        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(34), row * height);
+        if (headerOnly)
+            return bytes;
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(34), stride * height);
+        if (pixel is not null)
+        {
+            for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++)
+            {
+                long i = 54 + (long)y * stride + x * 3;
+                (bytes[i], bytes[i + 1], bytes[i + 2]) = pixel(x, y);
+            }
+        }
         return bytes;
     }
 
@@ -48,8 +68,8 @@ public static class ImageBytes
         return chunk;
     }
 
-    /// <summary>The CRC-32 of PNG chunks (ISO 3309), written out here so that the tests do not share the image check's code.</summary>
-    private static uint Crc32(ReadOnlySpan<byte> data)
+    /// <summary>The CRC-32 of PNG chunks (ISO 3309), bit by bit.</summary>
+    public static uint Crc32(ReadOnlySpan<byte> data)
     {
         uint crc = 0xFFFFFFFF;
         foreach (byte b in data)
