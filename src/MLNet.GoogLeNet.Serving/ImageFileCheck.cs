@@ -22,9 +22,10 @@ public static class ImageFileCheck
     private static ReadOnlySpan<byte> PngSignature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>
-    /// The most pixels an image may announce: 50 million (a 45-megapixel photograph fits; decoded as RGBA it is 200
-    /// MB). A file of a hundred bytes can announce 40,000×40,000 pixels, 6.4 GB once decoded, so the size is read
-    /// from the header and refused before any decoding.
+    /// The most pixels an image may announce unless the caller allows more: 50 million (a 45-megapixel photograph fits;
+    /// decoded as RGBA it is 200 MB). A file of a hundred bytes can announce 40,000×40,000 pixels, 6.4 GB once decoded,
+    /// so the size is read from the header and refused before any decoding. Larger images: the overloads taking
+    /// <c>maximumPixels</c>, and <c>--max-pixels</c> on the command line.
     /// </summary>
     public const long MaximumPixels = 50_000_000;
 
@@ -33,22 +34,30 @@ public static class ImageFileCheck
     /// "empty file (0 bytes)", "truncated (…)", "not an image (starts with …)", "too large: …" (more than
     /// <see cref="MaximumPixels"/>), "corrupt header: …" or "corrupt: …".
     /// </summary>
-    public static string? Problem(ReadOnlySpan<byte> bytes)
+    public static string? Problem(ReadOnlySpan<byte> bytes) => Problem(bytes, MaximumPixels);
+
+    /// <summary>
+    /// <see cref="Problem(ReadOnlySpan{byte})"/> with another bound on the pixels a header may announce: "too large: …"
+    /// when it announces more than <paramref name="maximumPixels"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maximumPixels"/> is not positive.</exception>
+    public static string? Problem(ReadOnlySpan<byte> bytes, long maximumPixels)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maximumPixels);
         if (bytes.Length == 0)
             return "empty file (0 bytes)";
         if (bytes.StartsWith(PngSignature))
-            return Png(bytes);
+            return Png(bytes, maximumPixels);
         if (bytes.Length >= 3 && bytes[0] == 0xFF && bytes[1] == 0xD8 && bytes[2] == 0xFF)
-            return Jpeg(bytes);
+            return Jpeg(bytes, maximumPixels);
         if (bytes.StartsWith("GIF87a"u8) || bytes.StartsWith("GIF89a"u8))
-            return Gif(bytes);
+            return Gif(bytes, maximumPixels);
         if (bytes.StartsWith("BM"u8))
-            return Bmp(bytes);
+            return Bmp(bytes, maximumPixels);
         return $"not an image (starts with {Describe(bytes)}; a PNG, JPEG, GIF or BMP file starts with its signature)";
     }
 
-    private static string? Png(ReadOnlySpan<byte> bytes)
+    private static string? Png(ReadOnlySpan<byte> bytes, long maximumPixels)
     {
         long offset = PngSignature.Length;
         bool first = true;
@@ -74,7 +83,7 @@ public static class ImageFileCheck
                 return CorruptAt(first, $"the '{type}' chunk at byte {offset} fails its CRC check");
             if (first && (BinaryPrimitives.ReadUInt32BigEndian(data[4..]) == 0 || BinaryPrimitives.ReadUInt32BigEndian(data[8..]) == 0))
                 return "corrupt header: the PNG's IHDR chunk gives a width or height of 0";
-            if (first && TooLarge(BinaryPrimitives.ReadUInt32BigEndian(data[4..]), BinaryPrimitives.ReadUInt32BigEndian(data[8..])) is { } large)
+            if (first && TooLarge(BinaryPrimitives.ReadUInt32BigEndian(data[4..]), BinaryPrimitives.ReadUInt32BigEndian(data[8..]), maximumPixels) is { } large)
                 return large;
             if (first)
                 ihdr = data[4..];
@@ -97,7 +106,7 @@ public static class ImageFileCheck
         return true;
     }
 
-    private static string? Jpeg(ReadOnlySpan<byte> bytes)
+    private static string? Jpeg(ReadOnlySpan<byte> bytes, long maximumPixels)
     {
         int offset = 2;
         bool frame = false;
@@ -134,7 +143,7 @@ public static class ImageFileCheck
                 // Precision, then height (0 allowed: given later) and width.
                 if (length < 8 || BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 7)..]) == 0)
                     return $"corrupt header: the JPEG frame header at byte {offset} gives no image width";
-                if (TooLarge(BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 7)..]), BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 5)..])) is { } large)
+                if (TooLarge(BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 7)..]), BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 5)..]), maximumPixels) is { } large)
                     return large;
                 frame = true;
                 scan.Frame(marker, segment);
@@ -156,13 +165,13 @@ public static class ImageFileCheck
         }
     }
 
-    private static string? Gif(ReadOnlySpan<byte> bytes)
+    private static string? Gif(ReadOnlySpan<byte> bytes, long maximumPixels)
     {
         if (bytes.Length < 13)
             return Truncated(bytes.Length, "it ends inside the GIF header");
         if (BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]) == 0 || BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]) == 0)
             return "corrupt header: the GIF's screen descriptor gives a width or height of 0";
-        if (TooLarge(BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..])) is { } large)
+        if (TooLarge(BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]), maximumPixels) is { } large)
             return large;
         int offset = 13 + ColorTableLength(bytes[10]);
         bool image = false;
@@ -180,7 +189,7 @@ public static class ImageFileCheck
                         return Truncated(bytes.Length, $"it ends inside the GIF image descriptor at byte {offset}");
                     // A frame may lie beyond the screen; decoders then enlarge the image to hold it.
                     if (TooLarge(Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(bytes[6..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 1)..]) + BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 5)..])),
-                                 Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 3)..]) + BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 7)..]))) is { } frame)
+                                 Math.Max(BinaryPrimitives.ReadUInt16LittleEndian(bytes[8..]), BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 3)..]) + BinaryPrimitives.ReadUInt16LittleEndian(bytes[(offset + 7)..])), maximumPixels) is { } frame)
                         return frame;
                     offset = SkipSubBlocks(bytes, offset + 10 + ColorTableLength(bytes[offset + 9]) + 1);
                     image = true;
@@ -202,7 +211,7 @@ public static class ImageFileCheck
         return offset + 1;
     }
 
-    private static string? Bmp(ReadOnlySpan<byte> bytes)
+    private static string? Bmp(ReadOnlySpan<byte> bytes, long maximumPixels)
     {
         if (bytes.Length < 30)
             return Truncated(bytes.Length, "it ends inside the BMP header");
@@ -231,7 +240,7 @@ public static class ImageFileCheck
         }
         if (width <= 0 || height == 0 || bitsPerPixel is not (1 or 4 or 8 or 16 or 24 or 32))
             return $"corrupt header: the BMP gives {width}×{height} pixels of {bitsPerPixel} bits";
-        if (TooLarge(width, height) is { } large)
+        if (TooLarge(width, height, maximumPixels) is { } large)
             return large;
         if (declared > bytes.Length)
             return Truncated(bytes.Length, $"its header gives a file size of {declared} bytes");
@@ -245,11 +254,15 @@ public static class ImageFileCheck
         return null;
     }
 
-    /// <summary>"too large: …" when <paramref name="width"/>×<paramref name="height"/> is more than <see cref="MaximumPixels"/>.</summary>
-    private static string? TooLarge(long width, long height) =>
-        width * height <= MaximumPixels ? null
-            : string.Create(System.Globalization.CultureInfo.InvariantCulture,
-                $"too large: its header announces {width}×{height} pixels, more than the {MaximumPixels:N0} this library decodes (ImageFileCheck.MaximumPixels)");
+    /// <summary>"too large: …" when <paramref name="width"/>×<paramref name="height"/> is more than <paramref name="maximumPixels"/>.</summary>
+    private static string? TooLarge(long width, long height, long maximumPixels)
+    {
+        if ((double)width * height <= maximumPixels)
+            return null;
+        string bound = maximumPixels == MaximumPixels ? "ImageFileCheck.MaximumPixels, the default" : "the bound given";
+        return string.Create(CultureInfo.InvariantCulture,
+            $"too large: its header announces {width}×{height} pixels, more than the {maximumPixels:N0} allowed ({bound}; for larger images raise it with --max-pixels N on the command line, or the maximumPixels argument of ImageFileCheck.Problem, ImageFolder.Scan and ImageFolder.CheckFile)");
+    }
 
     private static string Truncated(int length, string detail) =>
         string.Create(CultureInfo.InvariantCulture, $"truncated ({length} bytes): {detail}");

@@ -14,7 +14,7 @@ namespace MLNet.GoogLeNet;
 /// </summary>
 internal static class PngPixelData
 {
-    /// <summary>Null when the pixel data is complete; else the problem in <see cref="ImageFileCheck.Problem"/>'s words.</summary>
+    /// <summary>Null when the pixel data is complete; else the problem in <see cref="ImageFileCheck.Problem(System.ReadOnlySpan{byte}, long)"/>'s words.</summary>
     /// <param name="bytes">The whole file.</param>
     /// <param name="ihdr">The IHDR chunk's 13 data bytes.</param>
     /// <param name="idat">Offset and length of each IDAT chunk's data, in file order.</param>

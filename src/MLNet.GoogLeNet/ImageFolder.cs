@@ -48,7 +48,7 @@ public sealed record ImageFolderScan(IReadOnlyList<ImageFile> Images, IReadOnlyL
 
 /// <summary>
 /// The folder layout Model Builder expects: one sub-folder per class, named after the class, holding png, jpg, jpeg,
-/// gif or bmp files. Every file is checked and decoded once while scanning (<see cref="CheckFile"/>), so that an empty,
+/// gif or bmp files. Every file is checked and decoded once while scanning (<see cref="CheckFile(string)"/>), so that an empty,
 /// truncated or corrupt image is reported by name here rather than failing in the middle of an epoch — or, worse,
 /// training as if it were complete.
 /// </summary>
@@ -61,8 +61,20 @@ public static class ImageFolder
     /// <exception cref="DirectoryNotFoundException">The folder does not exist.</exception>
     /// <exception cref="InvalidDataException">With <see cref="BadImagePolicy.Fail"/>, some files cannot be decoded (all are named);
     /// or the folder holds fewer than two classes with images.</exception>
-    public static ImageFolderScan Scan(string root, BadImagePolicy policy = BadImagePolicy.Skip)
+    // The shipped overload keeps its optional policy, so callers compiled against it still bind; the bound is a new overload.
+#pragma warning disable RS0027
+    public static ImageFolderScan Scan(string root, BadImagePolicy policy = BadImagePolicy.Skip) =>
+        Scan(root, policy, ImageFileCheck.MaximumPixels);
+#pragma warning restore RS0027
+
+    /// <summary>
+    /// <see cref="Scan(string, BadImagePolicy)"/> refusing images whose header announces more than
+    /// <paramref name="maximumPixels"/> pixels instead of <see cref="ImageFileCheck.MaximumPixels"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maximumPixels"/> is not positive.</exception>
+    public static ImageFolderScan Scan(string root, BadImagePolicy policy, long maximumPixels)
     {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maximumPixels);
         if (!Directory.Exists(root))
             throw new DirectoryNotFoundException($"Image folder '{root}' does not exist.");
         var images = new List<ImageFile>();
@@ -75,7 +87,7 @@ public static class ImageFolder
             int kept = 0;
             foreach (var file in ClassFiles(classFolder))
             {
-                var (problem, shape) = Inspect(file);
+                var (problem, shape) = Inspect(file, maximumPixels);
                 if (problem is not null)
                 {
                     bad.Add((file, problem));
@@ -100,7 +112,7 @@ public static class ImageFolder
         return new ImageFolderScan(images, classes, bad) { Shapes = shapes };
     }
 
-    /// <summary>The paths of the image files <see cref="Scan"/> looks at under <paramref name="root"/>, without opening them.</summary>
+    /// <summary>The paths of the image files <see cref="Scan(string, BadImagePolicy)"/> looks at under <paramref name="root"/>, without opening them.</summary>
     internal static IEnumerable<string> ImagePaths(string root) =>
         Directory.GetDirectories(root).Order(StringComparer.Ordinal).SelectMany(ClassFiles);
 
@@ -145,14 +157,22 @@ public static class ImageFolder
     /// <remarks>PNG files are checked chunk by chunk (lengths and CRCs) up to IEND, JPEG files segment by segment from
     /// the start to the end-of-image marker, GIF files block by block up to the trailer, BMP files against the sizes in
     /// their header; then the file is decoded.</remarks>
-    public static string? CheckFile(string path)
+    public static string? CheckFile(string path) => CheckFile(path, ImageFileCheck.MaximumPixels);
+
+    /// <summary>
+    /// <see cref="CheckFile(string)"/> refusing an image whose header announces more than <paramref name="maximumPixels"/>
+    /// pixels instead of <see cref="ImageFileCheck.MaximumPixels"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maximumPixels"/> is not positive.</exception>
+    public static string? CheckFile(string path, long maximumPixels)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        return Inspect(path).Problem;
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maximumPixels);
+        return Inspect(path, maximumPixels).Problem;
     }
 
     /// <summary>The problem with <paramref name="path"/> (null if none) and, when there is none, the image's size and colour.</summary>
-    internal static (string? Problem, DecodedImageInfo Shape) Inspect(string path)
+    internal static (string? Problem, DecodedImageInfo Shape) Inspect(string path, long maximumPixels)
     {
         byte[] bytes;
         try
@@ -163,7 +183,7 @@ public static class ImageFolder
         {
             return ("cannot be read: " + e.Message, default);
         }
-        if (ImageFileCheck.Problem(bytes) is { } problem)
+        if (ImageFileCheck.Problem(bytes, maximumPixels) is { } problem)
             return (problem, default);
         try
         {

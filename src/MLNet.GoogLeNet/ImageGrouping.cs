@@ -57,7 +57,7 @@ public sealed class ImageGrouping
     /// sub-folder of a class folder (at any depth below it) form one group; a file directly in its class folder is a
     /// group of its own.
     /// </summary>
-    /// <param name="root">The image folder, as passed to <see cref="ImageFolder.Scan"/>.</param>
+    /// <param name="root">The image folder, as passed to <see cref="ImageFolder.Scan(string, BadImagePolicy)"/>.</param>
     public static ImageGrouping BySubfolder(string root)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);

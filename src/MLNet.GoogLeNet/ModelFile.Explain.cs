@@ -37,7 +37,7 @@ public static partial class ModelFile
         var bad = new List<string>();
         foreach (var file in imageFiles)
         {
-            var (problem, shape) = ImageFolder.Inspect(file);
+            var (problem, shape) = ImageFolder.Inspect(file, ImageFileCheck.MaximumPixels);
             if (problem is null)
                 sizes.Add((shape.Width, shape.Height));
             else

@@ -46,6 +46,11 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
         [Description("With --holdout-split: as given to train. " + GroupingOptions.GroupByFolderHelp)]
         public bool GroupByFolder { get; init; }
 
+        [CommandOption("--max-pixels <N>")]
+        [Description(MaxPixelsOption.Help)]
+        [DefaultValue(ImageFileCheck.MaximumPixels)]
+        public long MaxPixels { get; init; } = ImageFileCheck.MaximumPixels;
+
         [CommandOption("--report-dir <DIR>")]
         [Description("Where to write evaluation.json, confusion-matrix.png and report.html. Default: the model's folder.")]
         public string? ReportFolder { get; init; }
@@ -56,13 +61,14 @@ internal sealed class EvaluateCommand(IAnsiConsole console) : Command<EvaluateCo
             : (GroupBy is not null || GroupByFolder) && !HoldoutSplit
                 ? ValidationResult.Error("--group-by and --group-by-folder choose how --holdout-split finds the images train held out: give --holdout-split too")
             : GroupingOptions.FindProblem(GroupBy, GroupByFolder, DataFolder) is { } grouping ? ValidationResult.Error(grouping)
+            : MaxPixelsOption.FindProblem(MaxPixels) is { } maxPixels ? ValidationResult.Error(maxPixels)
             : ValidationResult.Success();
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         var (test, description) = DataSet.LoadTest(settings.DataFolder, settings.Limit, settings.TestFraction, settings.Seed,
-            settings.HoldoutSplit, GroupingOptions.Create(settings.GroupBy, settings.GroupByFolder, settings.DataFolder), console);
+            settings.HoldoutSplit, GroupingOptions.Create(settings.GroupBy, settings.GroupByFolder, settings.DataFolder), settings.MaxPixels, console);
         console.MarkupLine(Markup.Escape(description));
         string reports = settings.ReportFolder ?? Path.GetDirectoryName(Path.GetFullPath(settings.ModelPath))!;
         new EvaluationJob(console).Run(settings.ModelPath, test, description, reports);

@@ -37,9 +37,15 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         [Description("Also write, per image, DIR/<class folder>_<file name>.explain.png (the image, its Grad-CAM heatmap over it, the best classes) and .heatmap.png (the heatmap alone in grey levels, the image's size).")]
         public string? ExplainFolder { get; init; }
 
+        [CommandOption("--max-pixels <N>")]
+        [Description(MaxPixelsOption.Help)]
+        [DefaultValue(ImageFileCheck.MaximumPixels)]
+        public long MaxPixels { get; init; } = ImageFileCheck.MaximumPixels;
+
         public override ValidationResult Validate()
         {
             if (Top < 1) return ValidationResult.Error("--top must be at least 1");
+            if (MaxPixelsOption.FindProblem(MaxPixels) is { } maxPixels) return ValidationResult.Error(maxPixels);
             var missing = Images.Where(i => !File.Exists(i)).ToList();
             if (missing.Count > 0) return ValidationResult.Error($"image file(s) not found: {string.Join(", ", missing)}");
             var clashing = Images.GroupBy(ExplanationImages.BaseName).Where(g => g.Count() > 1).Select(g => string.Join(" and ", g)).ToList();
@@ -51,7 +57,7 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var shapes = CheckImages(settings.Images);
+        var shapes = CheckImages(settings.Images, settings.MaxPixels);
         var ml = new MLContext();
         var model = ModelFile.Load(ml, settings.ModelPath, out var inputSchema);
         // The zip names the column that takes image file paths (and a zip saved with its label needs no label to score).
@@ -115,16 +121,16 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
     }
 
     /// <summary>
-    /// Every file checked as a training folder's files are (<see cref="ImageFolder.CheckFile"/>): the decoders would
+    /// Every file checked as a training folder's files are (<see cref="ImageFolder.CheckFile(string)"/>): the decoders would
     /// score a truncated image's blank rows without complaint. All the unusable files are named at once.
     /// </summary>
-    private static List<DecodedImageInfo> CheckImages(IReadOnlyList<string> paths)
+    private static List<DecodedImageInfo> CheckImages(IReadOnlyList<string> paths, long maximumPixels)
     {
         var shapes = new List<DecodedImageInfo>();
         var bad = new List<string>();
         foreach (var path in paths)
         {
-            var (problem, shape) = ImageFolder.Inspect(path);
+            var (problem, shape) = ImageFolder.Inspect(path, maximumPixels);
             if (problem is null)
                 shapes.Add(shape);
             else

@@ -220,6 +220,11 @@ internal class TrainSettings : DeviceSettings
     [DefaultValue(DefaultBadImages)]
     public string BadImages { get; init; } = DefaultBadImages;
 
+    [CommandOption("--max-pixels <N>")]
+    [Description(MaxPixelsOption.Help)]
+    [DefaultValue(ImageFileCheck.MaximumPixels)]
+    public long MaxPixels { get; init; } = ImageFileCheck.MaximumPixels;
+
     [CommandOption("--no-validation")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ValidationSet))]
     [Description("Do not score the test images after every epoch (faster; no 'test acc' per epoch; no --early-stopping).")]
@@ -311,6 +316,7 @@ internal class TrainSettings : DeviceSettings
         if (TrainLimit is < 1 || TestLimit is < 1) return ValidationResult.Error("--limit and --test-limit must be at least 1");
         if (TestFraction is <= 0 or >= 1) return ValidationResult.Error($"--test-fraction must be between 0 and 1 (got {TestFraction})");
         if (GroupingOptions.FindProblem(GroupBy, GroupByFolder, DataFolder) is { } grouping) return ValidationResult.Error(grouping);
+        if (MaxPixelsOption.FindProblem(MaxPixels) is { } maxPixels) return ValidationResult.Error(maxPixels);
         if (Cache && NoCache) return ValidationResult.Error("--cache and --no-cache cannot both be given");
         if (Nesterov && NoNesterov) return ValidationResult.Error("--nesterov and --no-nesterov cannot both be given");
         var policy = BadImagePolicy.Skip;
@@ -428,6 +434,7 @@ internal class TrainSettings : DeviceSettings
             FallbackToCpu = FallbackToCpu,
             Seed = Seed,
             BadImages = policy,
+            MaximumPixels = MaxPixels,
             ValidateEachEpoch = !NoValidation,
         };
     }

@@ -38,7 +38,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// </summary>
     /// <param name="grouping">Image folders: the files kept on one side of the split (--group-by, --group-by-folder), or null.</param>
     public static DataSet Load(string folder, int? trainLimit, int? testLimit, double testFraction,
-        BadImagePolicy badImages, int seed, ImageGrouping? grouping, IAnsiConsole console)
+        BadImagePolicy badImages, long maximumPixels, int seed, ImageGrouping? grouping, IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
         {
@@ -53,7 +53,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
                 $"(sudo apt-get install {DebianFashionMnist.Package} puts them in {DebianFashionMnist.Folder}) " +
                 "or an image folder with one sub-folder per class.");
 
-        var scan = ImageFolder.Scan(folder, badImages);
+        var scan = ImageFolder.Scan(folder, badImages, maximumPixels);
         foreach (var (path, reason) in scan.BadFiles)
             console.MarkupLine($"[yellow]skipped[/] {Markup.Escape(path)}: {Markup.Escape(reason)}");
         var (allTrain, allTest) = ImageFolderSplit.Split(scan.Images, testFraction, seed, grouping);
@@ -76,7 +76,7 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// makes, to score a model on the images its training run held out.
     /// </summary>
     public static (IDataView Test, string Description) LoadTest(string folder, int? testLimit, double testFraction,
-        int seed, bool holdoutSplit, ImageGrouping? grouping, IAnsiConsole console)
+        int seed, bool holdoutSplit, ImageGrouping? grouping, long maximumPixels, IAnsiConsole console)
     {
         if (FashionMnist.IsPresent(folder))
         {
@@ -85,13 +85,13 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
         }
         if (holdoutSplit)
         {
-            var data = Load(folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, seed, grouping, console);
+            var data = Load(folder, trainLimit: null, testLimit, testFraction, BadImagePolicy.Skip, maximumPixels, seed, grouping, console);
             return (data.Test, data.Description);
         }
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException(
                 $"Data folder '{folder}' does not exist. Pass --data with the folder of the Fashion-MNIST IDX files or an image folder with one sub-folder per class.");
-        var scan = ImageFolder.Scan(folder, BadImagePolicy.Skip);
+        var scan = ImageFolder.Scan(folder, BadImagePolicy.Skip, maximumPixels);
         foreach (var (path, reason) in scan.BadFiles)
             console.MarkupLine($"[yellow]skipped[/] {Markup.Escape(path)}: {Markup.Escape(reason)}");
         var images = scan.Images.Take(testLimit ?? int.MaxValue).ToList();

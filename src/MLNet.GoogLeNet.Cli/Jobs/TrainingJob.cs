@@ -35,6 +35,8 @@ internal sealed record TrainingJobSettings
     public bool FallbackToCpu { get; init; }
     public required int Seed { get; init; }
     public BadImagePolicy BadImages { get; init; } = BadImagePolicy.Skip;
+    /// <summary>Image folders: the most pixels an image may announce (--max-pixels).</summary>
+    public long MaximumPixels { get; init; } = ImageFileCheck.MaximumPixels;
     public bool ValidateEachEpoch { get; init; } = true;
 }
 
@@ -60,7 +62,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
                 console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.RawMessage)}");
         };
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
-            settings.BadImages, settings.Seed, settings.Grouping, console);
+            settings.BadImages, settings.MaximumPixels, settings.Seed, settings.Grouping, console);
         console.MarkupLine(Markup.Escape(data.Description));
 
         int channels = settings.Channels ?? data.Channels;

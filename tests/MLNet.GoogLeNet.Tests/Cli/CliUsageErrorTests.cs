@@ -42,6 +42,8 @@ public sealed class CliUsageErrorTests
     [InlineData("--batch-size 300000 at 96×96 needs", "train", "--batch-size", "300000")]
     [InlineData("--test-fraction must be between 0 and 1 (got 5)", "evaluate", "--holdout-split", "--test-fraction", "5")]
     [InlineData("--test-fraction must be between 0 and 1 (got 5)", "train", "--test-fraction", "5")]
+    [InlineData("--max-pixels must be at least 1 (got 0)", "train", "--max-pixels", "0")]
+    [InlineData("--max-pixels must be at least 1 (got -5)", "evaluate", "--max-pixels", "-5")]
     public void A_size_or_fraction_out_of_bounds_is_refused_before_anything_is_allocated(string message, params string[] args)
     {
         long before = GC.GetTotalAllocatedBytes(precise: true);

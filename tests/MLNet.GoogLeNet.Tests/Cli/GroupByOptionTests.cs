@@ -85,7 +85,7 @@ public sealed class GroupByOptionTests : IDisposable
     {
         WriteFrames();
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(new StringWriter()) });
-        var data = DataSet.Load(_folder, trainLimit: null, testLimit: null, testFraction: 0.25, BadImagePolicy.Fail, seed: 1,
+        var data = DataSet.Load(_folder, trainLimit: null, testLimit: null, testFraction: 0.25, BadImagePolicy.Fail, ImageFileCheck.MaximumPixels, seed: 1,
             GroupingOptions.Create("^(obj\\d+)-", byFolder: false, _folder), console);
 
         var context = new MLContext();

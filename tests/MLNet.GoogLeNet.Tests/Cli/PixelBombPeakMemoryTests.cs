@@ -34,6 +34,13 @@ public sealed class PixelBombPeakMemoryTests : IDisposable
         Assert.Contains("bomb.png", output);
         Assert.Contains("its header announces 40000×40000 pixels", output);
         Assert.True(peak < PeakBound, $"googlenet predict peaked at {peak / (1 << 20)} MiB refusing a 45-byte file");
+        Assert.Contains("raise it with --max-pixels N", output);
+
+        // A larger bound lets the size through; the file is then refused for what it lacks (pixel data), not its size.
+        var (raisedExit, raised, _) = RunWatched(["predict", zip, bomb, "--max-pixels", "2000000000"]);
+        Assert.NotEqual(0, raisedExit);
+        Assert.Contains("bomb.png", raised);
+        Assert.DoesNotContain("too large", raised);
     }
 
     [LinuxFact]

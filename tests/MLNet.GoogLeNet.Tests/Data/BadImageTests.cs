@@ -131,6 +131,10 @@ public sealed class BadImageTests : IDisposable
         Assert.Contains("ImageFileCheck.MaximumPixels", problem);
         Assert.True(allocated < 1 << 20, $"{allocated} bytes allocated to refuse a {bomb.Length}-byte {format}");
 
+        // The caller's bound replaces the default: above it refused naming it, below it let through to the other checks.
+        Assert.Contains("more than the 1,000 allowed (the bound given", ImageFileCheck.Problem(format == "png" ? Png(40, 40) : BmpHeader(40, 40), 1000) ?? "");
+        Assert.DoesNotContain("too large", ImageFileCheck.Problem(bomb, 65536L * 65536) ?? "");
+
         // An image of exactly the limit's order passes the size check (a real 45-megapixel photograph is not refused).
         Assert.DoesNotContain("too large", ImageFileCheck.Problem(format == "png" ? Png(7000, 7000) : BmpHeader(7000, 7000)) ?? "");
     }

@@ -161,7 +161,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
         foreach (string format in Formats)
         {
             byte[] source = Source(format);
-            var (whole, shape) = ImageFolder.Inspect(WriteFile(path, source));
+            var (whole, shape) = ImageFolder.Inspect(WriteFile(path, source), ImageFileCheck.MaximumPixels);
             Assert.True(whole is null, $"the {format} source itself is refused: {whole}");
             Assert.Equal(format switch { "bmp" => (13, 9), "gif" => (10, 6), _ => (24, 20) }, (shape.Width, shape.Height));
 
@@ -177,7 +177,7 @@ public sealed class ImageFuzzTests(ITestOutputHelper output) : IDisposable
                 {
                     long before = GC.GetAllocatedBytesForCurrentThread();
                     string? check = ImageFileCheck.Problem(bytes);
-                    var (problem, _) = ImageFolder.Inspect(path);
+                    var (problem, _) = ImageFolder.Inspect(path, ImageFileCheck.MaximumPixels);
                     return (check, problem, Allocated: GC.GetAllocatedBytesForCurrentThread() - before);
                 });
                 try

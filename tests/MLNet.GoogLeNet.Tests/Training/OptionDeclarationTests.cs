@@ -44,7 +44,7 @@ public sealed class OptionDeclarationTests
             .ToList();
         var aboutDataAndOutputs = trainOptions.Where(p => !p.Property.GetCustomAttributes<SetsOptionAttribute>(inherit: true).Any())
             .Select(p => "--" + p.Option!.LongNames[0]).Order().ToList();
-        Assert.Equal(["--bad-images", "--data", "--device", "--fallback-to-cpu", "--group-by", "--group-by-folder", "--limit", "--model", "--preset", "--report-dir", "--test-fraction", "--test-limit"],
+        Assert.Equal(["--bad-images", "--data", "--device", "--fallback-to-cpu", "--group-by", "--group-by-folder", "--limit", "--max-pixels", "--model", "--preset", "--report-dir", "--test-fraction", "--test-limit"],
             aboutDataAndOutputs);
         Assert.Equal("--epochs", OptionNames.CliOptionOf[nameof(GoogLeNetTrainerOptions.Epochs)]);
         Assert.Equal("--schedule", OptionNames.CliOptionOf[nameof(GoogLeNetTrainerOptions.LearningRateSchedule)]);
