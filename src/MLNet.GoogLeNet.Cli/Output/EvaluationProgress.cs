@@ -15,22 +15,8 @@ internal sealed class EvaluationProgress(IAnsiConsole console, long images)
     private long _nextLine = Math.Max(1, images / 10);
 
     /// <summary>Runs <paramref name="work"/> with the live display (when the terminal can show one).</summary>
-    public T Run<T>(Func<T> work)
-    {
-        if (!console.Profile.Capabilities.Interactive)
-            return work();
-        T result = default!;
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context =>
-            {
-                _task = context.AddTask("scoring", maxValue: Math.Max(1, images));
-                result = work();
-                _task.Value = _task.MaxValue;
-            });
-        return result;
-    }
+    public T Run<T>(Func<T> work) =>
+        LiveProgress.Run(console, "scoring", images, task => _task = task, work);
 
     /// <summary>One more image scored.</summary>
     public void Scored()

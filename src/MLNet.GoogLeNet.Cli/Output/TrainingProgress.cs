@@ -14,22 +14,8 @@ internal sealed class TrainingProgress(IAnsiConsole console, int epochs, long? i
     private long _lastPrinted;
 
     /// <summary>Runs <paramref name="work"/> with the live display (when the terminal can show one).</summary>
-    public T Run<T>(Func<T> work)
-    {
-        if (!console.Profile.Capabilities.Interactive)
-            return work();
-        T result = default!;
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-            .Start(context =>
-            {
-                _task = context.AddTask("training", maxValue: Math.Max(1, epochs * (_imagesPerEpoch ?? 1)));
-                result = work();
-                _task.Value = _task.MaxValue;
-            });
-        return result;
-    }
+    public T Run<T>(Func<T> work) =>
+        LiveProgress.Run(console, "training", epochs * (_imagesPerEpoch ?? 1), task => _task = task, work);
 
     public void BatchDone(BatchProgress progress)
     {

@@ -20,18 +20,21 @@ public sealed class HostileCheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
+    /// <summary>A good manifest, of a small network of four classes at its start.</summary>
+    private static CheckpointManifest Manifest() => new()
+    {
+        Position = TrainingPosition.Beginning(40),
+        Reports = [],
+        OptimizerSteps = [],
+        Network = new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 16),
+        Classes = ["a", "b", "c", "d"],
+        Options = new Dictionary<string, string> { ["Seed"] = "3" },
+    };
+
     /// <summary>A checkpoint with a good manifest whose tensors.bin is what <paramref name="archive"/> writes.</summary>
     private string Write(string name, Action<BinaryWriter> archive)
     {
-        var manifest = new CheckpointManifest
-        {
-            Position = TrainingPosition.Beginning(40),
-            Reports = [],
-            OptimizerSteps = [],
-            Network = new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 16),
-            Classes = ["a", "b", "c", "d"],
-            Options = new Dictionary<string, string> { ["Seed"] = "3" },
-        };
+        var manifest = Manifest();
         string path = Path.Combine(_work, name);
         Checkpoint.Write(path, manifest, []);
         using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
@@ -136,15 +139,7 @@ public sealed class HostileCheckpointTests : IDisposable
     {
         using var weight = arange(24, dtype: ScalarType.Float32).reshape(2, 3, 4);
         using var count = tensor(7L);
-        var manifest = new CheckpointManifest
-        {
-            Position = TrainingPosition.Beginning(40),
-            Reports = [],
-            OptimizerSteps = [],
-            Network = new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 16),
-            Classes = ["a", "b", "c", "d"],
-            Options = new Dictionary<string, string> { ["Seed"] = "3" },
-        };
+        var manifest = Manifest();
         string path = Path.Combine(_work, "good.ckpt");
         Checkpoint.Write(path, manifest, [("network/w", weight), ("network/n", count)]);
 
