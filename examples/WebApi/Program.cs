@@ -1,6 +1,7 @@
 // Serves a GoogLeNet model zip over HTTP with ML.NET alone:
 //   dotnet run --project examples/WebApi -- --Model model.zip [--urls http://localhost:5000]
-// POST /predict (multipart form with one file, or the image bytes as the body; ?top=N) → JSON; GET /health; GET / (upload page).
+// POST /predict (multipart form with one file, or the image bytes as the body; ?top=N) → JSON; POST /explain (the same
+// upload) → the Grad-CAM heatmap as a PNG, or 501 when the service cannot explain; GET /health; GET / (upload page).
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,13 +17,15 @@ builder.Services.Configure<ServingOptions>(builder.Configuration);
 builder.Services.Configure<ServingOptions>(builder.Configuration.GetSection(ServingOptions.Section));
 builder.Services.AddSingleton(services => new ImageClassifier(services.GetRequiredService<IOptions<ServingOptions>>().Value));
 builder.Services.AddSingleton<UploadReader>();
+builder.Services.AddSingleton<HeatmapExplainer>();
 // One size limit, MaxUploadBytes: the server's body limit (which also bounds a chunked body, and replaces Kestrel's
 // default of 30 MB) and the form's are set from it.
 builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServingOptions>>((kestrel, serving) =>
     kestrel.Limits.MaxRequestBodySize = UploadReader.BodyLimit(serving.Value.MaxUploadBytes));
 builder.Services.AddOptions<FormOptions>().Configure<IOptions<ServingOptions>>((form, serving) =>
     form.MultipartBodyLengthLimit = UploadReader.BodyLimit(serving.Value.MaxUploadBytes));
-// Predictions at once, each with its engine and its upload in memory: bounded, and the rest refused before their
+// Predictions and explanations at once, each with its engine or network and its upload in memory: bounded together
+// (an explanation, a forward and a backward pass, costs more than a prediction), and the rest refused before their
 // uploads are read.
 builder.Services.AddRateLimiter(limiter =>
 {
@@ -63,6 +66,9 @@ var classifier = app.Services.GetRequiredService<ImageClassifier>();
 app.Logger.LogInformation("Serving {Model}: {Count} classes ({Classes}); at most {Concurrent} predictions at once, {Queue} waiting, uploads up to {Max:N0} bytes",
     classifier.ModelPath, classifier.Classes.Count, string.Join(", ", classifier.Classes), settings.MaxConcurrentPredictions,
     settings.QueueLength, settings.MaxUploadBytes);
+var explainer = app.Services.GetRequiredService<HeatmapExplainer>();
+if (explainer.Unavailable is { } noHeatmaps)
+    app.Logger.LogWarning("No heatmaps: {Reason}", noHeatmaps);
 
 app.UseRateLimiter();
 
@@ -76,27 +82,59 @@ app.MapPost("/predict", async (HttpRequest request, int? top, ImageClassifier mo
     int count = top ?? options.Value.DefaultTop;
     if (count < 1)
         return Results.BadRequest(new { error = $"top must be at least 1; got {count}." });
+    return await WithUploadFileAsync(request, uploads, cancellation, (file, length) =>
+        model.Predict(file, Math.Min(count, model.Classes.Count)) is { } prediction
+            ? Results.Ok(prediction)
+            : Results.BadRequest(new { error = NotDecodable(length) }));
+}).DisableAntiforgery().RequireRateLimiting(PredictLimit);
+
+app.MapPost("/explain", async (HttpRequest request, HeatmapExplainer explainer, UploadReader uploads, CancellationToken cancellation) =>
+{
+    // Said before the upload is read: no work for a service that cannot answer.
+    if (explainer.Unavailable is { } reason)
+        return Results.Json(new { error = $"This service gives no heatmaps: {reason}. POST the image to /predict for the classes." },
+            statusCode: StatusCodes.Status501NotImplemented);
+    return await WithUploadFileAsync(request, uploads, cancellation, (file, length) =>
+    {
+        try
+        {
+            var heatmap = explainer.Explain(file);
+            request.HttpContext.Response.Headers["Explained-Class"] = Uri.EscapeDataString(heatmap.ExplainedClass);
+            return Results.File(heatmap.Png, "image/png");
+        }
+        catch (InvalidDataException)
+        {
+            // ModelFile.Explain inspects the file before anything else: the one thing left to fail here is the image.
+            return Results.BadRequest(new { error = NotDecodable(length) });
+        }
+    });
+}).DisableAntiforgery().RequireRateLimiting(PredictLimit);
+
+app.Run();
+return 0;
+
+// The zip reads image files (its input schema says so): the checked upload goes to a temporary file, which the zip's
+// LoadImages step (or, for a heatmap, the library through the zip's transforms) decodes — the one decoding of the upload.
+static async Task<IResult> WithUploadFileAsync(HttpRequest request, UploadReader uploads, CancellationToken cancellation,
+    Func<string, int, IResult> answer)
+{
     var upload = await uploads.ReadAsync(request, cancellation);
     if (upload.Error is not null)
         return Results.Json(new { error = upload.Error }, statusCode: upload.Status);
-    // The zip reads image files (its input schema says so): the checked upload goes to a temporary file, which the
-    // zip's LoadImages step decodes — the one decoding of the upload.
     string file = Path.Combine(Path.GetTempPath(), $"googlenet-upload-{Guid.NewGuid():N}");
     try
     {
         await File.WriteAllBytesAsync(file, upload.Bytes!, cancellation);
-        return model.Predict(file, Math.Min(count, model.Classes.Count)) is { } prediction
-            ? Results.Ok(prediction)
-            : Results.BadRequest(new { error = $"The upload ({upload.Bytes!.Length:N0} bytes) is not an image that can be decoded (png, jpeg, gif or bmp)." });
+        return answer(file, upload.Bytes!.Length);
     }
     finally
     {
         File.Delete(file);
     }
-}).DisableAntiforgery().RequireRateLimiting(PredictLimit);
+}
 
-app.Run();
-return 0;
+static string NotDecodable(int length) =>
+    $"The upload ({length:N0} bytes) is not an image that can be decoded (png, jpeg, gif or bmp).";
 
 /// <summary>The entry point, visible to the in-process tests (WebApplicationFactory).</summary>
 public partial class Program;

@@ -32,6 +32,13 @@ public sealed class ServingOptions
     /// </summary>
     public int QueueLength { get; set; }
 
+    /// <summary>
+    /// Whether <c>POST /explain</c> answers Grad-CAM heatmaps, computed with MLNet.GoogLeNet (TorchSharp, on the CPU)
+    /// from the network the zip holds. False serves through ML.NET and ONNX Runtime only: <c>/explain</c> answers 501
+    /// and the upload page shows the answer without a heatmap. Default true.
+    /// </summary>
+    public bool Explain { get; set; } = true;
+
     /// <summary>The seconds a 503 answer's <c>Retry-After</c> header asks the client to wait. Default 1.</summary>
     public int RetryAfterSeconds { get; set; } = 1;
 

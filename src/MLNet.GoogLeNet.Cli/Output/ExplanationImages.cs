@@ -34,19 +34,11 @@ internal static class ExplanationImages
         return $"{folder}_{Path.GetFileName(full)}";
     }
 
-    /// <summary>The heatmap in grey levels, one pixel per heatmap value.</summary>
+    /// <summary>The heatmap in grey levels, one pixel per heatmap value (<see cref="ImageExplanation.HeatmapPng"/>).</summary>
     public static void WriteHeatmap(ImageExplanation explanation, string path)
     {
-        using var bitmap = new SKBitmap(new SKImageInfo(explanation.Width, explanation.Height, SKColorType.Gray8, SKAlphaType.Opaque));
-        var row = new byte[explanation.Width];
-        var heatmap = explanation.Heatmap;
-        for (int y = 0; y < explanation.Height; y++)
-        {
-            for (int x = 0; x < row.Length; x++)
-                row[x] = (byte)Math.Round(Math.Clamp(heatmap[y * row.Length + x], 0f, 1f) * 255);
-            System.Runtime.InteropServices.Marshal.Copy(row, 0, bitmap.GetPixels() + y * bitmap.RowBytes, row.Length);
-        }
-        WritePng(bitmap, path);
+        var png = explanation.HeatmapPng();
+        AtomicFile.Write(path, stream => stream.Write(png));
     }
 
     /// <summary>The image, the image under the coloured heatmap, and the best classes.</summary>

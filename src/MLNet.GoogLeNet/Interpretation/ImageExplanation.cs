@@ -1,3 +1,6 @@
+using System.Runtime.InteropServices;
+using SkiaSharp;
+
 namespace MLNet.GoogLeNet.Interpretation;
 
 /// <summary>
@@ -34,6 +37,25 @@ public sealed class ImageExplanation
 
     /// <summary>The heatmap value at column <paramref name="x"/>, row <paramref name="y"/>.</summary>
     public float ValueAt(int x, int y) => _heatmap[y * Width + x];
+
+    /// <summary>
+    /// The heatmap as a PNG in grey levels, <see cref="Width"/> × <see cref="Height"/> pixels, one per heatmap value:
+    /// 0 black, 1 white (the value times 255, rounded).
+    /// </summary>
+    public byte[] HeatmapPng()
+    {
+        using var bitmap = new SKBitmap(new SKImageInfo(Width, Height, SKColorType.Gray8, SKAlphaType.Opaque));
+        var row = new byte[Width];
+        for (int y = 0; y < Height; y++)
+        {
+            for (int x = 0; x < Width; x++)
+                row[x] = (byte)Math.Round(Math.Clamp(_heatmap[y * Width + x], 0f, 1f) * 255);
+            Marshal.Copy(row, 0, bitmap.GetPixels() + y * bitmap.RowBytes, Width);
+        }
+        using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100)
+                         ?? throw new InvalidOperationException($"SkiaSharp could not encode the {Width}×{Height} heatmap as PNG.");
+        return data.ToArray();
+    }
 
     /// <summary>The class the heatmap explains: the predicted one.</summary>
     public string ExplainedClass { get; }
