@@ -1,7 +1,8 @@
 // Serves a GoogLeNet model zip over HTTP with ML.NET alone:
 //   dotnet run --project examples/WebApi -- --Model model.zip [--urls http://localhost:5000]
 // POST /predict (multipart form with one file, or the image bytes as the body; ?top=N) → JSON; POST /explain (the same
-// upload) → the Grad-CAM heatmap as a PNG, or 501 when the service cannot explain; GET /health; GET / (upload page).
+// upload) → the Grad-CAM heatmap as a PNG when built with the library (-p:Heatmaps=true), else 501 saying why;
+// GET /health; GET / (upload page).
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.Features;
