@@ -227,6 +227,33 @@ public sealed class TestTimeAugmentationTests(TestTimeAugmentationModels models)
     }
 
     [Fact]
+    public void Train_with_tta_hflip_writes_a_zip_that_scores_with_the_mirror()
+    {
+        string googlenet = RepositoryPaths.BuiltAssembly(Path.Combine("src", "MLNet.GoogLeNet.Cli"), "googlenet");
+        Assert.True(File.Exists(googlenet), $"{googlenet} was not built");
+        string data = Path.Combine(_folder, "idx"), zip = Path.Combine(_folder, "cli.zip");
+        IdxFiles.WriteFashionMnist(data, trainCount: 48, testCount: 16);
+        var train = ProcessRunner.RunDotnet(googlenet,
+            ["train", "--data", data, "--image-size", "32", "--width-divisor", "16", "--batch-size", "8", "--epochs", "1",
+             "--seed", "3", "--tta", "hflip", "--model", zip], TimeSpan.FromMinutes(5));
+        Assert.True(train.ExitCode == 0, train.Output + train.Error);
+        Assert.Contains("scored with test-time augmentation HorizontalFlip", train.Output);
+        var evaluate = ProcessRunner.RunDotnet(googlenet, ["evaluate", "--model", zip, "--data", data], TimeSpan.FromMinutes(5));
+        Assert.True(evaluate.ExitCode == 0, evaluate.Output + evaluate.Error);
+
+        // The test accuracy training printed (TorchSharp) is the one the zip gives under ONNX Runtime on the same images.
+        string printed = System.Text.RegularExpressions.Regex.Match(train.Output, @"test acc (\d\.\d{3})").Groups[1].Value;
+        string zipAccuracy = System.Text.RegularExpressions.Regex.Match(evaluate.Output, @"accuracy \(micro\) (\d\.\d{4})").Groups[1].Value;
+        Assert.False(string.IsNullOrEmpty(printed) || string.IsNullOrEmpty(zipAccuracy), train.Output + evaluate.Output);
+        Assert.Equal(double.Parse(printed, System.Globalization.CultureInfo.InvariantCulture),
+            Math.Round(double.Parse(zipAccuracy, System.Globalization.CultureInfo.InvariantCulture), 3, MidpointRounding.AwayFromZero));
+
+        var imported = ModelFile.ImportNetwork(zip);
+        imported.Network.Dispose();
+        Assert.Equal(TestTimeAugmentation.HorizontalFlip, imported.TestTimeAugmentation);
+    }
+
+    [Fact]
     public void The_command_line_refuses_an_unknown_kind_naming_tta()
     {
         var (exit, output) = CliRunner.Run("train", "--data", "/nonexistent", "--tta", "sideways");
