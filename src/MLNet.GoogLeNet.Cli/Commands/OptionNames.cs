@@ -101,7 +101,7 @@ internal static class OptionNames
     private static readonly IReadOnlyDictionary<Type, IReadOnlyList<(string Word, object Value)>> Words = new[]
     {
         Entries(Presets), Entries(Architectures), Entries(Optimizers), Entries(Schedules), Entries(Augmentations),
-        Entries(TestTimeAugmentations),        Entries(Initializations), Entries(MixedPrecisions), Entries(BadImagePolicies),
+        Entries(TestTimeAugmentations), Entries(Initializations), Entries(MixedPrecisions), Entries(BadImagePolicies),
     }.ToDictionary(e => e.Type, e => e.Entries);
 
     private static (Type Type, IReadOnlyList<(string Word, object Value)> Entries) Entries<T>(IReadOnlyDictionary<string, T> names)
