@@ -161,7 +161,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 options.CancellationToken);
 
             return new GoogLeNetTransformer(network, device, input.Schema, options.FeatureColumnName, classes,
-                reports, options.ScoringBatchSize, scoreChannelsLast: ConvolutionLayout.ChannelsLastOn(device, options.ChannelsLast));
+                reports, options.ScoringBatchSize, scoreChannelsLast: ConvolutionLayout.ChannelsLastOn(device, options.ChannelsLast),
+                options.TestTimeAugmentation);
         }
         catch
         {

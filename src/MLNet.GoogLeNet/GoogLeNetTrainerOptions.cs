@@ -157,6 +157,15 @@ public sealed class GoogLeNetTrainerOptions
     public bool HorizontalFlip { get; set; }
 
     /// <summary>
+    /// How the fitted model scores an image (<see cref="GoogLeNet.TestTimeAugmentation"/>, where the mean of an image's and
+    /// its mirror's probabilities is defined): what <c>Transform</c>, the per-epoch test accuracy and the saved zip's
+    /// ONNX graph compute. The weights do not depend on it; a zip records it in its ONNX metadata. Cannot be combined
+    /// with <see cref="FreezeBackbone"/>, whose test accuracy is computed from features of the unmirrored images.
+    /// Default <see cref="TestTimeAugmentation.None"/> (both presets).
+    /// </summary>
+    public TestTimeAugmentation TestTimeAugmentation { get; set; }
+
+    /// <summary>
     /// Stop when the validation accuracy has not improved for this many epochs, and in any case end with the weights
     /// of the epoch with the best validation accuracy. Needs <see cref="ValidationSet"/>. Default null: off (both presets).
     /// </summary>
@@ -372,6 +381,8 @@ public sealed class GoogLeNetTrainerOptions
             text += ", backbone frozen (its features computed once, only the head trained)";
         else if (o.FineTuneFrom is not null)
             text += string.Create(CultureInfo.InvariantCulture, $", backbone learning rate × {o.BackboneLearningRateFactor:G3}");
+        if (o.TestTimeAugmentation != TestTimeAugmentation.None)
+            text += $", scored with test-time augmentation {o.TestTimeAugmentation}";
         if (o.GradientClipNorm is { } clip)
             text += string.Create(CultureInfo.InvariantCulture, $", gradient norm clipped at {clip:G3}");
         if (o.EarlyStoppingPatience is { } patience)
@@ -450,6 +461,8 @@ public sealed class GoogLeNetTrainerOptions
             "needs FineTuneFrom: the features of a backbone with random weights are not worth training a head on; train without it to learn every layer");
         Require(!FreezeBackbone || FreezeEpochs == 0, nameof(FreezeEpochs), FreezeEpochs,
             "must be 0 with FreezeBackbone, which keeps the backbone frozen in every epoch");
+        Require(!FreezeBackbone || TestTimeAugmentation == TestTimeAugmentation.None, nameof(TestTimeAugmentation), TestTimeAugmentation,
+            "must be None with FreezeBackbone, whose test accuracy is computed from features of the images as they are, not mirrored: train without FreezeBackbone to score with the mirror");
         Require(!FreezeBackbone || ResumeFrom is null, nameof(ResumeFrom), ResumeFrom,
             "cannot continue a FreezeBackbone run, whose epochs train the head from features computed at its start: run it again from FineTuneFrom");
         return problem;

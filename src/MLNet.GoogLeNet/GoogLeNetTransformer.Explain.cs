@@ -13,7 +13,9 @@ public sealed partial class GoogLeNetTransformer
     /// Explains the prediction for every row of <paramref name="input"/>: a Grad-CAM heatmap for the predicted class on
     /// the last Inception stage (the feature map before global pooling, for every architecture), at the network's input
     /// size (the height and width of the feature column), and the best classes. Computed with the TorchSharp network
-    /// on <see cref="Device"/>, in batches of <see cref="ScoringBatchSize"/>; the weights are not changed.
+    /// on <see cref="Device"/>, in batches of <see cref="ScoringBatchSize"/>; the weights are not changed. Each image is
+    /// explained as it is: with <see cref="TestTimeAugmentation"/> the explained class and probabilities are those of
+    /// the unmirrored view, not the averaged <c>Score</c>.
     /// </summary>
     /// <param name="input">Rows with the feature column (<see cref="FeatureColumnName"/>), as for <see cref="Transform"/>.</param>
     /// <param name="top">How many of the best classes each explanation lists; default <see cref="DefaultExplanationTop"/>.</param>

@@ -64,14 +64,15 @@ public sealed partial class GoogLeNetTransformer
     }
 
     /// <summary>
-    /// The ONNX graph the saved model runs: the network and its softmax for one image (ML.NET feeds rows one at a
+    /// The ONNX graph the saved model runs: the network and its softmax for one image (with
+    /// <see cref="TestTimeAugmentation"/>, for the image and its mirror, averaged) (ML.NET feeds rows one at a
     /// time), <c>Score</c> as a (classes) vector, the best class index as a (1) vector, and the slot-name carrier;
     /// its metadata describes the network (<see cref="NetworkMetadata"/>).
     /// </summary>
     internal Onnx.ModelProto BuildServingModel()
     {
         var builder = OnnxExporter.StartGraph(Network, FeatureColumnName);
-        string probabilities = OnnxExporter.EmitNetwork(builder, Network, FeatureColumnName, softmax: true, outputName: null);
+        string probabilities = Scoring.TestTimeScoring.Emit(builder, Network, FeatureColumnName, TestTimeAugmentation, output: null);
         string flat = builder.Int64Initializer("flat_shape", [-1], 1);
         builder.Node("Reshape", "score", [probabilities, flat], GoogLeNetColumns.Score);
         builder.AddOutput(GoogLeNetColumns.Score, DataType.Float, Classes.Count);
@@ -94,6 +95,7 @@ public sealed partial class GoogLeNetTransformer
         var model = builder.ToModel(OnnxExporter.OpsetVersion, "GoogLeNet scorer for ML.NET's OnnxTransformer, written by MLNet.GoogLeNet.");
         // What rebuilding the network from the zip needs (OnnxWeightImporter): its configuration and the classes.
         NetworkMetadata.Write(model, Network.Configuration, Classes.Names);
+        NetworkMetadata.WriteTestTimeAugmentation(model, TestTimeAugmentation);
         return model;
     }
 

@@ -16,7 +16,8 @@ namespace MLNet.GoogLeNet;
 /// <list type="table">
 /// <listheader><term>Output column</term><term>Type</term><description>Description</description></listheader>
 /// <item><term><c>Score</c></term><term>vector of <see cref="float"/>, one per class</term>
-/// <description>Softmax probabilities; slot names are the class names when the label key carries values.</description></item>
+/// <description>Softmax probabilities (with <see cref="TestTimeAugmentation"/>, the mean of the image's and its
+/// mirror's); slot names are the class names when the label key carries values.</description></item>
 /// <item><term><c>PredictedLabel</c></term><term>key type over the classes</term>
 /// <description>The class with the highest score, with the label's key values.</description></item>
 /// </list>
@@ -38,8 +39,10 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 
     internal GoogLeNetTransformer(
         GoogLeNetNetwork network, torch.Device device, DataViewSchema trainingSchema, string featureColumnName,
-        ClassLabels classes, IReadOnlyList<EpochReport> history, int scoringBatchSize, bool scoreChannelsLast)
+        ClassLabels classes, IReadOnlyList<EpochReport> history, int scoringBatchSize, bool scoreChannelsLast,
+        TestTimeAugmentation testTimeAugmentation)
     {
+        TestTimeAugmentation = testTimeAugmentation;
         _network = network;
         Device = device;
         FeatureColumnName = featureColumnName;
@@ -50,7 +53,7 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
         network.eval();
         // The layout oneDNN and cuDNN score fastest in (docs/performance.md); values and shapes are unchanged.
         network.UseChannelsLast(scoreChannelsLast);
-        _scorer = new NetworkScorer(network, device);
+        _scorer = new NetworkScorer(network, device, testTimeAugmentation);
     }
 
     /// <summary>
@@ -79,6 +82,12 @@ public sealed partial class GoogLeNetTransformer : ITransformer, IDisposable
 
     /// <summary>One report per training epoch.</summary>
     public IReadOnlyList<EpochReport> TrainingHistory { get; }
+
+    /// <summary>
+    /// How <c>Score</c> is computed from the network (<see cref="GoogLeNetTrainerOptions.TestTimeAugmentation"/>): by
+    /// <see cref="Transform"/>, <c>PredictionEngine</c> and the saved zip alike.
+    /// </summary>
+    public TestTimeAugmentation TestTimeAugmentation { get; }
 
     /// <summary>Images scored together by <see cref="Transform"/>.</summary>
     public int ScoringBatchSize { get; }

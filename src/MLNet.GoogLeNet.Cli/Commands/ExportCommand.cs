@@ -88,6 +88,8 @@ internal sealed class ExportCommand(IAnsiConsole console) : Command<ExportComman
             var model = StandaloneOnnx.Build(network, imported.ClassNames, settings.Logits);
             string io = string.Create(CultureInfo.InvariantCulture,
                 $"input '{StandaloneOnnx.InputName}' (N, {c.InputChannels}, {c.ImageHeight}, {c.ImageWidth}), output '{StandaloneOnnx.OutputName(settings.Logits)}' (N, {c.ClassCount})");
+            if (imported.TestTimeAugmentation != TestTimeAugmentation.None)
+                console.WriteLine($"Note: the zip scores with test-time augmentation {OptionNames.Show(imported.TestTimeAugmentation)}; the ONNX model written here is the network alone (one pass per image): average the probabilities of an image and its mirror yourself to get the zip's scores (docs/export.md).");
             if (settings.Onnx is not null)
             {
                 AtomicFile.Write(settings.Onnx, model.WriteTo);

@@ -34,6 +34,11 @@ internal static class OptionNames
         ["none"] = AugmentationKind.None, ["translate"] = AugmentationKind.Translate, ["resized-crop"] = AugmentationKind.RandomResizedCrop,
     };
 
+    public static readonly IReadOnlyDictionary<string, TestTimeAugmentation> TestTimeAugmentations = new Dictionary<string, TestTimeAugmentation>
+    {
+        ["none"] = TestTimeAugmentation.None, ["hflip"] = TestTimeAugmentation.HorizontalFlip,
+    };
+
     public static readonly IReadOnlyDictionary<string, WeightInitialization> Initializations = new Dictionary<string, WeightInitialization>
     {
         ["xavier"] = WeightInitialization.Xavier, ["kaiming"] = WeightInitialization.Kaiming,
@@ -96,7 +101,7 @@ internal static class OptionNames
     private static readonly IReadOnlyDictionary<Type, IReadOnlyList<(string Word, object Value)>> Words = new[]
     {
         Entries(Presets), Entries(Architectures), Entries(Optimizers), Entries(Schedules), Entries(Augmentations),
-        Entries(Initializations), Entries(MixedPrecisions), Entries(BadImagePolicies),
+        Entries(TestTimeAugmentations), Entries(Initializations), Entries(MixedPrecisions), Entries(BadImagePolicies),
     }.ToDictionary(e => e.Type, e => e.Entries);
 
     private static (Type Type, IReadOnlyList<(string Word, object Value)> Entries) Entries<T>(IReadOnlyDictionary<string, T> names)

@@ -108,6 +108,11 @@ internal class TrainSettings : DeviceSettings
     [Description("Also mirror training images left to right: only when a mirrored image is of the same class. Without it: the preset's (off in both).")]
     public bool HorizontalFlip { get; init; }
 
+    [CommandOption("--tta <KIND>")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.TestTimeAugmentation))]
+    [Description("How the trained model scores an image: none, or hflip (the mean of the class probabilities of the image and of its left-right mirror; only when a mirrored image is of the same class). The saved zip scores the same way. " + PresetDefault)]
+    public string? Tta { get; init; }
+
     [CommandOption("--early-stopping <EPOCHS>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.EarlyStoppingPatience))]
     [Description("Stop when the test accuracy has not improved for this many epochs, and keep the best epoch's weights. " + PresetDefault)]
@@ -340,13 +345,15 @@ internal class TrainSettings : DeviceSettings
         if (OptionNames.TryParse(OptionNames.Presets, Preset, "--preset", ref preset) is { } presetProblem)
             return (new GoogLeNetTrainerOptions(), presetProblem);
         var options = new GoogLeNetTrainerOptions(preset);
-        var (architecture, optimizer, schedule, augmentation, initialization) =
-            (options.Architecture, options.Optimizer, options.LearningRateSchedule, options.Augmentation, options.Initialization);
+        var (architecture, optimizer, schedule, augmentation, initialization, tta) =
+            (options.Architecture, options.Optimizer, options.LearningRateSchedule, options.Augmentation, options.Initialization,
+                options.TestTimeAugmentation);
         string? problem = OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture)
             ?? OptionNames.TryParse(OptionNames.Optimizers, Optimizer, "--optimizer", ref optimizer)
             ?? OptionNames.TryParse(OptionNames.Schedules, Schedule, "--schedule", ref schedule)
             ?? OptionNames.TryParse(OptionNames.Augmentations, Augment, "--augment", ref augmentation)
-            ?? OptionNames.TryParse(OptionNames.Initializations, Initialization, "--init", ref initialization);
+            ?? OptionNames.TryParse(OptionNames.Initializations, Initialization, "--init", ref initialization)
+            ?? OptionNames.TryParse(OptionNames.TestTimeAugmentations, Tta, "--tta", ref tta);
         if (problem is not null)
             return (options, problem);
         options.Architecture = architecture;
@@ -354,6 +361,7 @@ internal class TrainSettings : DeviceSettings
         options.LearningRateSchedule = schedule;
         options.Augmentation = augmentation;
         options.Initialization = initialization;
+        options.TestTimeAugmentation = tta;
         if (Epochs is { } epochs) options.Epochs = epochs;
         if (BatchSize is { } batchSize) options.BatchSize = batchSize;
         if (LearningRate is { } rate) options.LearningRate = rate;

@@ -11,4 +11,7 @@ namespace MLNet.GoogLeNet.Export;
 /// <param name="ClassNames">The classes in the order of the network's outputs ("0", "1", … when the model had no class values).</param>
 /// <param name="FeatureColumnName">The graph's input: in a model zip, the ML.NET column of (channels, height, width)
 /// floats that the zip's preprocessing transforms produce and the network reads.</param>
-internal sealed record ImportedNetwork(GoogLeNetNetwork Network, IReadOnlyList<string> ClassNames, string FeatureColumnName);
+/// <param name="TestTimeAugmentation">How the graph scored the network (None for a standalone export, which holds the
+/// network alone).</param>
+internal sealed record ImportedNetwork(GoogLeNetNetwork Network, IReadOnlyList<string> ClassNames, string FeatureColumnName,
+    TestTimeAugmentation TestTimeAugmentation);

@@ -22,6 +22,32 @@ internal static class NetworkMetadata
     /// <summary>The class names as a JSON array of strings, in the order of the output's class axis.</summary>
     public const string ClassNamesKey = "googlenet.class_names";
 
+    /// <summary>
+    /// How the graph scores (<see cref="TestTimeAugmentation"/>), by the enum's name; written only when not
+    /// <see cref="TestTimeAugmentation.None"/>, so that a graph without it (a standalone export, an older zip) reads as None.
+    /// </summary>
+    public const string TestTimeAugmentationKey = "googlenet.test_time_augmentation";
+
+    /// <summary>Records that <paramref name="model"/>'s graph scores with <paramref name="augmentation"/>.</summary>
+    public static void WriteTestTimeAugmentation(ModelProto model, TestTimeAugmentation augmentation)
+    {
+        if (augmentation != TestTimeAugmentation.None)
+            Set(model, TestTimeAugmentationKey, augmentation.ToString());
+    }
+
+    /// <summary>The test-time augmentation recorded by <see cref="WriteTestTimeAugmentation"/>; None when there is none.</summary>
+    /// <exception cref="InvalidDataException">The entry names no known kind; the message names it and <paramref name="source"/>.</exception>
+    public static TestTimeAugmentation ReadTestTimeAugmentation(ModelProto model, string source)
+    {
+        if (!Entries(model).TryGetValue(TestTimeAugmentationKey, out string? text))
+            return TestTimeAugmentation.None;
+        if (!Enum.TryParse(text, ignoreCase: false, out TestTimeAugmentation augmentation) || !Enum.IsDefined(augmentation))
+            throw new InvalidDataException(
+                $"{source}: the ONNX metadata '{TestTimeAugmentationKey}' is '{text}', not one this version of MLNet.GoogLeNet knows " +
+                $"({string.Join(", ", Enum.GetNames<TestTimeAugmentation>())}).");
+        return augmentation;
+    }
+
     /// <summary>Adds (or replaces) the network's description in <paramref name="model"/>'s metadata.</summary>
     public static void Write(ModelProto model, GoogLeNetConfiguration configuration, IReadOnlyList<string> classNames)
     {

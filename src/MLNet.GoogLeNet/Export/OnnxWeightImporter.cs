@@ -41,8 +41,9 @@ internal static class OnnxWeightImporter
         // The metadata says what to build; before anything is built from it, it must agree with what the graph holds,
         // so that a damaged or hostile class count or image size is refused at the cost of reading it.
         CheckAgainstGraph(model.Graph, configuration, names, source);
+        var augmentation = NetworkMetadata.ReadTestTimeAugmentation(model, source);
         var network = BuildAndFill(model.Graph, configuration, source);
-        return new ImportedNetwork(network, names, model.Graph.Input[0].Name);
+        return new ImportedNetwork(network, names, model.Graph.Input[0].Name, augmentation);
     }
 
     /// <summary>

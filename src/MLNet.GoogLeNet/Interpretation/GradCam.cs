@@ -9,7 +9,9 @@ namespace MLNet.GoogLeNet.Interpretation;
 /// (<see cref="GoogLeNetNetwork.LastFeatureMap"/>): each channel of the map is weighted by the mean gradient of the
 /// explained class's logit over it, the weighted channels summed, negative values cut (ReLU), the map scaled
 /// bilinearly to the requested size and divided by its maximum, so that 1 marks the strongest evidence for the class.
-/// The explained class is the predicted one (the highest probability). Gradient mode is switched on for this thread
+/// The explained class is the one with the highest probability of the image as it is: a model scored with
+/// <see cref="TestTimeAugmentation.HorizontalFlip"/> is explained on the unmirrored view alone, so its explained class
+/// and probabilities can differ from its <c>Score</c>, which averages in the mirror. Gradient mode is switched on for this thread
 /// only, for the head alone (the trunk runs without gradients), and no parameter's gradient is touched.
 /// </summary>
 internal static class GradCam

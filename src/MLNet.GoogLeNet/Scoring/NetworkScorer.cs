@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace MLNet.GoogLeNet.Scoring;
 
 /// <summary>
-/// Runs a trained network forward on batches of planar images and returns softmax probabilities. Safe to call from
+/// Runs a trained network forward on batches of planar images and returns their probabilities, as
+/// <see cref="TestTimeAugmentation"/> defines them (<see cref="TestTimeScoring"/>). Safe to call from
 /// several threads at once: the network is only read, and gradient mode and dispose scopes are per thread. It scores
 /// the network it is given, not a copy, so changes to the weights show at once.
 /// </summary>
@@ -14,13 +15,16 @@ internal sealed class NetworkScorer
     private readonly GoogLeNetNetwork _network;
     private readonly Device _device;
     private readonly long[] _imageShape;
+    private readonly TestTimeAugmentation _augmentation;
 
     /// <param name="network">The trained network, in evaluation mode, on <paramref name="device"/>.</param>
     /// <param name="device">Where the network lives and scores.</param>
-    public NetworkScorer(GoogLeNetNetwork network, Device device)
+    /// <param name="augmentation">How an image's probabilities are computed.</param>
+    public NetworkScorer(GoogLeNetNetwork network, Device device, TestTimeAugmentation augmentation)
     {
         _network = network;
         _device = device;
+        _augmentation = augmentation;
         var c = network.Configuration;
         _imageShape = [c.InputChannels, c.ImageHeight, c.ImageWidth];
         ClassCount = c.ClassCount;
@@ -45,8 +49,7 @@ internal sealed class NetworkScorer
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var logits = _network.call(Training.DeviceTransfer.ToDevice(input, _device));
-        var result = nn.functional.softmax(logits, dim: 1).to(CPU).contiguous();
+        var result = TestTimeScoring.Probabilities(_network, Training.DeviceTransfer.ToDevice(input, _device), _augmentation).to(CPU).contiguous();
         System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(result.bytes).CopyTo(probabilities);
     }
 }

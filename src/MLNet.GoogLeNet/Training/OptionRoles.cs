@@ -52,6 +52,8 @@ internal static class OptionRoles
         [nameof(GoogLeNetTrainerOptions.MaxTranslation)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.HorizontalFlip)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.EarlyStoppingPatience)] = OptionRole.Compared,
+        // It changes the per-epoch test accuracy, which early stopping and the kept best weights follow.
+        [nameof(GoogLeNetTrainerOptions.TestTimeAugmentation)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.GradientClipNorm)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.FreezeEpochs)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.BackboneLearningRateFactor)] = OptionRole.Compared,

@@ -253,8 +253,13 @@ internal sealed class TrainingLoop
             {
                 using (var scope = NewDisposeScope())
                 {
-                    var logits = Forward(DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device));
-                    correct += logits.argmax(1).eq(DeviceTransfer.ToDevice(batch.LabelTensor(), _device)).sum().item<long>();
+                    var features = DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device);
+                    // Scored as the fitted model will score (with FreezeBackbone, whose batches are features, Validate
+                    // allows no test-time augmentation).
+                    var scores = _options.FreezeBackbone
+                        ? Forward(features)
+                        : Scoring.TestTimeScoring.Probabilities(_network, features, _options.TestTimeAugmentation);
+                    correct += scores.argmax(1).eq(DeviceTransfer.ToDevice(batch.LabelTensor(), _device)).sum().item<long>();
                 }
                 images += batch.Count;
                 reader.Recycle(batch);

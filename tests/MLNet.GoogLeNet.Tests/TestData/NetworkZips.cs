@@ -53,7 +53,7 @@ internal static class NetworkZips
         var raw = ml.Data.LoadFromEnumerable(rows, definition);
         var keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(raw).Transform(raw);
         var model = new GoogLeNetTransformer(network, CPU, keyed.Schema, FeatureColumn,
-            ClassLabels.FromLabelColumn(keyed.Schema["Label"]), [], scoringBatchSize: 16, scoreChannelsLast: true);
+            ClassLabels.FromLabelColumn(keyed.Schema["Label"]), [], scoringBatchSize: 16, scoreChannelsLast: true, TestTimeAugmentation.None);
         return (model, keyed);
     }
 
