@@ -5,7 +5,10 @@ namespace MLNet.GoogLeNet.Training;
 /// <summary>The mode <see cref="MixedPrecision.Auto"/> trains with, and the sentence that says why.</summary>
 internal sealed record PrecisionChoice(MixedPrecision Mode, string Reason)
 {
-    public override string ToString() => $"Mixed precision auto: {Reason}";
+    /// <summary>How the training log's line of the choice begins (the CLI shows that line).</summary>
+    public const string LogPrefix = "Mixed precision auto: ";
+
+    public override string ToString() => LogPrefix + Reason;
 }
 
 /// <summary>
