@@ -85,9 +85,19 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         if (options.KeepNativeMemory && !NativeMemory.KeepFreedMemory())
             channel.Warning(MessageSensitivity.None, "KeepNativeMemory has no effect here: it needs Linux with glibc.");
 
-        var precision = PrecisionSupport.Resolve(device, options.MixedPrecision, out string? precisionWarning);
-        if (precisionWarning is not null)
-            channel.Warning(MessageSensitivity.None, precisionWarning);
+        MixedPrecision precision;
+        if (options.MixedPrecision == MixedPrecision.Auto)
+        {
+            var choice = PrecisionSupport.ResolveAuto(device, configuration, options, seed);
+            channel.Info(MessageSensitivity.None, choice.ToString());
+            precision = choice.Mode;
+        }
+        else
+        {
+            precision = PrecisionSupport.Resolve(device, options.MixedPrecision, out string? precisionWarning);
+            if (precisionWarning is not null)
+                channel.Warning(MessageSensitivity.None, precisionWarning);
+        }
         var settings = CheckpointManifest.Settings(options, seed, precision);
         // Taken before any work, and held until Fit returns: a second run on the same folder is refused at its start.
         using var checkpointFolder = options.CheckpointDirectory is { } folder ? CheckpointFolder.Open(folder, options.KeepCheckpoints) : null;

@@ -45,6 +45,7 @@ public sealed class GoogLeNetTrainerOptions
                 EarlyStoppingPatience = null;
                 GradientClipNorm = null;
                 Initialization = WeightInitialization.Xavier;
+                MixedPrecision = MixedPrecision.None;  // the recipe's arithmetic, whatever the default preset's
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(preset), preset, "Not a known training preset.");
@@ -255,9 +256,19 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>
     /// Reduced-precision training: <see cref="MixedPrecision.BFloat16"/> autocasts the forward pass to bf16
     /// on CUDA devices and on CPUs with native bf16 arithmetic; elsewhere training stays in fp32 with a warning.
-    /// Default <see cref="MixedPrecision.None"/>.
+    /// <see cref="MixedPrecision.Auto"/> takes bf16 where a short probe at the start of training measures it faster.
+    /// Default <see cref="MixedPrecision.None"/>; the recipe preset's is always <see cref="MixedPrecision.None"/>.
     /// </summary>
     public MixedPrecision MixedPrecision { get; set; } = MixedPrecision.None;
+
+    /// <summary>
+    /// Test hook of <see cref="MixedPrecision.Auto"/>: the multiply-accumulates per batch from which the probe runs
+    /// (null: <see cref="Training.AutoPrecision.ProbeMinimumMultiplyAccumulates"/>).
+    /// </summary>
+    internal long? AutoProbeMinimumMultiplyAccumulates { get; set; }
+
+    /// <summary>Test hook of <see cref="MixedPrecision.Auto"/>: the mode taken after the probe has run, whatever it measured (null: its decision).</summary>
+    internal MixedPrecision? AutoProbeForcedChoice { get; set; }
 
     /// <summary>
     /// On CUDA devices, let cuDNN time its convolution algorithms on the first batch and keep the fastest (PyTorch's

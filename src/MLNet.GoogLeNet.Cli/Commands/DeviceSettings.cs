@@ -24,7 +24,7 @@ internal abstract class DeviceSettings : CommandSettings
 
     [CommandOption("--mixed-precision <MODE>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.MixedPrecision))]
-    [Description("none or bf16 (autocast to bfloat16 on a GPU, or on a CPU with AVX512-BF16/AMX; elsewhere fp32 with a warning). Default: the preset's (see googlenet presets).")]
+    [Description("none: fp32 throughout. bf16: autocast the forward pass to bfloat16 on a GPU, or on a CPU with AVX512-BF16/AMX; elsewhere fp32 with a warning, since emulated bf16 is many times slower. auto: bf16 only where a few-second probe at the start measures it clearly faster than fp32 (the margin: docs/performance.md), because the gain varies from CPU to CPU; fp32 without a probe on CPUs without native bf16 and for small networks. Default: the preset's (see googlenet presets).")]
     public string? MixedPrecision { get; init; }
 
     [CommandOption("--no-channels-last")]

@@ -46,7 +46,7 @@ internal static class OptionNames
 
     public static readonly IReadOnlyDictionary<string, MixedPrecision> MixedPrecisions = new Dictionary<string, MixedPrecision>
     {
-        ["none"] = MixedPrecision.None, ["bf16"] = MixedPrecision.BFloat16,
+        ["none"] = MixedPrecision.None, ["bf16"] = MixedPrecision.BFloat16, ["auto"] = MixedPrecision.Auto,
     };
 
     public static readonly IReadOnlyDictionary<string, BadImagePolicy> BadImagePolicies = new Dictionary<string, BadImagePolicy>

@@ -60,6 +60,8 @@ internal sealed class TrainingJob(IAnsiConsole console)
                 return;
             if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning)
                 console.MarkupLine($"[yellow]warning:[/] {Markup.Escape(e.RawMessage)}");
+            else if (e.RawMessage.StartsWith(MLNet.GoogLeNet.Training.PrecisionChoice.LogPrefix, StringComparison.Ordinal))
+                console.MarkupLine(Markup.Escape(e.RawMessage));
         };
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
             settings.BadImages, settings.MaximumPixels, settings.Seed, settings.Grouping, console);

@@ -14,7 +14,11 @@ namespace MLNet.GoogLeNet.Modules;
 internal static class ComplexityCounter
 {
     /// <summary>Parameters and MACs per image of <paramref name="network"/> on inputs of <paramref name="channels"/>×<paramref name="size"/>×<paramref name="size"/>.</summary>
-    public static (long Parameters, long MultiplyAccumulates) Count(nn.Module<Tensor, Tensor> network, int channels, int size)
+    public static (long Parameters, long MultiplyAccumulates) Count(nn.Module<Tensor, Tensor> network, int channels, int size) =>
+        Count(network, channels, size, size);
+
+    /// <summary>Parameters and MACs per image of <paramref name="network"/> on inputs of <paramref name="channels"/>×<paramref name="height"/>×<paramref name="width"/>.</summary>
+    public static (long Parameters, long MultiplyAccumulates) Count(nn.Module<Tensor, Tensor> network, int channels, int height, int width)
     {
         long macs = 0;
         var removers = new List<Action>();
@@ -40,7 +44,7 @@ internal static class ComplexityCounter
             using var noGrad = no_grad();
             using var scope = NewDisposeScope();
             // Channels-last, so that the reference networks' plain convolutions run as the library's do (ConvolutionLayout).
-            network.call(ConvolutionLayout.ToChannelsLast(zeros(1, channels, size, size)));
+            network.call(ConvolutionLayout.ToChannelsLast(zeros(1, channels, height, width)));
         }
         finally
         {

@@ -1,3 +1,4 @@
+using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Native;
 using TorchSharp;
 
@@ -28,5 +29,23 @@ internal static class PrecisionSupport
             return MixedPrecision.None;
         }
         return requested;
+    }
+
+    /// <summary>
+    /// What <see cref="MixedPrecision.Auto"/> trains <paramref name="configuration"/> with on <paramref name="device"/>
+    /// (<see cref="AutoPrecision"/>'s rules, with a <see cref="PrecisionProbe"/> where they need one).
+    /// </summary>
+    public static PrecisionChoice ResolveAuto(torch.Device device, GoogLeNetConfiguration configuration, GoogLeNetTrainerOptions options, int seed)
+    {
+        long minimum = options.AutoProbeMinimumMultiplyAccumulates ?? AutoPrecision.ProbeMinimumMultiplyAccumulates;
+        bool cuda = device.type == DeviceType.CUDA;
+        bool native = CpuDescription.Current.HasNativeBFloat16;
+        // Whether a probe is needed before counting the work: counting builds a network.
+        if (AutoPrecision.WithoutProbe(cuda, LibTorchSwitches.Available, native, long.MaxValue, minimum) is { } early)
+            return early;
+        var (perBatch, fp32, bf16) = PrecisionProbe.Measure(configuration, options, device, seed, minimum);
+        var choice = AutoPrecision.WithoutProbe(cuda, LibTorchSwitches.Available, native, perBatch, minimum)
+            ?? AutoPrecision.FromProbe(fp32!, bf16!);
+        return options.AutoProbeForcedChoice is { } forced ? choice with { Mode = forced } : choice;
     }
 }

@@ -295,7 +295,7 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.Matches(@"--optimizer\s*│\s*adamw\s*│\s*sgd", presets.Output);
         var badPrecision = Run("fashion-mnist", "--mixed-precision", "fp8");
         Assert.Equal(2, badPrecision.ExitCode);
-        Assert.Contains("--mixed-precision 'fp8' is not none or bf16", badPrecision.Output);
+        Assert.Contains("--mixed-precision 'fp8' is not none, bf16 or auto", badPrecision.Output);
         var badEpochs = Run("fashion-mnist", "--epochs", "0");
         Assert.Equal(2, badEpochs.ExitCode);
         Assert.Contains("--epochs must be at least 1", badEpochs.Output);

@@ -60,3 +60,18 @@ public sealed class LinuxX64FactAttribute : FactAttribute
             Skip = $"x86-64 Linux only; this is {System.Runtime.InteropServices.RuntimeInformation.OSDescription} on {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}.";
     }
 }
+
+/// <summary>
+/// A fact that needs the CPU to compute bf16 natively (AVX512-BF16 or AMX) and libtorch's autocast switch, as the probe of
+/// <see cref="MixedPrecision.Auto"/> does: reported as skipped, with the reason, elsewhere.
+/// </summary>
+public sealed class NativeBFloat16FactAttribute : FactAttribute
+{
+    public NativeBFloat16FactAttribute()
+    {
+        if (!LibTorchSwitches.Available)
+            Skip = "Needs libtorch's autocast switch, which is reached on Linux only.";
+        else if (!CpuDescription.Current.HasNativeBFloat16)
+            Skip = $"Needs a CPU with native bf16 arithmetic (AVX512-BF16 or AMX); this is {CpuDescription.Current.Name}.";
+    }
+}

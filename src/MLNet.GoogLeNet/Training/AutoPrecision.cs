@@ -1,0 +1,83 @@
+using System.Globalization;
+
+namespace MLNet.GoogLeNet.Training;
+
+/// <summary>The mode <see cref="MixedPrecision.Auto"/> trains with, and the sentence that says why.</summary>
+internal sealed record PrecisionChoice(MixedPrecision Mode, string Reason)
+{
+    /// <summary>How the training log's line of the choice begins (the CLI shows that line).</summary>
+    public const string LogPrefix = "Mixed precision auto: ";
+
+    public override string ToString() => LogPrefix + Reason;
+}
+
+/// <summary>
+/// The rules of <see cref="MixedPrecision.Auto"/>, apart from the timing (<see cref="PrecisionProbe"/> measures, these
+/// decide): bf16 on CUDA devices, fp32 on CPUs without native bf16 and for small work, and otherwise whichever the
+/// probe finds faster by a clear margin.
+/// </summary>
+internal static class AutoPrecision
+{
+    /// <summary>
+    /// How many times as fast as fp32 bf16's median probe step must be for bf16 to be taken: 1.15. Autocast rounds
+    /// the forward pass to 8 significant bits, so a gain within the probe's noise is not worth it.
+    /// </summary>
+    public const double MinimumSpeedup = 1.15;
+
+    /// <summary>
+    /// Multiply-accumulates of one batch's forward pass (<see cref="Modules.ComplexityCounter"/> per image × the batch
+    /// size) below which no probe runs and Auto means fp32: 10 billion. Under it a training step takes a fraction of a
+    /// second, so a probe costs more of the run than bf16 could save.
+    /// </summary>
+    public const long ProbeMinimumMultiplyAccumulates = 10_000_000_000;
+
+    /// <summary>Timed steps per mode in the probe, after one warm-up step of each.</summary>
+    public const int ProbeStepsPerMode = 3;
+
+    /// <summary>
+    /// The choice made without a probe, or null when only a probe can tell: <paramref name="cuda"/> devices take bf16,
+    /// CPUs without <paramref name="nativeBFloat16"/> arithmetic or without libtorch's <paramref name="autocastReachable"/>
+    /// switch take fp32, and so does work of fewer than <paramref name="minimumMultiplyAccumulates"/> per batch.
+    /// </summary>
+    public static PrecisionChoice? WithoutProbe(bool cuda, bool autocastReachable, bool nativeBFloat16, long multiplyAccumulatesPerBatch,
+        long minimumMultiplyAccumulates)
+    {
+        if (!autocastReachable)
+            return new(MixedPrecision.None, "fp32: libtorch's autocast switch is reached on Linux only.");
+        if (cuda)
+            return new(MixedPrecision.BFloat16, "bf16 autocast on a CUDA device (taken without a probe).");
+        if (!nativeBFloat16)
+            return new(MixedPrecision.None, "fp32: this CPU has no native bf16 arithmetic (AVX512-BF16 or AMX), so no probe was run.");
+        if (multiplyAccumulatesPerBatch < minimumMultiplyAccumulates)
+            return new(MixedPrecision.None, string.Create(CultureInfo.InvariantCulture,
+                $"fp32: a batch's forward pass is {multiplyAccumulatesPerBatch / 1e9:G3} billion multiply-accumulates, " +
+                $"under the {minimumMultiplyAccumulates / 1e9:G3} billion from which a probe is worth its time."));
+        return null;
+    }
+
+    /// <summary>
+    /// The choice from the probe's step times in seconds: bf16 when fp32's median over bf16's is at least
+    /// <see cref="MinimumSpeedup"/>, else fp32 (a tie is fp32).
+    /// </summary>
+    public static PrecisionChoice FromProbe(IReadOnlyList<double> fp32Seconds, IReadOnlyList<double> bf16Seconds)
+    {
+        if (fp32Seconds.Count == 0 || bf16Seconds.Count == 0)
+            throw new ArgumentException("The probe timed no steps of a mode.");
+        double fp32 = Median(fp32Seconds), bf16 = Median(bf16Seconds);
+        double ratio = fp32 / bf16;
+        int steps = fp32Seconds.Count + bf16Seconds.Count;
+        string figures = string.Create(CultureInfo.InvariantCulture,
+            $"bf16 {ratio:F2}× fp32's speed in a {steps}-step probe on this device (median step {bf16:F3} s against {fp32:F3} s)");
+        return ratio >= MinimumSpeedup
+            ? new(MixedPrecision.BFloat16, $"bf16 autocast, {figures}.")
+            : new(MixedPrecision.None, string.Create(CultureInfo.InvariantCulture,
+                $"fp32, {figures}; bf16 is taken from {MinimumSpeedup:F2}×."));
+    }
+
+    private static double Median(IReadOnlyList<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}

@@ -1,0 +1,135 @@
+using Microsoft.ML;
+using MLNet.GoogLeNet.Tests.TestData;
+using MLNet.GoogLeNet.Training;
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Tests.Training;
+
+/// <summary>
+/// <see cref="MixedPrecision.Auto"/>: its rules given the probe's times, and that a run with Auto is exactly the run with
+/// the chosen mode set explicitly (the probe leaves the weights and the random draws alone).
+/// </summary>
+public sealed class AutoPrecisionTests : IDisposable
+{
+    private const long Large = 100_000_000_000;
+    private readonly PatternImages _images = PatternImages.Create(trainPerClass: 6, testPerClass: 1, size: 32, seed: 5);
+
+    public void Dispose() => _images.Dispose();
+
+    [Fact]
+    public void Bf16_is_taken_from_the_margin_on_and_a_tie_or_a_smaller_gain_is_fp32()
+    {
+        Assert.Equal(1.15, AutoPrecision.MinimumSpeedup);
+        // fp32 2.3 s against bf16 2.0 s is 1.15 exactly (both halve exactly in binary).
+        Assert.Equal(MixedPrecision.BFloat16, AutoPrecision.FromProbe([2.3, 2.3, 2.3], [2.0, 2.0, 2.0]).Mode);
+        Assert.Equal(MixedPrecision.None, AutoPrecision.FromProbe([2.28, 2.28, 2.28], [2.0, 2.0, 2.0]).Mode);
+        Assert.Equal(MixedPrecision.None, AutoPrecision.FromProbe([1.0, 1.0, 1.0], [1.0, 1.0, 1.0]).Mode);
+        // bf16 slower, as on a Xeon with AVX512-BF16 and no AMX.
+        var slower = AutoPrecision.FromProbe([1.5, 1.5, 1.5], [2.0, 2.0, 2.0]);
+        Assert.Equal(MixedPrecision.None, slower.Mode);
+        Assert.Equal("Mixed precision auto: fp32, bf16 0.75× fp32's speed in a 6-step probe on this device " +
+                     "(median step 2.000 s against 1.500 s); bf16 is taken from 1.15×.", slower.ToString());
+        var faster = AutoPrecision.FromProbe([3.5, 3.5, 3.5], [2.0, 2.0, 2.0]);
+        Assert.Equal("bf16 autocast, bf16 1.75× fp32's speed in a 6-step probe on this device (median step 2.000 s against 3.500 s).", faster.Reason);
+    }
+
+    [Fact]
+    public void The_decision_takes_medians_so_one_slow_step_does_not_turn_it()
+    {
+        // A step of either mode held up by another process on the machine.
+        Assert.Equal(MixedPrecision.BFloat16, AutoPrecision.FromProbe([2.0, 2.0, 2.0], [1.0, 9.0, 1.0]).Mode);
+        Assert.Equal(MixedPrecision.None, AutoPrecision.FromProbe([1.0, 9.0, 1.0], [1.0, 1.0, 1.0]).Mode);
+        Assert.Equal(MixedPrecision.BFloat16, AutoPrecision.FromProbe([3.0, 2.0], [1.0, 1.5]).Mode);  // medians 2.5 and 1.25
+        Assert.Throws<ArgumentException>(() => AutoPrecision.FromProbe([], [1.0]));
+    }
+
+    [Fact]
+    public void Without_native_bf16_small_work_or_the_autocast_switch_it_is_fp32_and_on_cuda_bf16_all_without_a_probe()
+    {
+        var noSwitch = AutoPrecision.WithoutProbe(cuda: true, autocastReachable: false, nativeBFloat16: true, Large, 10);
+        Assert.Equal(MixedPrecision.None, noSwitch!.Mode);
+        Assert.Contains("Linux only", noSwitch.Reason);
+
+        Assert.Equal(MixedPrecision.BFloat16, AutoPrecision.WithoutProbe(cuda: true, true, nativeBFloat16: false, 1, 10)!.Mode);
+
+        var noNative = AutoPrecision.WithoutProbe(cuda: false, true, nativeBFloat16: false, Large, 10);
+        Assert.Equal(MixedPrecision.None, noNative!.Mode);
+        Assert.Contains("no native bf16", noNative.Reason);
+
+        var small = AutoPrecision.WithoutProbe(cuda: false, true, nativeBFloat16: true, 2_500_000_000, AutoPrecision.ProbeMinimumMultiplyAccumulates);
+        Assert.Equal(MixedPrecision.None, small!.Mode);
+        Assert.Equal("fp32: a batch's forward pass is 2.5 billion multiply-accumulates, under the 10 billion from which a probe is worth its time.",
+            small.Reason);
+
+        // At the bound and above, only a probe tells.
+        Assert.Null(AutoPrecision.WithoutProbe(cuda: false, true, nativeBFloat16: true, 10, 10));
+        Assert.Null(AutoPrecision.WithoutProbe(cuda: false, true, nativeBFloat16: true, Large, AutoPrecision.ProbeMinimumMultiplyAccumulates));
+    }
+
+    [Fact]
+    public void Auto_on_a_small_network_trains_in_fp32_without_a_probe_and_ends_with_the_weights_of_a_run_in_fp32()
+    {
+        var (auto, log) = Fit(new GoogLeNetTrainerOptions { MixedPrecision = MixedPrecision.Auto });
+        using (auto)
+        using (var none = Fit(new GoogLeNetTrainerOptions { MixedPrecision = MixedPrecision.None }).Model)
+        {
+            AssertSameWeights(none, auto);
+        }
+        var decision = Assert.Single(log, m => m.Contains("Mixed precision auto:"));
+        Assert.Contains("Mixed precision auto: fp32: a batch's forward pass is", decision);
+        Assert.DoesNotContain("probe on this device", decision);
+        Assert.Contains(log, m => m.Contains("layout, fp32."));
+    }
+
+    [NativeBFloat16Fact]
+    public void A_probed_auto_run_ends_with_the_weights_of_the_run_with_its_choice_set_explicitly()
+    {
+        // The bound at 0 makes the tiny network probe; the forced choice takes each mode whatever the probe measured.
+        foreach (var mode in new[] { MixedPrecision.BFloat16, MixedPrecision.None })
+        {
+            var (auto, log) = Fit(new GoogLeNetTrainerOptions
+            {
+                MixedPrecision = MixedPrecision.Auto, AutoProbeMinimumMultiplyAccumulates = 0, AutoProbeForcedChoice = mode,
+            }, epochs: 1);
+            using (auto)
+            using (var explicitly = Fit(new GoogLeNetTrainerOptions { MixedPrecision = mode }, epochs: 1).Model)
+            {
+                AssertSameWeights(explicitly, auto);
+            }
+            Assert.Contains(log, m => m.Contains("Mixed precision auto:") && m.Contains("6-step probe on this device"));
+            Assert.Contains(log, m => m.Contains(mode == MixedPrecision.None ? "layout, fp32." : "layout, bf16 autocast."));
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="epochs"/> of the default preset's network (a sixteenth of the width, with dropout) on 24 pattern images in
+    /// batches of 4, MLContext seed 4; and the trainer's log.
+    /// </summary>
+    private (GoogLeNetTransformer Model, List<string> Log) Fit(GoogLeNetTrainerOptions options, int epochs = 2)
+    {
+        options.Epochs = epochs;
+        options.BatchSize = 4;
+        options.WidthDivisor = 16;
+        var ml = new MLContext(seed: 4);
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
+        var train = ml.Data.LoadFromEnumerable(_images.Train);
+        var model = PatternImages.Preprocessing(ml, 32)
+            .Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, options))
+            .Fit(train);
+        lock (log)
+            return (((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single(), [.. log]);
+    }
+
+    private static void AssertSameWeights(GoogLeNetTransformer expected, GoogLeNetTransformer actual)
+    {
+        var a = expected.Network.state_dict();
+        var b = actual.Network.state_dict();
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        foreach (var (name, tensor) in a)
+            Assert.True(tensor.equal(b[name]).all().item<bool>(), $"{name} differs");
+        // The runs trained: the weights are not the ones both would start from.
+        using var fresh = new MLNet.GoogLeNet.Modules.GoogLeNetNetwork(expected.Network.Configuration);
+        Assert.Contains(fresh.state_dict(), p => p.Value.dtype == ScalarType.Float32 && !p.Value.equal(a[p.Key]).all().item<bool>());
+    }
+}
