@@ -139,7 +139,7 @@ internal sealed record BenchOptions
         "included) in about a minute on 2 cores: it checks that the benchmark runs and measures nothing worth keeping; its " +
         "figures go to the system's temporary folder unless --output is given.\n" +
         "  --time-to-accuracy  training seconds until the Fashion-MNIST test accuracy first reaches 0.85 and 0.88, this trainer " +
-        "and PyTorch with the same run: --preset default (the main command's run: about 10 minutes a side on 2 cores) or recipe " +
+        "and PyTorch with the same run: --preset default (the main command's run: minutes a side on 2 idle cores) or recipe " +
         "(96×96, 5 epochs: hours on 2 cores; bound it with --budget-minutes); needs Fashion-MNIST in --data.\n" +
         "  --work DIR  where the inference phase leaves the model zip for the serve phase (default: a fresh temporary folder per run)";
 }

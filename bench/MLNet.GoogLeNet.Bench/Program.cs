@@ -3,10 +3,10 @@
 //   dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- --quick (every phase at tiny sizes, about a minute)
 // Time to accuracy (its own mode, not part of the run above: it trains on all of Fashion-MNIST, for minutes to hours):
 //   dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- --time-to-accuracy                  (default preset, as
-//       googlenet fashion-mnist trains: about 10 minutes a side on 2 idle cores)
+//       googlenet fashion-mnist trains, which README times at 3.6 minutes on 2 idle cores: minutes a side)
 //   dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- --time-to-accuracy --preset recipe --budget-minutes 60
 //       (the recipe at 96×96: about 16 minutes an epoch on 2 cores, 5 epochs; the budget bounds each side's training)
-//   add --quick for tiny sizes (about a minute; "not reached" is the expected answer)
+//   add --quick for tiny sizes (1.8 minutes on 2 heavily shared cores; "not reached" is the expected answer)
 // It trains this trainer in phase "time-to-accuracy", then the PyTorch peer (pytorch_time_to_accuracy.py) with the
 // same run, and prints the training seconds until the test accuracy first reaches each target, with the ratio; the
 // figures go to bench/results/time-to-accuracy-PRESET.json (with --quick, the temporary folder).
