@@ -14,6 +14,21 @@ internal sealed record BenchOptions
     public int EngineImages { get; init; } = 128;
     public bool IncludeBFloat16 { get; init; }
 
+    /// <summary>
+    /// <c>--time-to-accuracy</c>: instead of the throughput phases, the time-to-accuracy rows (seconds of training until
+    /// the Fashion-MNIST test accuracy reaches each target) of <see cref="Preset"/>, this trainer beside PyTorch.
+    /// </summary>
+    public bool IsTimeToAccuracy { get; init; }
+
+    /// <summary><c>--preset</c>: the training run the time-to-accuracy rows time, "default" (the main command's) or "recipe".</summary>
+    public string Preset { get; init; } = "default";
+
+    /// <summary><c>--budget-minutes</c>: the most training time each side of the time-to-accuracy rows spends; null: the preset's epochs.</summary>
+    public double? BudgetMinutes { get; init; }
+
+    /// <summary>Whether <c>--output</c> was given (the time-to-accuracy rows otherwise write a file of their own).</summary>
+    public bool IsOutputGiven { get; init; }
+
     /// <summary>Tiny sizes (<see cref="Quick"/>): every phase runs and gives its figures, which measure nothing worth keeping.</summary>
     public bool IsQuick { get; init; }
 
@@ -65,6 +80,13 @@ internal sealed record BenchOptions
                     ? number
                     : throw new ArgumentException($"{option} takes a whole number above 0, not '{value}'.");
             }
+            double Minutes()
+            {
+                string value = Next();
+                return double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double number) && number > 0 && double.IsFinite(number)
+                    ? number
+                    : throw new ArgumentException($"{option} takes a number of minutes above 0, not '{value}'.");
+            }
             options = option switch
             {
                 "--phase" => options with { Phase = Next() },
@@ -76,7 +98,10 @@ internal sealed record BenchOptions
                 "--inference-images" => options with { InferenceImages = Int() },
                 "--engine-images" => options with { EngineImages = Int() },
                 "--bf16" => options with { IncludeBFloat16 = true },
-                "--output" => options with { Output = Next() },
+                "--output" => options with { Output = Next(), IsOutputGiven = true },
+                "--time-to-accuracy" => options with { IsTimeToAccuracy = true },
+                "--preset" => options with { Preset = Next() },
+                "--budget-minutes" => options with { BudgetMinutes = Minutes() },
                 "--data" => options with { Data = Next() },
                 "--work" => options with { WorkFolder = Next() },
                 "--help" or "-h" => throw new ArgumentException(Usage),
@@ -85,6 +110,8 @@ internal sealed record BenchOptions
         }
         if (options.FitEpochs < 2)
             throw new ArgumentException("--fit-epochs must be at least 2: the first epoch is reported apart from the rest.");
+        if (!TimeToAccuracy.TimeToAccuracyRun.Presets.Contains(options.Preset))
+            throw new ArgumentException($"--preset takes {string.Join(" or ", TimeToAccuracy.TimeToAccuracyRun.Presets)}, not '{options.Preset}'.");
         return options;
     }
 
@@ -95,6 +122,9 @@ internal sealed record BenchOptions
         "--fit-epochs", S(FitEpochs), "--inference-images", S(InferenceImages), "--engine-images", S(EngineImages), "--data", Data,
         .. (WorkFolder is { } work ? new[] { "--work", work } : []),
         .. (IncludeBFloat16 ? new[] { "--bf16" } : []),
+        .. (IsQuick ? new[] { "--quick" } : []),
+        "--preset", Preset,
+        .. (BudgetMinutes is { } minutes ? new[] { "--budget-minutes", minutes.ToString("R", CultureInfo.InvariantCulture) } : []),
     ];
 
     private static string S(int value) => value.ToString(CultureInfo.InvariantCulture);
@@ -103,8 +133,13 @@ internal sealed record BenchOptions
         "usage: dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- [--quick] [--batch-size 128] [--compute-steps 8] " +
         "[--fit-images 1280] [--fit-epochs 3] [--inference-images 512] [--engine-images 128] [--bf16] [--data DIR] " +
         "[--output bench/results/bench-results.json]\n" +
+        "       dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- --time-to-accuracy [--preset default|recipe] " +
+        "[--budget-minutes M] [--quick] [--data DIR] [--output bench/results/time-to-accuracy-PRESET.json]\n" +
         "  --quick  every phase at tiny sizes (batch 8, 2 compute steps, 16 images, 2 epochs; the bf16 row and the PyTorch peer " +
         "included) in about a minute on 2 cores: it checks that the benchmark runs and measures nothing worth keeping; its " +
         "figures go to the system's temporary folder unless --output is given.\n" +
+        "  --time-to-accuracy  training seconds until the Fashion-MNIST test accuracy first reaches 0.85 and 0.88, this trainer " +
+        "and PyTorch with the same run: --preset default (the main command's run: minutes a side on 2 idle cores) or recipe " +
+        "(96×96, 5 epochs: hours on 2 cores; bound it with --budget-minutes); needs Fashion-MNIST in --data.\n" +
         "  --work DIR  where the inference phase leaves the model zip for the serve phase (default: a fresh temporary folder per run)";
 }

@@ -15,14 +15,8 @@ namespace MLNet.GoogLeNet.Cli.Commands;
 /// </summary>
 internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<FashionMnistCommand.Settings>
 {
-    /// <summary>
-    /// The CPU-sized run: all 60,000 training and 10,000 test images at 32×32 (a ninth of the recipe's 96×96
-    /// arithmetic), two epochs of batch 128, under ten minutes on two cores (docs/recipe.md).
-    /// </summary>
-    internal static readonly QuickRun Quick = new(ImageSize: 32, Epochs: 2, BatchSize: 128);
-
-    /// <summary>What the CPU-sized run changes; its other training options are the default preset's.</summary>
-    internal sealed record QuickRun(int ImageSize, int Epochs, int BatchSize);
+    /// <summary>The CPU-sized run (<see cref="QuickRun.FashionMnist"/>); its other training options are the default preset's.</summary>
+    internal static QuickRun Quick => QuickRun.FashionMnist;
 
     public sealed class Settings : DeviceSettings
     {
@@ -59,7 +53,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         /// <summary>The recipe preset with --full, else the default preset for the CPU-sized run; then this command line's changes.</summary>
         internal GoogLeNetTrainerOptions BuildOptions()
         {
-            var options = Full ? GoogLeNetTrainerOptions.Recipe() : new GoogLeNetTrainerOptions { Epochs = Quick.Epochs, BatchSize = Quick.BatchSize };
+            var options = Full ? GoogLeNetTrainerOptions.Recipe() : Quick.TrainerOptions();
             if (Epochs is { } epochs)
                 options.Epochs = epochs;
             ApplyTo(options);
