@@ -85,8 +85,16 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         if (options.KeepNativeMemory && !NativeMemory.KeepFreedMemory())
             channel.Warning(MessageSensitivity.None, "KeepNativeMemory has no effect here: it needs Linux with glibc.");
 
+        // Read before the precision is chosen: a resumed Auto run takes the mode its checkpoint trained in.
+        using var resume = options.ResumeFrom is { } resumeFrom ? ReadCheckpoint(resumeFrom, nameof(GoogLeNetTrainerOptions.ResumeFrom)) : null;
         MixedPrecision precision;
-        if (options.MixedPrecision == MixedPrecision.Auto)
+        if (options.MixedPrecision == MixedPrecision.Auto && resume?.Manifest.Options.GetValueOrDefault(nameof(options.MixedPrecision)) is { } resumed
+            && Enum.TryParse(resumed, out MixedPrecision checkpointPrecision) && checkpointPrecision != MixedPrecision.Auto)
+        {
+            channel.Info(MessageSensitivity.None, $"Mixed precision auto: {(checkpointPrecision == MixedPrecision.None ? "fp32" : "bf16 autocast")}, as the resumed checkpoint trained; no probe.");
+            precision = checkpointPrecision;
+        }
+        else if (options.MixedPrecision == MixedPrecision.Auto)
         {
             var choice = PrecisionSupport.ResolveAuto(device, configuration, options, seed);
             channel.Info(MessageSensitivity.None, choice.ToString());
@@ -105,7 +113,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var data = checkpointFolder is not null || options.ResumeFrom is not null
             ? DataFingerprint.Of(input, options.FeatureColumnName, options.LabelColumnName)
             : null;
-        using var resume = options.ResumeFrom is { } resumeFrom ? OpenResume(resumeFrom, configuration, classes, settings, data!) : null;
+        if (resume is not null)
+            CheckResume(resume, configuration, classes, settings, data!);
         var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
         try
         {
@@ -198,16 +207,14 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
     }
 
     /// <summary>
-    /// The checkpoint <paramref name="path"/> names (a file, or the latest in a folder), checked to be of this same run.
+    /// Refuses to resume from <paramref name="checkpoint"/> unless it is of this same run, saying what differs.
     /// </summary>
-    private static Checkpoint OpenResume(string path, GoogLeNetConfiguration configuration, ClassLabels classes, Dictionary<string, string> settings,
+    private static void CheckResume(Checkpoint checkpoint, GoogLeNetConfiguration configuration, ClassLabels classes, Dictionary<string, string> settings,
         DataFingerprint data)
     {
-        var checkpoint = ReadCheckpoint(path, nameof(GoogLeNetTrainerOptions.ResumeFrom));
         var differences = checkpoint.Manifest.Differences(configuration, classes.Names, settings, data);
         if (differences.Count == 0)
-            return checkpoint;
-        checkpoint.Dispose();
+            return;
         throw new InvalidOperationException(
             $"Cannot resume from checkpoint '{checkpoint.Path}': it is of a different training run — {string.Join("; ", differences)}. " +
             "Resume with the options it was written with, or use it as the start of a new run with FineTuneFrom.");

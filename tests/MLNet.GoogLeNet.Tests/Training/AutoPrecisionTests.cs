@@ -56,9 +56,9 @@ public sealed class AutoPrecisionTests : IDisposable
         Assert.Equal(MixedPrecision.None, noNative!.Mode);
         Assert.Contains("no native bf16", noNative.Reason);
 
-        var small = AutoPrecision.WithoutProbe(cuda: false, true, nativeBFloat16: true, 2_500_000_000, AutoPrecision.ProbeMinimumMultiplyAccumulates);
+        var small = AutoPrecision.WithoutProbe(cuda: false, true, nativeBFloat16: true, 250_000_000, AutoPrecision.ProbeMinimumMultiplyAccumulates);
         Assert.Equal(MixedPrecision.None, small!.Mode);
-        Assert.Equal("fp32: a batch's forward pass is 2.5 billion multiply-accumulates, under the 10 billion from which a probe is worth its time.",
+        Assert.Equal("fp32: a batch's forward pass is 0.25 billion multiply-accumulates, under the 1 billion from which a probe is worth its time.",
             small.Reason);
 
         // At the bound and above, only a probe tells.
@@ -98,6 +98,31 @@ public sealed class AutoPrecisionTests : IDisposable
             }
             Assert.Contains(log, m => m.Contains("Mixed precision auto:") && m.Contains("6-step probe on this device"));
             Assert.Contains(log, m => m.Contains(mode == MixedPrecision.None ? "layout, fp32." : "layout, bf16 autocast."));
+        }
+    }
+
+    [Fact]
+    public void A_resumed_auto_run_takes_the_mode_its_checkpoint_trained_in_without_a_probe()
+    {
+        string folder = Directory.CreateTempSubdirectory("googlenet-auto-resume-").FullName;
+        try
+        {
+            using (Fit(new GoogLeNetTrainerOptions { MixedPrecision = MixedPrecision.None, CheckpointDirectory = folder }).Model) { }
+            string firstEpoch = Directory.GetFiles(folder, "checkpoint-e0001-*.ckpt").Single();
+            // A probe that would choose bf16 (forced), which the fp32 checkpoint could not resume in.
+            var (resumed, log) = Fit(new GoogLeNetTrainerOptions
+            {
+                MixedPrecision = MixedPrecision.Auto, AutoProbeMinimumMultiplyAccumulates = 0, AutoProbeForcedChoice = MixedPrecision.BFloat16,
+                ResumeFrom = firstEpoch,
+            });
+            resumed.Dispose();
+            Assert.Contains(log, m => m.Contains("Mixed precision auto: fp32, as the resumed checkpoint trained; no probe."));
+            Assert.DoesNotContain(log, m => m.Contains("probe on this device"));
+            Assert.Contains(log, m => m.Contains("layout, fp32."));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
         }
     }
 
