@@ -40,7 +40,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         public bool NoInstall { get; init; }
 
         [CommandOption("--epochs <N>")]
-        [Description("Passes over the training images. Default 2, or with --full the recipe preset's (see googlenet presets).")]
+        [Description("Passes over the training images. Default: the CPU-sized run's (its first line says how many), or with --full the recipe preset's (see googlenet presets).")]
         public int? Epochs { get; init; }
 
         public override ValidationResult Validate()
@@ -78,7 +78,7 @@ internal sealed class FashionMnistCommand(IAnsiConsole console) : Command<Fashio
         else
         {
             console.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-                $"[bold]CPU-sized run[/] with the [bold]{preset}[/] preset (under ten minutes on two cores): all 60,000 training and 10,000 test images, {options.Epochs} epoch(s) of batch {options.BatchSize}, ") +
+                $"[bold]CPU-sized run[/] with the [bold]{preset}[/] preset (under ten minutes on two cores): all 60,000 training and 10,000 test images, {options.Epochs} epoch(s) of batch {options.BatchSize}, augmentation {options.Augmentation}, ") +
                 $"[bold]resized to {imageSize}×{imageSize}[/] instead of the recipe's {GoogLeNetConfiguration.RecipeImageSize}×{GoogLeNetConfiguration.RecipeImageSize} (a ninth of the arithmetic; the saved model takes {imageSize}×{imageSize} too); " +
                 Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"unlike the recipe, the {options.Architecture} network with {options.Optimizer} (peak learning rate {options.LearningRate:G4}, {options.LearningRateSchedule}) and {options.Initialization} initialisation. ")) +
                 "Add [bold]--full[/] for the recipe preset (meant for a GPU).");
