@@ -8,11 +8,13 @@ internal static class PyTorchPeer
 {
     public sealed record Result(string Description, IReadOnlyList<Measurement> Measurements);
 
+    /// <summary>Debian's interpreter, which has its python3-torch, ahead of any other python3 on the PATH.</summary>
+    public static string Python => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
     public static Result Run(BenchOptions options)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_peer.py");
-        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { script, "--batch", options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
                      "--train-steps", options.ComputeSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inference-batches", "5" })
             start.ArgumentList.Add(argument);

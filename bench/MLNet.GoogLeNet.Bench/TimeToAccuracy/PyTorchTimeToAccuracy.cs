@@ -14,8 +14,7 @@ internal static class PyTorchTimeToAccuracy
     {
         var o = run.Options;
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_time_to_accuracy.py");
-        string python = File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-        var start = new ProcessStartInfo(python) { RedirectStandardOutput = true };
+        var start = new ProcessStartInfo(PyTorchPeer.Python) { RedirectStandardOutput = true };
         int trainImages = run.TrainImages ?? FashionMnist.Load(bench.Data, FashionMnistSplit.Train).Count;
         string S(double value) => value.ToString("R", CultureInfo.InvariantCulture);
         var arguments = new List<string>

@@ -49,7 +49,7 @@ internal sealed class NetworkScorer
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var result = TestTimeScoring.Probabilities(_network, Training.DeviceTransfer.ToDevice(input, _device), _augmentation).to(CPU).contiguous();
+        var result = TestTimeScoring.Probabilities(_network.call, Training.DeviceTransfer.ToDevice(input, _device), _augmentation).to(CPU).contiguous();
         System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(result.bytes).CopyTo(probabilities);
     }
 }

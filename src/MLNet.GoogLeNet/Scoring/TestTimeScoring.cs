@@ -11,16 +11,17 @@ namespace MLNet.GoogLeNet.Scoring;
 internal static class TestTimeScoring
 {
     /// <summary>
-    /// The (N, classes) probabilities of a (N, C, H, W) batch on the network's device. With
-    /// <see cref="TestTimeAugmentation.HorizontalFlip"/> the batch and its mirror go through the network together, which
-    /// in evaluation mode gives each image the result it would get alone.
+    /// The (N, classes) probabilities of a batch on the network's device, from <paramref name="forward"/>'s logits
+    /// (the network, or its head alone on backbone features). With <see cref="TestTimeAugmentation.HorizontalFlip"/> the
+    /// (N, C, H, W) batch and its mirror go through the network together, which in evaluation mode gives each image the
+    /// result it would get alone.
     /// </summary>
-    public static Tensor Probabilities(GoogLeNetNetwork network, Tensor input, TestTimeAugmentation augmentation)
+    public static Tensor Probabilities(Func<Tensor, Tensor> forward, Tensor input, TestTimeAugmentation augmentation)
     {
         if (augmentation == TestTimeAugmentation.None)
-            return nn.functional.softmax(network.call(input), dim: 1);
+            return nn.functional.softmax(forward(input), dim: 1);
         long n = input.shape[0];
-        var both = nn.functional.softmax(network.call(cat([input, input.flip(3)], dim: 0)), dim: 1);
+        var both = nn.functional.softmax(forward(cat([input, input.flip(3)], dim: 0)), dim: 1);
         return both.view(2, n, -1).mean([0]);
     }
 

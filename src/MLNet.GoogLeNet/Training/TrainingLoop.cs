@@ -256,9 +256,7 @@ internal sealed class TrainingLoop
                     var features = DeviceTransfer.ToDevice(batch.FeatureTensor(_imageShape), _device);
                     // Scored as the fitted model will score (with FreezeBackbone, whose batches are features, Validate
                     // allows no test-time augmentation).
-                    var scores = _options.FreezeBackbone
-                        ? Forward(features)
-                        : Scoring.TestTimeScoring.Probabilities(_network, features, _options.TestTimeAugmentation);
+                    var scores = Scoring.TestTimeScoring.Probabilities(Forward, features, _options.TestTimeAugmentation);
                     correct += scores.argmax(1).eq(DeviceTransfer.ToDevice(batch.LabelTensor(), _device)).sum().item<long>();
                 }
                 images += batch.Count;
