@@ -27,7 +27,7 @@ internal static class AutoPrecision
     /// <summary>
     /// Multiply-accumulates of one batch's forward pass (<see cref="Modules.ComplexityCounter"/> per image × the batch
     /// size) below which no probe runs and Auto means fp32: 1 billion (the main command's batch, 128 images of 32×32 through
-    /// googlenet-bn, is 3.9 billion, and bf16 trained it 1.4× as fast as fp32 on an AMD Zen 4, docs/performance.md). Under
+    /// googlenet-bn, is 3.9 billion; whether bf16 pays there depends on the CPU and the thread count, docs/recipe.md). Under
     /// it a step takes a few hundredths of a second, so the probe's eight steps, set-up included, cost more of the run
     /// than bf16 could save.
     /// </summary>
