@@ -138,17 +138,25 @@ def main():
     p.add_argument("--epochs", type=int, required=True)
     p.add_argument("--evaluate-every", type=int, required=True, help="batches between evaluation points within an epoch")
     p.add_argument("--budget-seconds", type=float, default=0, help="0: no bound on training time")
+    p.add_argument("--seed", type=int, default=1, help="torch's seed: the weights, the order and the translations")
+    p.add_argument("--device", default="cpu", help="cpu, or cuda for the recipe's own kind of machine (a GPU)")
     args = p.parse_args()
 
     torch.set_num_threads(os.cpu_count())
-    torch.manual_seed(1)
-    generator = torch.Generator().manual_seed(1)
-    train_x, train_y = load(args.data, "train", args.train_images, args.image_size)
-    test_x, test_y = load(args.data, "t10k", args.test_images, args.image_size)
+    torch.manual_seed(args.seed)
+    generator = torch.Generator().manual_seed(args.seed)
+    device = torch.device(args.device)
+    train_x, train_y = (t.to(device) for t in load(args.data, "train", args.train_images, args.image_size))
+    test_x, test_y = (t.to(device) for t in load(args.data, "t10k", args.test_images, args.image_size))
+
+    def clock():
+        if device.type == "cuda":
+            torch.cuda.synchronize()  # the GPU's queued work belongs to the step that queued it
+        return time.perf_counter()
 
     net = GoogLeNet(in_channels=1, classes=10, batch_norm=args.batch_norm)
     initialise(net, args.initialization)
-    net = net.to(memory_format=torch.channels_last)
+    net = net.to(device=device, memory_format=torch.channels_last)
     net.train()
     decayed = [q for q in net.parameters() if q.dim() > 1]
     undecayed = [q for q in net.parameters() if q.dim() <= 1]
@@ -163,8 +171,8 @@ def main():
     for epoch in range(1, args.epochs + 1):
         order = torch.randperm(n, generator=generator)
         for b in range(batches_per_epoch):
-            started = time.perf_counter()
-            index = order[b * args.batch:(b + 1) * args.batch]
+            started = clock()
+            index = order[b * args.batch:(b + 1) * args.batch].to(device)
             x, y = train_x[index], train_y[index]
             if args.max_translation > 0:
                 x = translate(x, args.max_translation, generator)
@@ -176,7 +184,7 @@ def main():
             loss.backward()
             optimizer.step()
             step += 1
-            trained += time.perf_counter() - started
+            trained += clock() - started
             done = b + 1
             if done % args.evaluate_every == 0 or done == batches_per_epoch:
                 points.append([trained, accuracy(net, test_x, test_y)])
@@ -187,7 +195,8 @@ def main():
         if stopped:
             break
 
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "train_images": n,
+    print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+                      "seed": args.seed, "threads": torch.get_num_threads(), "train_images": n,
                       "test_images": len(test_y), "points": points, "stopped_by_budget": stopped}))
 
 
