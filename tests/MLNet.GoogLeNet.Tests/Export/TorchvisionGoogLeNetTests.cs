@@ -309,7 +309,7 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
     }
 
     [PythonModuleFact("torchvision", "python3-torchvision")]
-    public void Train_from_the_torchvision_file_says_what_it_left_out_and_refuses_grayscale()
+    public void Train_from_the_torchvision_file_says_what_it_left_out_or_trains_it_and_refuses_grayscale()
     {
         WriteFixtures();
         using var images = PatternImages.Create(trainPerClass: 4, testPerClass: 2, size: Size, classCount: 4);
@@ -324,6 +324,16 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
                         "20 keys of aux1 and aux2, modules this network has no place for, were left out.", text);
         Assert.Contains($"GoogLeNetTorchvision at {Size}×{Size}", text);
         Assert.True(File.Exists(model));
+
+        // With --aux-classifiers the file's aux1 and aux2 train too (their fc2 new for the 4 classes); the model is the same network.
+        File.Delete(model);
+        (exit, text) = CliRunner.Run([.. train, "--aux-classifiers"]);
+        Assert.True(exit == 0, text);
+        Assert.Contains("(the file's head has 5 outputs); 16 keys of aux1 and aux2 were loaded into the auxiliary classifiers, their fc2 new for 4 classes.", text);
+        Assert.Contains("auxiliary classifiers trained (loss weight 0.3 each)", text);
+        var imported = ModelFile.ImportNetwork(model);
+        using (imported.Network)
+            Assert.DoesNotContain(imported.Network.state_dict().Keys, key => key.StartsWith("aux", StringComparison.Ordinal));
 
         // The published weights are RGB: a grayscale network is another network, refused naming the weight and both shapes.
         (exit, text) = CliRunner.Run([.. train, "--channels", "1"]);
