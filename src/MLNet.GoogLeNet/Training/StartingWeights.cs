@@ -31,7 +31,9 @@ internal static class StartingWeights
                     include: name => (sameClasses || !network.IsClassLayer(name)) && (!network.IsAuxiliary(name) || Stored(name))));
             bool storedAuxiliary = network.state_dict().Keys.Where(network.IsAuxiliary).Any(Stored);
             return network.HasAuxiliaryClassifiers
-                ? start.With(storedAuxiliary ? "the auxiliary classifiers start from the checkpoint's" : FreshAuxiliary("the checkpoint"))
+                ? start.With(!storedAuxiliary ? FreshAuxiliary("the checkpoint")
+                    : start.NewClassifierHead ? $"the auxiliary classifiers start from the checkpoint's, their {TorchvisionInceptionAux.ClassLayerName} new"
+                    : "the auxiliary classifiers start from the checkpoint's")
                 : start;
         }
 
@@ -151,6 +153,7 @@ internal static class StartingWeights
         }
     }
 
+    /// <summary>The note for a source without auxiliary classifiers: "the model has no auxiliary classifiers: …".</summary>
     private static string FreshAuxiliary(string source) =>
         $"{source} has no auxiliary classifiers: they start from initial weights";
 

@@ -162,6 +162,36 @@ public sealed class AuxiliaryClassifierTests(AuxiliaryClassifierTests.TrainedPai
     }
 
     [Fact]
+    public void A_checkpoint_gives_them_its_own_a_zip_none_and_a_resume_without_the_option_is_refused()
+    {
+        using var checkpoint = Checkpoint.Read(CheckpointFolder.Resolve(trained.Checkpoints));
+        var classes = checkpoint.Manifest.Classes;
+        using var fromCheckpoint = new GoogLeNetNetwork(Small(), seed: 1, WeightInitialization.Kaiming, auxiliaryClassifiers: true);
+        var start = StartingWeights.CopyInto(fromCheckpoint, trained.Checkpoints, classes);
+        Assert.EndsWith("; the auxiliary classifiers start from the checkpoint's.", start.ToString());
+        Assert.All(fromCheckpoint.state_dict(), pair =>
+            Assert.True(Identical(pair.Value, checkpoint.Tensors[Checkpoint.NetworkPrefix + pair.Key]), pair.Key));
+
+        string zip = Path.Combine(trained.Folder, "start.zip");
+        ModelFile.Save(new MLContext(), trained.With, trained.Data.Schema, zip);
+        using var fromZip = new GoogLeNetNetwork(Small(), seed: 1, WeightInitialization.Kaiming, auxiliaryClassifiers: true);
+        var initial = fromZip.state_dict().Where(pair => fromZip.IsAuxiliary(pair.Key)).ToDictionary(pair => pair.Key, pair => pair.Value.clone());
+        start = StartingWeights.CopyInto(fromZip, zip, classes);
+        Assert.EndsWith("; the model has no auxiliary classifiers: they start from initial weights.", start.ToString());
+        Assert.All(initial, pair => Assert.True(Identical(pair.Value, fromZip.state_dict()[pair.Key]), pair.Key));
+        Assert.True(Identical(fromZip.state_dict()["fc.weight"], GoogLeNetOf(trained.With).Network.state_dict()["fc.weight"]));
+
+        var resume = Options(aux: false);
+        resume.ResumeFrom = trained.Checkpoints;
+        var ml = new MLContext(seed: 1);
+        var refused = Assert.Throws<InvalidOperationException>(() =>
+            Rgb(ml).Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, resume)).Fit(trained.Data));
+        output.WriteLine(refused.Message);
+        Assert.StartsWith("Cannot resume from checkpoint", refused.Message);
+        Assert.Contains(nameof(GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers), refused.Message);
+    }
+
+    [Fact]
     public void The_zip_and_the_onnx_graph_of_a_model_trained_with_them_are_those_of_one_trained_without()
     {
         var with = GoogLeNetOf(trained.With);
