@@ -115,7 +115,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             : null;
         if (resume is not null)
             CheckResume(resume, configuration, classes, settings, data!);
-        var network = new GoogLeNetNetwork(configuration, seed, options.Initialization);
+        var network = new GoogLeNetNetwork(configuration, seed, options.Initialization, options.TrainAuxiliaryClassifiers);
         try
         {
             network.to(device);
@@ -179,6 +179,13 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
                 message => channel.Info(MessageSensitivity.None, message),
                 options.CancellationToken);
 
+            if (network.HasAuxiliaryClassifiers)
+            {
+                // The model scores, explains, saves and exports without them: torchvision's aux_logits=False network.
+                var trained = network.WithoutAuxiliaryClassifiers();
+                network.Dispose();
+                network = trained;
+            }
             return new GoogLeNetTransformer(network, device, input.Schema, options.FeatureColumnName, classes,
                 reports, options.ScoringBatchSize, scoreChannelsLast: ConvolutionLayout.ChannelsLastOn(device, options.ChannelsLast),
                 options.TestTimeAugmentation);

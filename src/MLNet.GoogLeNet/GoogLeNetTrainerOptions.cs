@@ -363,6 +363,25 @@ public sealed class GoogLeNetTrainerOptions
     public bool FreezeBackbone { get; set; }
 
     /// <summary>
+    /// Train the auxiliary classifiers of <see cref="NetworkArchitecture.GoogLeNetTorchvision"/> (torchvision's
+    /// <c>aux1</c> after inception4a and <c>aux2</c> after inception4d, as the paper's GoogLeNet has them) alongside the
+    /// network: in training the loss is the main classifier's plus <see cref="AuxiliaryLossWeight"/> times each
+    /// auxiliary classifier's (the same criterion, label smoothing included), so that they send gradients into the
+    /// middle of the network. With <see cref="FineTuneFrom"/> a torchvision file's <c>aux1.*</c> and <c>aux2.*</c> weights
+    /// are loaded into them (their last layer, <c>fc2</c>, is new when the classes differ, as <c>fc</c> is), or, when the
+    /// file has none, they start from fresh weights; they train at the classifier head's learning rate. Scoring,
+    /// evaluation, explanations, the saved model and <c>export</c> never use or hold them: the fitted network is
+    /// torchvision's <c>aux_logits=False</c> layout. Checkpoints hold them, so that a resumed run continues them. Only
+    /// <see cref="NetworkArchitecture.GoogLeNetTorchvision"/> has them; cannot be combined with
+    /// <see cref="FreezeBackbone"/>, which trains the head alone. Default false: a file's auxiliary classifiers are left
+    /// out and the log says so.
+    /// </summary>
+    public bool TrainAuxiliaryClassifiers { get; set; }
+
+    /// <summary>The weight of each auxiliary classifier's loss with <see cref="TrainAuxiliaryClassifiers"/>: 0.3, the paper's and torchvision's.</summary>
+    public const double AuxiliaryLossWeight = 0.3;
+
+    /// <summary>
     /// Receives one <see cref="TrainingStart"/> before the first batch: what the run starts from — the network's initial
     /// weights, the weights of <see cref="FineTuneFrom"/> (with a new classifier head or not), or the checkpoint of
     /// <see cref="ResumeFrom"/> and the epoch and batch training goes on from — to show the user. Default null.
@@ -392,6 +411,8 @@ public sealed class GoogLeNetTrainerOptions
             text += ", backbone frozen (its features computed once, only the head trained)";
         else if (o.FineTuneFrom is not null)
             text += string.Create(CultureInfo.InvariantCulture, $", backbone learning rate × {o.BackboneLearningRateFactor:G3}");
+        if (o.TrainAuxiliaryClassifiers)
+            text += string.Create(CultureInfo.InvariantCulture, $", auxiliary classifiers trained (loss weight {AuxiliaryLossWeight:G3} each)");
         if (o.TestTimeAugmentation != TestTimeAugmentation.None)
             text += $", scored with test-time augmentation {o.TestTimeAugmentation}";
         if (o.GradientClipNorm is { } clip)
@@ -476,6 +497,10 @@ public sealed class GoogLeNetTrainerOptions
             "must be None with FreezeBackbone, whose test accuracy is computed from features of the images as they are, not mirrored: train without FreezeBackbone to score with the mirror");
         Require(!FreezeBackbone || ResumeFrom is null, nameof(ResumeFrom), ResumeFrom,
             "cannot continue a FreezeBackbone run, whose epochs train the head from features computed at its start: run it again from FineTuneFrom");
+        Require(!TrainAuxiliaryClassifiers || !ArchitectureTable.Contains(Architecture) || ArchitectureTable.Of(Architecture).AuxiliaryClassifiers.Count > 0, nameof(TrainAuxiliaryClassifiers),
+            TrainAuxiliaryClassifiers, $"needs an architecture with auxiliary classifiers ({string.Join(", ", ArchitectureTable.All.Where(e => e.AuxiliaryClassifiers.Count > 0).Select(e => e.Architecture))}); {Architecture} has none: train without it");
+        Require(!TrainAuxiliaryClassifiers || !FreezeBackbone, nameof(TrainAuxiliaryClassifiers), TrainAuxiliaryClassifiers,
+            "cannot be combined with FreezeBackbone, which trains the classifier head alone on fixed features: leave out one of the two");
         return problem;
     }
 }

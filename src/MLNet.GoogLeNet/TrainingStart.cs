@@ -66,6 +66,10 @@ public sealed class TrainingStart
     /// </summary>
     public override string ToString() => _description;
 
+    /// <summary>The same start, with <paramref name="note"/> added to its sentence: "…; the auxiliary classifiers start from initial weights."</summary>
+    internal TrainingStart With(string note) =>
+        new(ResumedFrom, FineTunedFrom, NewClassifierHead, Epoch, BatchesDone, Finished, $"{_description.TrimEnd('.')}; {note}.");
+
     /// <summary>A run from the network's initial weights.</summary>
     internal static TrainingStart Fresh(WeightInitialization initialization) =>
         new(null, null, false, 1, 0, false, $"Training from the network's initial weights ({initialization} initialisation).");

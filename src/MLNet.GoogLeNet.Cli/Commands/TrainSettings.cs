@@ -275,6 +275,11 @@ internal class TrainSettings : DeviceSettings
     [Description("With --from: keep every layer before the classifier head as --from gives it, compute its features of each image once (in scoring mode, no augmentation) and train only the head on them; fast. Not with --freeze-epochs or --resume.")]
     public bool FreezeBackbone { get; init; }
 
+    [CommandOption("--aux-classifiers")]
+    [SetsOption(nameof(GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers))]
+    [Description("googlenet-torchvision only: train its auxiliary classifiers aux1 and aux2 too, their losses added at the paper's weight (with --from, loaded from the file when it has them); the saved model never holds them. Without it, --from leaves a file's aux keys out. Not with --freeze-backbone.")]
+    public bool AuxiliaryClassifiers { get; init; }
+
     private const string DefaultModelPath = "googlenet.zip";
 
     [CommandOption("--model <PATH>")]
@@ -388,6 +393,7 @@ internal class TrainSettings : DeviceSettings
         if (FreezeEpochs is { } freeze) options.FreezeEpochs = freeze;
         if (BackboneLearningRateFactor is { } factor) options.BackboneLearningRateFactor = factor;
         if (FreezeBackbone) options.FreezeBackbone = true;
+        if (AuxiliaryClassifiers) options.TrainAuxiliaryClassifiers = true;
         if (ShufflePool is { } pool) options.ShufflePoolSize = pool;
         if (Prefetch is { } prefetch) options.PrefetchBatches = prefetch;
         if (ScoringBatchSize is { } scoringBatch) options.ScoringBatchSize = scoringBatch;

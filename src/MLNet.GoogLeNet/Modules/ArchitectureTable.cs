@@ -5,9 +5,10 @@ namespace MLNet.GoogLeNet.Modules;
 /// <param name="Name">The command line's word for it (<c>--architecture NAME</c>).</param>
 /// <param name="Summary">What it is, in a line.</param>
 /// <param name="BuildStages">Builds its modules before the head for a configuration (<see cref="NetworkStages"/>).</param>
-/// <param name="ModulesOnlyInFiles">
-/// Modules a weights file of this network may hold that the network has no place for (torchvision's auxiliary
-/// classifiers): <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> leaves their keys out and says so. Default none.
+/// <param name="AuxiliaryClassifierPlaces">
+/// The network's auxiliary classifiers (torchvision's <c>aux1</c>, <c>aux2</c>), which only
+/// <see cref="GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers"/> builds: without it
+/// <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> leaves a file's keys of them out and says so. Default none.
 /// </param>
 /// <param name="DefaultImageSize">The height and width <c>googlenet train</c> resizes images to without <c>--image-size</c>:
 /// the size the network is made for. Default the recipe's, <see cref="GoogLeNetConfiguration.RecipeImageSize"/>.</param>
@@ -17,15 +18,18 @@ namespace MLNet.GoogLeNet.Modules;
 /// its state-dict keys). Default the recipe's <c>dense</c>.</param>
 internal sealed record ArchitectureEntry(
     NetworkArchitecture Architecture, string Name, string Summary, Func<GoogLeNetConfiguration, NetworkStages> BuildStages,
-    IReadOnlyList<string>? ModulesOnlyInFiles = null, int DefaultImageSize = GoogLeNetConfiguration.RecipeImageSize,
+    IReadOnlyList<AuxiliaryClassifierPlace>? AuxiliaryClassifierPlaces = null, int DefaultImageSize = GoogLeNetConfiguration.RecipeImageSize,
     int? DefaultChannels = null, string HeadName = ArchitectureEntry.RecipeHeadName)
 {
     /// <summary>The head's name in the networks built after the recipe.</summary>
     public const string RecipeHeadName = "dense";
 
-    /// <summary>Whether the state-dict key <paramref name="key"/> belongs to one of <see cref="ModulesOnlyInFiles"/>.</summary>
-    public bool IsOnlyInFiles(string key) =>
-        ModulesOnlyInFiles?.Any(module => key.StartsWith(module + ".", StringComparison.Ordinal)) ?? false;
+    /// <summary>The network's auxiliary classifiers; empty when it has none.</summary>
+    public IReadOnlyList<AuxiliaryClassifierPlace> AuxiliaryClassifiers => AuxiliaryClassifierPlaces ?? [];
+
+    /// <summary>Whether the state-dict key <paramref name="key"/> belongs to one of <see cref="AuxiliaryClassifiers"/>.</summary>
+    public bool IsAuxiliary(string key) =>
+        AuxiliaryClassifiers.Any(place => key.StartsWith(place.Name + ".", StringComparison.Ordinal));
 }
 
 /// <summary>
@@ -49,7 +53,7 @@ internal static class ArchitectureTable
             "Inception-ResNet-style: residual Inception blocks, scaled and added to their input", InceptionResNetStages.Build),
         new(NetworkArchitecture.GoogLeNetTorchvision, "googlenet-torchvision",
             "torchvision's GoogLeNet under its state-dict keys, for its ImageNet weights (--from googlenet-1378be20.pth); 224×224 RGB",
-            TorchvisionGoogLeNetStages.Build, TorchvisionGoogLeNetStages.AuxiliaryHeads,
+            TorchvisionGoogLeNetStages.Build, TorchvisionGoogLeNetStages.AuxiliaryClassifiers,
             TorchvisionGoogLeNetStages.ImageSize, TorchvisionGoogLeNetStages.Channels, TorchvisionGoogLeNetStages.HeadName),
     ];
 

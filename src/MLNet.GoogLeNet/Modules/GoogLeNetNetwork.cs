@@ -27,6 +27,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     private readonly (string Name, Module<Tensor, Tensor> Module)[] backbone;
     private readonly string headName;
     private readonly Linear head;
+    // Only when trained (GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers): each with the backbone module it reads.
+    private readonly (string Name, string After, TorchvisionInceptionAux Module)[] auxiliary;
 
     /// <summary>Builds the network and initialises it as the recipe does (Xavier uniform weights, zero biases).</summary>
     /// <param name="configuration">Architecture, input shape, class count and width divisor.</param>
@@ -35,6 +37,17 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// <exception cref="ArgumentException">The configuration is invalid; the message names the parameter.</exception>
     public GoogLeNetNetwork(
         GoogLeNetConfiguration configuration, long seed = 0, WeightInitialization initialization = WeightInitialization.Xavier)
+        : this(configuration, seed, initialization, auxiliaryClassifiers: false)
+    {
+    }
+
+    /// <summary>
+    /// Builds the network, with <paramref name="auxiliaryClassifiers"/> the architecture's auxiliary classifiers too
+    /// (<see cref="ArchitectureEntry.AuxiliaryClassifiers"/>), registered after the head so that every other weight starts
+    /// as without them. Only <see cref="ForwardWithAuxiliary"/> runs them.
+    /// </summary>
+    /// <exception cref="ArgumentException">The configuration is invalid, or the architecture has no auxiliary classifiers.</exception>
+    internal GoogLeNetNetwork(GoogLeNetConfiguration configuration, long seed, WeightInitialization initialization, bool auxiliaryClassifiers)
         : base("GoogLeNet")
     {
         ArgumentNullException.ThrowIfNull(configuration);
@@ -45,9 +58,17 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         backbone = [.. stages.Backbone];
         headName = entry.HeadName;
         head = Linear(stages.OutputChannels, configuration.ClassCount);  // one output per class
+        if (auxiliaryClassifiers && stages.AuxiliaryInputs.Count == 0)
+            throw new ArgumentException($"The {configuration.Architecture} network has no auxiliary classifiers.", nameof(auxiliaryClassifiers));
+        auxiliary = auxiliaryClassifiers
+            ? [.. stages.AuxiliaryInputs.Select(a => (a.Place.Name, a.Place.After,
+                new TorchvisionInceptionAux(a.Place.Name, a.InputChannels, configuration.ClassCount, configuration.WidthDivisor)))]
+            : [];
         foreach (var (name, module) in backbone)
             register_module(name, module);
         register_module(headName, head);
+        foreach (var (name, _, module) in auxiliary)
+            register_module(name, module);
         Initialize(seed, initialization);
     }
 
@@ -71,6 +92,21 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// backbone before it.
     /// </summary>
     internal bool IsHead(string name) => name.StartsWith(headName + ".", StringComparison.Ordinal);
+
+    /// <summary>Whether the network holds its architecture's auxiliary classifiers (trained only, never scored with).</summary>
+    internal bool HasAuxiliaryClassifiers => auxiliary.Length > 0;
+
+    /// <summary>Whether the state-dict entry <paramref name="name"/> belongs to an auxiliary classifier.</summary>
+    internal bool IsAuxiliary(string name) =>
+        auxiliary.Any(a => name.StartsWith(a.Name + ".", StringComparison.Ordinal));
+
+    /// <summary>
+    /// Whether the state-dict entry <paramref name="name"/> is of a layer whose outputs are the classes: the head, or an
+    /// auxiliary classifier's last layer (<see cref="TorchvisionInceptionAux.ClassLayerName"/>). Fine-tuning on other
+    /// classes starts these anew.
+    /// </summary>
+    internal bool IsClassLayer(string name) =>
+        IsHead(name) || auxiliary.Any(a => name.StartsWith($"{a.Name}.{TorchvisionInceptionAux.ClassLayerName}.", StringComparison.Ordinal));
 
     /// <summary>Length of the feature vector <see cref="Backbone"/> gives each image and <see cref="Head"/> takes.</summary>
     internal int FeatureLength => (int)head.in_features;
@@ -132,6 +168,55 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     {
         using var scope = NewDisposeScope();
         return Head(Backbone(input)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The forward pass of training with auxiliary classifiers: the logits of <see cref="forward"/> and those of each
+    /// auxiliary classifier (in <see cref="ArchitectureEntry.AuxiliaryClassifiers"/>'s order), each (N, classes), from
+    /// the same pass through the backbone. Without auxiliary classifiers the second list is empty.
+    /// </summary>
+    internal (Tensor Logits, IReadOnlyList<Tensor> Auxiliary) ForwardWithAuxiliary(Tensor input)
+    {
+        Interlocked.Add(ref _backboneImages, input.shape[0]);
+        using var scope = NewDisposeScope();
+        var auxiliaryLogits = new List<Tensor>();
+        var x = input;
+        foreach (var (name, stage) in backbone)
+        {
+            x = stage.call(x);
+            foreach (var (_, after, classifier) in auxiliary)
+            {
+                if (after == name)
+                    auxiliaryLogits.Add(classifier.call(x));
+            }
+        }
+        var logits = head.call(x).MoveToOuterDisposeScope();
+        return (logits, [.. auxiliaryLogits.Select(t => t.MoveToOuterDisposeScope())]);
+    }
+
+    /// <summary>
+    /// A network of the same configuration without the auxiliary classifiers, holding this one's other weights, on the
+    /// same device: the network a trained model scores with and is saved from. This one is left as it is.
+    /// </summary>
+    internal GoogLeNetNetwork WithoutAuxiliaryClassifiers()
+    {
+        var device = parameters().First().device;
+        var trunk = new GoogLeNetNetwork(Configuration);
+        try
+        {
+            trunk.to(device);
+            var source = state_dict();
+            using var noGrad = no_grad();
+            foreach (var (name, tensor) in trunk.state_dict())
+                tensor.copy_(source[name]);
+            trunk.train(training);
+            return trunk;
+        }
+        catch
+        {
+            trunk.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -17,6 +17,12 @@ internal sealed record NetworkStages(
     IReadOnlyList<(string Name, nn.Module<Tensor, Tensor> Module)> Backbone, int OutputChannels)
 {
     /// <summary>
+    /// The architecture's auxiliary classifiers (<see cref="ArchitectureEntry.AuxiliaryClassifiers"/>), each with the
+    /// channels of the feature map it reads; empty when it has none.
+    /// </summary>
+    public IReadOnlyList<(AuxiliaryClassifierPlace Place, int InputChannels)> AuxiliaryInputs { get; init; } = [];
+
+    /// <summary>
     /// The recipe's layout: b1 and b2 the stem (to a quarter, then an eighth of the input's height and width), b3 to b5
     /// the Inception blocks (to a sixteenth, a thirty-second, then 1×1 by global average pooling), a flatten, then the
     /// head <c>dense</c>.

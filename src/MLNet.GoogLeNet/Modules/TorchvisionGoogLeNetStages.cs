@@ -22,28 +22,32 @@ internal static class TorchvisionGoogLeNetStages
     public const int Channels = 3;
 
     /// <summary>
-    /// The modules of a torchvision weights file this network has no place for: the auxiliary classifiers, which
-    /// torchvision trains (<c>aux_logits=True</c>) but never uses to score.
+    /// torchvision's auxiliary classifiers (<c>aux_logits=True</c>): <c>aux1</c> on inception4a's output, <c>aux2</c>
+    /// on inception4d's. Built only to train them (<see cref="GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers"/>);
+    /// torchvision never scores with them either.
     /// </summary>
-    public static IReadOnlyList<string> AuxiliaryHeads { get; } = ["aux1", "aux2"];
+    public static IReadOnlyList<AuxiliaryClassifierPlace> AuxiliaryClassifiers { get; } =
+        [new("aux1", "inception4a"), new("aux2", "inception4d")];
 
     /// <summary>The modules before <c>fc</c>, in torchvision's order and with its names; the comments give the shapes for 224×224.</summary>
     public static NetworkStages Build(GoogLeNetConfiguration configuration)
     {
         int Width(int channels) => InceptionChannels.Divide(channels, configuration.WidthDivisor);
+        var outputChannels = new Dictionary<string, int>();  // each block's, for the auxiliary classifiers that read it
         int channels = Width(192);  // what each block reads: the previous block's output (with a width divisor, not always torchvision's count ÷ divisor)
         Module<Tensor, Tensor> Block(string name, int c1, int c2a, int c2b, int c3a, int c3b, int c4)
         {
             var widths = new InceptionChannels(c1, c2a, c2b, c3a, c3b, c4).DividedBy(configuration.WidthDivisor);
             var block = new TorchvisionInception(name, channels, widths);
             channels = widths.OutputChannels;
+            outputChannels[name] = channels;
             return block;
         }
         // torchvision pools with ceil_mode=True: a window that starts inside the input but runs past it still counts.
         Module<Tensor, Tensor> Pool(int kernel) => MaxPool2d(kernel_size: kernel, stride: 2, ceil_mode: true);
         var conv = TorchvisionInception.BasicConv2d;
 
-        return new NetworkStages(
+        var stages = new NetworkStages(
         [
             ("normalize", new TorchvisionInput()),                                                     // (N, C, 224, 224)
             ("conv1", conv(configuration.InputChannels, Width(64), 7, 2, 3)),                          // (N, 64, 112, 112)
@@ -66,5 +70,6 @@ internal static class TorchvisionGoogLeNetStages
             ("flatten", Flatten()),                                                                    // (N, 1024)
             ("dropout", Dropout(0.2)),
         ], channels);
+        return stages with { AuxiliaryInputs = AuxiliaryClassifiers.Select(place => (place, outputChannels[place.After])).ToList() };
     }
 }

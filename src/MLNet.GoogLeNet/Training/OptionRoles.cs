@@ -59,6 +59,8 @@ internal static class OptionRoles
         [nameof(GoogLeNetTrainerOptions.BackboneLearningRateFactor)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.FreezeBackbone)] = OptionRole.Compared,
         [nameof(GoogLeNetTrainerOptions.MixedPrecision)] = OptionRole.Compared,
+        // It adds the auxiliary classifiers' weights to the checkpoint and their losses to every step.
+        [nameof(GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers)] = OptionRole.Compared,
         // The pool's size decides the order rows are drawn in, so it changes the batches.
         [nameof(GoogLeNetTrainerOptions.ShufflePoolSize)] = OptionRole.Compared,
 

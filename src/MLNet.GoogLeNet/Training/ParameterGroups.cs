@@ -12,7 +12,10 @@ internal sealed record ParameterGroup(List<Parameter> Parameters, double WeightD
 /// <summary>
 /// How the trainer splits a network's parameters into optimiser groups, once: weight decay on the weights of
 /// convolutions and dense layers only (decaying biases and normalisation scales and shifts only pulls the layers'
-/// offsets and gains to zero), and, when fine-tuning, the backbone at a fraction of the head's learning rate.
+/// offsets and gains to zero), and, when fine-tuning, the backbone at a fraction of the head's learning rate. The
+/// auxiliary classifiers (<see cref="GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers"/>) train at the head's rate:
+/// like the head they are classifiers on the backbone's features, their last layer new for other classes, and they
+/// are not kept in the model, so holding them back would only weaken the gradients they send into the backbone.
 /// </summary>
 internal static class ParameterGroups
 {
@@ -26,7 +29,8 @@ internal static class ParameterGroups
     /// <summary>
     /// The groups of <paramref name="network"/>'s parameters; with <paramref name="headOnly"/>, of the classifier head's
     /// alone. The order of the parameters across the groups is the order of a decayed group followed by an undecayed
-    /// one, each in the network's order (the head last), which a checkpoint's optimiser state is stored in.
+    /// one, each in the network's order (the head and the auxiliary classifiers last), which a checkpoint's optimiser
+    /// state is stored in.
     /// </summary>
     public static List<ParameterGroup> Of(GoogLeNetNetwork network, GoogLeNetTrainerOptions options, bool headOnly)
     {
@@ -40,7 +44,7 @@ internal static class ParameterGroups
                 if (headOnly && !head)
                     continue;
                 var parameters = named
-                    .Where(p => network.IsHead(p.name) == head && (p.parameter.dim() > 1) == decayed)
+                    .Where(p => (network.IsHead(p.name) || network.IsAuxiliary(p.name)) == head && (p.parameter.dim() > 1) == decayed)
                     .Select(p => p.parameter)
                     .ToList();
                 if (parameters.Count > 0)

@@ -25,8 +25,16 @@ internal static class StartingWeights
         if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
         {
             using var checkpoint = GoogLeNetTrainer.ReadCheckpoint(path, Option);
-            return Copy(network, classes, checkpoint.Manifest.Network, checkpoint.Manifest.Classes, checkpoint.Path, "the checkpoint",
-                sameClasses => checkpoint.RestoreNetwork(network, include: name => sameClasses || !network.IsHead(name)));
+            bool Stored(string name) => checkpoint.Tensors.ContainsKey(Checkpoint.NetworkPrefix + name);
+            var start = Copy(network, classes, checkpoint.Manifest.Network, checkpoint.Manifest.Classes, checkpoint.Path, "the checkpoint",
+                sameClasses => checkpoint.RestoreNetwork(network,
+                    include: name => (sameClasses || !network.IsClassLayer(name)) && (!network.IsAuxiliary(name) || Stored(name))));
+            bool storedAuxiliary = network.state_dict().Keys.Where(network.IsAuxiliary).Any(Stored);
+            return network.HasAuxiliaryClassifiers
+                ? start.With(!storedAuxiliary ? FreshAuxiliary("the checkpoint")
+                    : start.NewClassifierHead ? $"the auxiliary classifiers start from the checkpoint's, their {TorchvisionInceptionAux.ClassLayerName} new"
+                    : "the auxiliary classifiers start from the checkpoint's")
+                : start;
         }
 
         if (Export.StateDictFile.IsStateDict(path))
@@ -52,24 +60,28 @@ internal static class StartingWeights
         }
         using (imported.Network)
         {
-            return Copy(network, classes, imported.Network.Configuration, imported.ClassNames, path, "the model", sameClasses =>
+            var start = Copy(network, classes, imported.Network.Configuration, imported.ClassNames, path, "the model", sameClasses =>
             {
                 var source = imported.Network.state_dict();
                 using var noGrad = no_grad();
                 foreach (var (name, tensor) in network.state_dict())
                 {
-                    if (sameClasses || !network.IsHead(name))
+                    if ((sameClasses || !network.IsHead(name)) && !network.IsAuxiliary(name))
                         tensor.copy_(source[name]);
                 }
             });
+            // A model never holds auxiliary classifiers.
+            return network.HasAuxiliaryClassifiers ? start.With(FreshAuxiliary("the model")) : start;
         }
     }
 
     /// <summary>
     /// Copies a state-dict file into <paramref name="network"/>, strictly: every key of the network with its shape, no
-    /// other key, except the modules the architecture's files may hold beyond the network (torchvision's auxiliary
-    /// classifiers), which are left out and named. A file carries no class list, so its head is kept when its shapes
-    /// are the network's and replaced by the network's new head when only its number of classes differs.
+    /// other key. The architecture's auxiliary classifiers, which its files may hold (torchvision's <c>aux1</c>,
+    /// <c>aux2</c>), are loaded too when the network has them; when it has not, they are left out and named, and when
+    /// the file has none, the network's start from their initial weights and the note says so. A file carries no class
+    /// list, so its class layers (the head, and the auxiliary classifiers' last layers) are kept when their shapes are
+    /// the network's and replaced by the network's new ones when only the number of classes differs.
     /// </summary>
     private static TrainingStart FromStateDict(GoogLeNetNetwork network, string path)
     {
@@ -77,32 +89,62 @@ internal static class StartingWeights
         var loaded = Export.StateDictFile.Read(path);
         try
         {
-            var leftOut = loaded.Keys.Where(entry.IsOnlyInFiles).Order(StringComparer.Ordinal).ToList();
-            foreach (var key in leftOut)
+            var auxiliaryKeys = loaded.Keys.Where(entry.IsAuxiliary).Order(StringComparer.Ordinal).ToList();
+            string? note = null;
+            Func<string, bool>? fresh = null;
+            if (!network.HasAuxiliaryClassifiers)
             {
-                loaded[key].Dispose();
-                loaded.Remove(key);
+                foreach (var key in auxiliaryKeys)
+                {
+                    loaded[key].Dispose();
+                    loaded.Remove(key);
+                }
+                if (auxiliaryKeys.Count > 0)
+                    note = string.Create(CultureInfo.InvariantCulture,
+                        $"{auxiliaryKeys.Count} keys of {Modules(auxiliaryKeys)}, modules this network has no place for, were left out");
             }
+            else if (auxiliaryKeys.Count == 0)
+            {
+                // Stand-ins that Load checks as present and leaves as they are: the network's own initial weights.
+                foreach (var (name, value) in network.state_dict().Where(e => network.IsAuxiliary(e.Key)))
+                    loaded[name] = value.detach().clone();
+                fresh = network.IsAuxiliary;
+                note = $"the file has no {string.Join(" or ", entry.AuxiliaryClassifiers.Select(p => p.Name))} keys: " +
+                       "the auxiliary classifiers start from initial weights";
+            }
+
             long fileClasses = network.HeadLayer.weight!.shape[0];
             bool newHead = false;
-            foreach (var (name, value) in network.state_dict().Where(e => network.IsHead(e.Key)))
+            foreach (var (name, value) in network.state_dict().Where(e => network.IsClassLayer(e.Key)))
             {
                 if (!loaded.TryGetValue(name, out var saved) || saved.shape.SequenceEqual(value.shape))
                     continue;
-                // Another class count changes the first dimension of the head's weight and bias, nothing else.
+                // Another class count changes the first dimension of a class layer's weight and bias, nothing else.
                 if (saved.dim() != value.dim() || !saved.shape.Skip(1).SequenceEqual(value.shape.Skip(1)))
                     throw new InvalidDataException(
                         $"Weights file '{path}': '{name}' has shape ({string.Join(", ", saved.shape)}); the network needs " +
                         $"({string.Join(", ", value.shape)}) or the same with another number of classes. Use the architecture, " +
                         "width divisor and image channels the weights were trained with.");
-                fileClasses = saved.shape[0];
+                if (network.IsHead(name))
+                    fileClasses = saved.shape[0];
                 newHead = true;
             }
-            Export.StateDictFile.Load(network, loaded, path, keep: newHead ? network.IsHead : null);
-            string modules = string.Join(" and ", leftOut.Select(k => k[..k.IndexOf('.', StringComparison.Ordinal)]).Distinct());
-            string? leftOutNote = leftOut.Count == 0 ? null : string.Create(CultureInfo.InvariantCulture,
-                $"{leftOut.Count} keys of {modules}, modules this network has no place for, were left out");
-            return TrainingStart.FineTuningFromWeightsFile(path, newHead, network.Configuration.ClassCount, fileClasses, leftOutNote);
+            Func<string, bool>? keep = (newHead, fresh) switch
+            {
+                (true, null) => network.IsClassLayer,
+                (true, { } f) => name => network.IsClassLayer(name) || f(name),
+                (false, var f) => f,
+            };
+            Export.StateDictFile.Load(network, loaded, path, keep);
+            if (network.HasAuxiliaryClassifiers && auxiliaryKeys.Count > 0)
+            {
+                int kept = auxiliaryKeys.Count(key => !newHead || !network.IsClassLayer(key));
+                string replaced = newHead
+                    ? string.Create(CultureInfo.InvariantCulture, $", their {TorchvisionInceptionAux.ClassLayerName} new for {network.Configuration.ClassCount} classes")
+                    : "";
+                note = string.Create(CultureInfo.InvariantCulture, $"{kept} keys of {Modules(auxiliaryKeys)} were loaded into the auxiliary classifiers{replaced}");
+            }
+            return TrainingStart.FineTuningFromWeightsFile(path, newHead, network.Configuration.ClassCount, fileClasses, note);
         }
         finally
         {
@@ -110,6 +152,14 @@ internal static class StartingWeights
                 tensor.Dispose();
         }
     }
+
+    /// <summary>The note for a source without auxiliary classifiers: "the model has no auxiliary classifiers: …".</summary>
+    private static string FreshAuxiliary(string source) =>
+        $"{source} has no auxiliary classifiers: they start from initial weights";
+
+    /// <summary>The modules <paramref name="keys"/> belong to, in words: "aux1 and aux2".</summary>
+    private static string Modules(IEnumerable<string> keys) =>
+        string.Join(" and ", keys.Select(k => k[..k.IndexOf('.', StringComparison.Ordinal)]).Distinct());
 
     private static TrainingStart Copy(GoogLeNetNetwork network, IReadOnlyList<string> classes, GoogLeNetConfiguration saved, IReadOnlyList<string> savedClasses,
         string path, string source, Action<bool> copy)

@@ -8,13 +8,15 @@ namespace MLNet.GoogLeNet.Training;
 /// <summary>
 /// One optimiser step on a batch already on the device: zero the gradients, forward pass and label-smoothed
 /// cross-entropy (under autocast when asked), backward pass, optional gradient-norm clipping, optimiser step, and the
-/// loss and number correct read back. The trainer's loop and the benchmark's compute phase run this same step; with a
+/// loss and number correct read back. With auxiliary classifiers
+/// (<see cref="GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers"/>) the loss adds
+/// <see cref="GoogLeNetTrainerOptions.AuxiliaryLossWeight"/> times each one's, and the number correct is the main classifier's. The trainer's loop and the benchmark's compute phase run this same step; with a
 /// frozen backbone (<see cref="GoogLeNetTrainerOptions.FreezeBackbone"/>) its batches are the backbone's features and it
 /// trains the head alone.
 /// </summary>
 internal sealed class TrainingStep : IDisposable
 {
-    private readonly Func<Tensor, Tensor> _forward;
+    private readonly Func<Tensor, (Tensor Logits, IReadOnlyList<Tensor> Auxiliary)> _forward;
     private readonly DeviceType _device;
     private readonly MixedPrecision _precision;
     private readonly double _labelSmoothing;
@@ -30,7 +32,10 @@ internal sealed class TrainingStep : IDisposable
     public TrainingStep(GoogLeNetNetwork network, GoogLeNetTrainerOptions options, DeviceType device, MixedPrecision precision,
         bool headOnly = false)
     {
-        _forward = headOnly ? network.Head : network.call;
+        // With auxiliary classifiers (never with headOnly, which options refuse together) the one pass gives their logits too.
+        _forward = headOnly ? features => (network.Head(features), [])
+            : network.HasAuxiliaryClassifiers ? network.ForwardWithAuxiliary
+            : images => (network.call(images), []);
         _device = device;
         _precision = precision;
         _labelSmoothing = options.LabelSmoothing;
@@ -65,8 +70,10 @@ internal sealed class TrainingStep : IDisposable
         Tensor logits, loss;
         using (AutocastRegion.Enter(_device, _precision))
         {
-            logits = _forward(input);
+            (logits, var auxiliary) = _forward(input);
             loss = nn.functional.cross_entropy(logits, target, label_smoothing: _labelSmoothing);  // autocast computes the loss in fp32
+            foreach (var auxiliaryLogits in auxiliary)
+                loss = loss + GoogLeNetTrainerOptions.AuxiliaryLossWeight * nn.functional.cross_entropy(auxiliaryLogits, target, label_smoothing: _labelSmoothing);
         }
         float value = loss.item<float>();
         if (!float.IsFinite(value))

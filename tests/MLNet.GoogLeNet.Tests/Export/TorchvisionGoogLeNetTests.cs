@@ -158,6 +158,77 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
         foreach (var tensor in expected.Values) tensor.Dispose();
     }
 
+    /// <summary>
+    /// With TrainAuxiliaryClassifiers the file's aux1 and aux2 load bit for bit and compute torchvision's InceptionAux
+    /// outputs (in scoring mode, on inception4a's and inception4d's outputs); for other classes their fc2 is new, as fc is.
+    /// </summary>
+    [PythonModuleFact("torchvision", "python3-torchvision")]
+    public void With_auxiliary_classifiers_the_file_s_aux1_and_aux2_load_and_compute_torchvision_s_outputs()
+    {
+        WriteFixtures();
+        var file = StateDictFile.Read(Weights(aux: true));
+        var expected = ReadExpected(Expected(aux: true));
+        using var network = new GoogLeNetNetwork(Torchvision(), seed: 3, WeightInitialization.Xavier, auxiliaryClassifiers: true);
+        var start = StartingWeights.CopyInto(network, Weights(aux: true), ClassNames);
+        output.WriteLine(start.ToString());
+        Assert.Equal($"Fine-tuning all the weights of {Weights(aux: true)}; 20 keys of aux1 and aux2 were loaded into the auxiliary classifiers.", start.ToString());
+        var state = network.state_dict();
+        var auxiliaryKeys = file.Keys.Where(k => k.StartsWith("aux", StringComparison.Ordinal)).ToList();
+        Assert.Equal(20, auxiliaryKeys.Count);
+        Assert.All(auxiliaryKeys, key => Assert.True(Same(state[key], file[key]), $"{key} differs from the file's"));
+
+        network.eval();
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            var (logits, auxiliary) = network.ForwardWithAuxiliary(expected["input"]);
+            AssertSame(Values(expected["logits"]), Values(logits), "main logits");
+            // Random weights give auxiliary logits within about one of each other: still thousands of times the tolerance.
+            AssertSpread(Values(expected["aux1"]), Values(auxiliary[0]), "aux1");
+            AssertSpread(Values(expected["aux2"]), Values(auxiliary[1]), "aux2");
+        }
+
+        // Three classes: conv and fc1 of each are the file's, fc2 is the network's own, with three outputs.
+        using var three = new GoogLeNetNetwork(Torchvision(classes: 3), seed: 3, WeightInitialization.Xavier, auxiliaryClassifiers: true);
+        var initial = three.state_dict().ToDictionary(pair => pair.Key, pair => pair.Value.clone());
+        start = StartingWeights.CopyInto(three, Weights(aux: true), ["x", "y", "z"]);
+        output.WriteLine(start.ToString());
+        Assert.EndsWith("; 16 keys of aux1 and aux2 were loaded into the auxiliary classifiers, their fc2 new for 3 classes.", start.ToString());
+        var threeState = three.state_dict();
+        foreach (var key in auxiliaryKeys)
+        {
+            if (key.Contains(".fc2.", StringComparison.Ordinal))
+            {
+                Assert.Equal(3, threeState[key].shape[0]);
+                Assert.True(Same(threeState[key], initial[key]), $"{key} is not the network's own");
+            }
+            else
+            {
+                Assert.True(Same(threeState[key], file[key]), $"{key} differs from the file's");
+            }
+        }
+
+        // A file without them (aux_logits=False): they start from the network's initial weights, and the log says so.
+        using var fresh = new GoogLeNetNetwork(Torchvision(), seed: 3, WeightInitialization.Xavier, auxiliaryClassifiers: true);
+        var freshInitial = fresh.state_dict().ToDictionary(pair => pair.Key, pair => pair.Value.clone());
+        start = StartingWeights.CopyInto(fresh, Weights(aux: false), ClassNames);
+        Assert.EndsWith("; the file has no aux1 or aux2 keys: the auxiliary classifiers start from initial weights.", start.ToString());
+        Assert.All(auxiliaryKeys, key => Assert.True(Same(fresh.state_dict()[key], freshInitial[key]), key));
+
+        foreach (var tensor in file.Values.Concat(expected.Values).Concat(initial.Values).Concat(freshInitial.Values)) tensor.Dispose();
+    }
+
+    private static bool Same(Tensor x, Tensor y) => x.shape.SequenceEqual(y.shape) && x.eq(y).all().item<bool>();
+
+    /// <summary>Every difference within 1e-4, and the values spread over more than 0.5.</summary>
+    private static void AssertSpread(float[] expected, float[] actual, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        float worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max();
+        Assert.True(worst <= 1e-4f, $"{what}: largest difference {worst:G3} exceeds 1e-4");
+        Assert.True(expected.Max() - expected.Min() > 0.5f, $"{what}: torchvision's values hardly vary ({expected.Min()} … {expected.Max()})");
+    }
+
     [PythonModuleFact("torchvision", "python3-torchvision")]
     public void The_exported_state_dict_loads_strictly_into_torchvision_and_gives_the_same_logits()
     {
@@ -238,7 +309,7 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
     }
 
     [PythonModuleFact("torchvision", "python3-torchvision")]
-    public void Train_from_the_torchvision_file_says_what_it_left_out_and_refuses_grayscale()
+    public void Train_from_the_torchvision_file_says_what_it_left_out_or_trains_it_and_refuses_grayscale()
     {
         WriteFixtures();
         using var images = PatternImages.Create(trainPerClass: 4, testPerClass: 2, size: Size, classCount: 4);
@@ -253,6 +324,16 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
                         "20 keys of aux1 and aux2, modules this network has no place for, were left out.", text);
         Assert.Contains($"GoogLeNetTorchvision at {Size}×{Size}", text);
         Assert.True(File.Exists(model));
+
+        // With --aux-classifiers the file's aux1 and aux2 train too (their fc2 new for the 4 classes); the model is the same network.
+        File.Delete(model);
+        (exit, text) = CliRunner.Run([.. train, "--aux-classifiers"]);
+        Assert.True(exit == 0, text);
+        Assert.Contains("(the file's head has 5 outputs); 16 keys of aux1 and aux2 were loaded into the auxiliary classifiers, their fc2 new for 4 classes.", text);
+        Assert.Contains("auxiliary classifiers trained (loss weight 0.3 each)", text);
+        var imported = ModelFile.ImportNetwork(model);
+        using (imported.Network)
+            Assert.DoesNotContain(imported.Network.state_dict().Keys, key => key.StartsWith("aux", StringComparison.Ordinal));
 
         // The published weights are RGB: a grayscale network is another network, refused naming the weight and both shapes.
         (exit, text) = CliRunner.Run([.. train, "--channels", "1"]);

@@ -6,8 +6,14 @@ write FOLDER CLASSES SIZE
     images and random batch-norm scales and shifts (so that every stored value changes the logits); googlenet-legacy.pth:
     the first in PyTorch's format before 1.6. expected-aux1.pt and expected-aux0.pt: random pixels in [0, 1] of
     SIZE x SIZE ("input"), and torchvision's logits ("logits") and features before fc ("features") in scoring mode
-    after ImageNet's Normalize, with transform_input=True. image-0.png … image-2.png: random RGB images of SIZE x SIZE;
+    after ImageNet's Normalize, with transform_input=True; for the first, also its InceptionAux outputs in scoring mode
+    ("aux1" of inception4a's output, "aux2" of inception4d's), which torchvision computes only in training mode
+    otherwise. image-0.png … image-2.png: random RGB images of SIZE x SIZE;
     expected-images.pt: the second model's logits for them after ToTensor and Normalize.
+logits WEIGHTS INPUT CLASSES OUTPUT
+    Loads WEIGHTS strictly into torchvision.models.googlenet(num_classes=CLASSES, aux_logits=False,
+    transform_input=True, init_weights=False) and saves its logits in scoring mode for INPUT's "input" (RGB pixels in
+    [0, 1] of any size, normalised as above) to OUTPUT as "logits".
 check WEIGHTS EXPECTED CLASSES
     Loads WEIGHTS strictly into torchvision.models.googlenet(num_classes=CLASSES, aux_logits=False,
     transform_input=True, init_weights=False) and prints as JSON the largest difference between its logits for
@@ -53,11 +59,23 @@ def write(folder, classes, size):
         def keep_features(module, args, output):  # returns None: the output goes on unchanged
             features["value"] = torch.flatten(output, 1)
 
-        hook = model.avgpool.register_forward_hook(keep_features)
+        def keep(name):
+            def hook(module, args, output):
+                features[name] = output
+            return hook
+
+        hooks = [model.avgpool.register_forward_hook(keep_features),
+                 model.inception4a.register_forward_hook(keep("inception4a")),
+                 model.inception4d.register_forward_hook(keep("inception4d"))]
         with torch.no_grad():
             logits = model(normalize(pixels))
-        hook.remove()
-        torch.save({"input": pixels, "logits": logits, "features": features["value"]}, f"{folder}/expected-aux{int(aux)}.pt")
+            expected = {"input": pixels, "logits": logits, "features": features["value"]}
+            if aux:
+                expected["aux1"] = model.aux1(features["inception4a"])
+                expected["aux2"] = model.aux2(features["inception4d"])
+        for hook in hooks:
+            hook.remove()
+        torch.save(expected, f"{folder}/expected-aux{int(aux)}.pt")
         if not aux:
             write_images(folder, model, size, generator)
 
@@ -74,6 +92,15 @@ def write_images(folder, model, size, generator):
     torch.save({"logits": logits}, f"{folder}/expected-images.pt")
 
 
+def logits(weights, input_file, classes, output):
+    model = torchvision.models.googlenet(num_classes=classes, aux_logits=False, transform_input=True, init_weights=False)
+    model.load_state_dict(torch.load(weights), strict=True)
+    model.eval()
+    pixels = torch.load(input_file)["input"]
+    with torch.no_grad():
+        torch.save({"logits": model(normalize(pixels))}, output)
+
+
 def check(weights, expected, classes):
     model = torchvision.models.googlenet(num_classes=classes, aux_logits=False, transform_input=True, init_weights=False)
     model.load_state_dict(torch.load(weights), strict=True)
@@ -87,5 +114,7 @@ def check(weights, expected, classes):
 if __name__ == "__main__":
     if sys.argv[1] == "write":
         write(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif sys.argv[1] == "logits":
+        logits(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:
         check(sys.argv[2], sys.argv[3], int(sys.argv[4]))
