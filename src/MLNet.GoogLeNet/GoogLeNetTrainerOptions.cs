@@ -498,7 +498,7 @@ public sealed class GoogLeNetTrainerOptions
         Require(!FreezeBackbone || ResumeFrom is null, nameof(ResumeFrom), ResumeFrom,
             "cannot continue a FreezeBackbone run, whose epochs train the head from features computed at its start: run it again from FineTuneFrom");
         Require(!TrainAuxiliaryClassifiers || !ArchitectureTable.Contains(Architecture) || ArchitectureTable.Of(Architecture).AuxiliaryClassifiers.Count > 0, nameof(TrainAuxiliaryClassifiers),
-            TrainAuxiliaryClassifiers, $"needs an architecture with auxiliary classifiers ({string.Join(", ", ArchitectureTable.All.Where(e => e.AuxiliaryClassifiers.Count > 0).Select(e => e.Architecture))}); {Architecture} has none: train without it");
+            TrainAuxiliaryClassifiers, $"needs an architecture with auxiliary classifiers ({string.Join(", ", ArchitectureTable.All.Where(e => e.AuxiliaryClassifiers.Count > 0).Select(e => $"{e.Architecture}, '{e.Name}' on the command line"))}); {Architecture} has none: train without it");
         Require(!TrainAuxiliaryClassifiers || !FreezeBackbone, nameof(TrainAuxiliaryClassifiers), TrainAuxiliaryClassifiers,
             "cannot be combined with FreezeBackbone, which trains the classifier head alone on fixed features: leave out one of the two");
         return problem;

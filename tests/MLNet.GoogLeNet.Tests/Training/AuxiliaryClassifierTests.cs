@@ -277,7 +277,7 @@ public sealed class AuxiliaryClassifierTests(AuxiliaryClassifierTests.TrainedPai
         var (exit, text) = CliRunner.Run([.. train, "--architecture", "googlenet-bn"]);
         output.WriteLine(text);
         Assert.Equal(2, exit);
-        Assert.Contains("--aux-classifiers needs an architecture with auxiliary classifiers (GoogLeNetTorchvision); GoogLeNetBatchNorm has none", text);
+        Assert.Contains("--aux-classifiers needs an architecture with auxiliary classifiers (GoogLeNetTorchvision, 'googlenet-torchvision' on the command line); GoogLeNetBatchNorm has none", text);
 
         (exit, text) = CliRunner.Run([.. train, "--architecture", "googlenet-torchvision", "--from", trained.Checkpoints, "--freeze-backbone"]);
         Assert.Equal(2, exit);
