@@ -3,7 +3,7 @@
 //   dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- --quick (every phase at tiny sizes, about a minute)
 // Time to accuracy (its own mode, not part of the run above: it trains on all of Fashion-MNIST, for minutes to hours):
 //   dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- --time-to-accuracy                  (default preset, as
-//       googlenet fashion-mnist trains, which README times at 3.6 minutes on 2 idle cores: minutes a side)
+//       googlenet fashion-mnist trains, which README times: minutes a side)
 //   dotnet run -c Release --project bench/MLNet.GoogLeNet.Bench -- --time-to-accuracy --preset recipe --budget-minutes 60
 //       (the recipe at 96×96: about 16 minutes an epoch on 2 cores, 5 epochs; the budget bounds each side's training)
 //   add --quick for tiny sizes (1.8 minutes on 2 heavily shared cores; "not reached" is the expected answer)
