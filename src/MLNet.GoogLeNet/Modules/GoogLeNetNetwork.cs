@@ -96,9 +96,12 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// <summary>Whether the network holds its architecture's auxiliary classifiers (trained only, never scored with).</summary>
     internal bool HasAuxiliaryClassifiers => auxiliary.Length > 0;
 
-    /// <summary>Whether the state-dict entry <paramref name="name"/> belongs to an auxiliary classifier.</summary>
+    /// <summary>
+    /// Whether the state-dict entry <paramref name="name"/> belongs to an auxiliary classifier this network holds (the
+    /// architecture's rule, <see cref="ArchitectureEntry.IsAuxiliary"/>).
+    /// </summary>
     internal bool IsAuxiliary(string name) =>
-        auxiliary.Any(a => name.StartsWith(a.Name + ".", StringComparison.Ordinal));
+        HasAuxiliaryClassifiers && ArchitectureTable.Of(Configuration.Architecture).IsAuxiliary(name);
 
     /// <summary>
     /// Whether the state-dict entry <paramref name="name"/> is of a layer whose outputs are the classes: the head, or an
