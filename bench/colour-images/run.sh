@@ -8,7 +8,10 @@
 # googlenet rows hold out a fifth of train/ for their per-epoch accuracy with --group-by-folder (by unit), and are
 # scored on test/ with googlenet evaluate. Extra googlenet options for every googlenet row go in GOOGLENET_ARGS.
 #   bench/colour-images/run.sh FOLDERS OUT [ROW [WEIGHTS]]...      (default rows: peer scratch)
-# e.g. bench/colour-images/run.sh out/colour-images out/colour-runs peer scratch frozen weights.pt finetune weights.pt
+# e.g. bench/colour-images/run.sh out/colour-images out/colour-runs peer scratch
+#      GOOGLENET_ARGS="--architecture googlenet-torchvision --image-size 112" \
+#        bench/colour-images/run.sh out/colour-images out/colour-runs frozen clipart.pth finetune clipart.pth
+# (a torchvision state dict, such as the one pretrain.py writes, needs its architecture named)
 # Prints one table row per run: accuracy on test/, minutes (train + evaluate), peak resident memory, and the load average.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
