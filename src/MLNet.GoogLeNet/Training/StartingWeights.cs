@@ -113,6 +113,7 @@ internal static class StartingWeights
                        "the auxiliary classifiers start from initial weights";
             }
 
+            RefuseAnotherArchitecture(network, loaded.Keys, path);
             long fileClasses = network.HeadLayer.weight!.shape[0];
             bool newHead = false;
             foreach (var (name, value) in network.state_dict().Where(e => network.IsClassLayer(e.Key)))
@@ -151,6 +152,25 @@ internal static class StartingWeights
             foreach (var tensor in loaded.Values)
                 tensor.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Refuses a file whose keys are those of another architecture of the family, naming it and how to choose it; a
+    /// file of no known network is left to <see cref="Export.StateDictFile.Load(nn.Module, IReadOnlyDictionary{string, Tensor}, string, Func{string, bool}?)"/>,
+    /// which names the keys that differ.
+    /// </summary>
+    private static void RefuseAnotherArchitecture(GoogLeNetNetwork network, IReadOnlyCollection<string> keys, string path)
+    {
+        if (network.state_dict().Keys.ToHashSet(StringComparer.Ordinal).SetEquals(keys))
+            return;
+        var saved = ArchitectureByKeys.Find(keys);
+        if (saved is null || saved.Architecture == network.Configuration.Architecture)
+            return;
+        throw new InvalidDataException(
+            $"Weights file '{path}' holds a {saved.Name} network (its state-dict keys are those of " +
+            $"{nameof(NetworkArchitecture)}.{saved.Architecture}), not the {ArchitectureTable.Of(network.Configuration.Architecture).Name} " +
+            $"being trained. Train the architecture it was saved from: Architecture = {nameof(NetworkArchitecture)}.{saved.Architecture} " +
+            $"in the options, --architecture {saved.Name} on the command line.");
     }
 
     /// <summary>The note for a source without auxiliary classifiers: "the model has no auxiliary classifiers: …".</summary>

@@ -301,11 +301,24 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
         var extra = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, unexpected, ClassNames));
         Assert.Contains("1 keys are not in the network (inception6a.branch1.conv.weight)", extra.Message);
 
-        // The recipe's network is another network, even with the same class count: refused, not half-loaded.
+        // The recipe's network is another network, even with the same class count: refused, not half-loaded, and the
+        // refusal names the architecture the file was saved from and how to choose it, leaving the global generator as it was.
         using var recipe = new GoogLeNetNetwork(Torchvision() with { Architecture = NetworkArchitecture.GoogLeNetBatchNorm });
-        var other = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(recipe, Weights(aux: false), ClassNames));
-        Assert.Contains($"Weights file '{Weights(aux: false)}' does not fit the network", other.Message);
-        Assert.Contains("b1.conv.conv.weight", other.Message);
+        using var generatorBefore = Generator.Default.get_state();
+        var other = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(recipe, Weights(aux: true), ClassNames));
+        using var generatorAfter = Generator.Default.get_state();
+        Assert.True(generatorBefore.eq(generatorAfter).all().item<bool>(), "Telling the file's architecture moved the global random generator.");
+        Assert.Equal($"FineTuneFrom: Weights file '{Weights(aux: true)}' holds a googlenet-torchvision network (its state-dict keys are those of " +
+                     "NetworkArchitecture.GoogLeNetTorchvision), not the googlenet-bn being trained. Train the architecture it was saved from: " +
+                     "Architecture = NetworkArchitecture.GoogLeNetTorchvision in the options, --architecture googlenet-torchvision on the command line.",
+                     other.Message);
+
+        // The other way round: a state dict of the batch-normalised recipe network given to the torchvision network.
+        string recipeFile = Path.Combine(_folder, "recipe-bn.pth");
+        StateDictFile.Save(recipe, recipeFile);
+        var back = Assert.Throws<InvalidOperationException>(() => StartingWeights.CopyInto(network, recipeFile, ClassNames));
+        Assert.Contains("holds a googlenet-bn network", back.Message);
+        Assert.Contains("--architecture googlenet-bn on the command line", back.Message);
     }
 
     [PythonModuleFact("torchvision", "python3-torchvision")]
@@ -334,6 +347,12 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
         var imported = ModelFile.ImportNetwork(model);
         using (imported.Network)
             Assert.DoesNotContain(imported.Network.state_dict().Keys, key => key.StartsWith("aux", StringComparison.Ordinal));
+
+        // Without --architecture the default network is trained: refused, naming the option that chooses the file's.
+        (exit, text) = CliRunner.Run([.. train.Where((_, i) => i is not (3 or 4))]);
+        Assert.NotEqual(0, exit);
+        Assert.Contains("holds a googlenet-torchvision network", text);
+        Assert.Contains("--architecture googlenet-torchvision on the command line", text);
 
         // The published weights are RGB: a grayscale network is another network, refused naming the weight and both shapes.
         (exit, text) = CliRunner.Run([.. train, "--channels", "1"]);

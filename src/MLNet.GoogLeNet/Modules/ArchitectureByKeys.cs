@@ -1,0 +1,43 @@
+using static TorchSharp.torch;
+
+namespace MLNet.GoogLeNet.Modules;
+
+/// <summary>
+/// Which network of the family a weights file was saved from, told by its state-dict keys alone, so that a file refused
+/// for another architecture's keys can be refused with the architecture to choose instead (a torchvision file given to
+/// the default <c>googlenet-bn</c>, say).
+/// </summary>
+internal static class ArchitectureByKeys
+{
+    // The keys do not depend on the width, the channels, the class count or the image size, so each network is built
+    // as small as it can be.
+    private const int SmallWidthDivisor = 16;
+
+    /// <summary>
+    /// The row whose network has exactly <paramref name="keys"/>, its auxiliary classifiers' keys aside, or null when no
+    /// network of <see cref="ArchitectureTable"/> has them. Building the networks draws from the global random generator
+    /// (the modules' own initialisation), so its state is put back: the caller's random numbers stay as they were.
+    /// </summary>
+    public static ArchitectureEntry? Find(IReadOnlyCollection<string> keys)
+    {
+        var generatorState = Generator.Default.get_state();
+        try
+        {
+            foreach (var entry in ArchitectureTable.All)
+            {
+                var wanted = keys.Where(key => !entry.IsAuxiliary(key)).ToHashSet(StringComparer.Ordinal);
+                var configuration = new GoogLeNetConfiguration(3, 2, GoogLeNetConfiguration.MinimumImageSize,
+                    GoogLeNetConfiguration.MinimumImageSize, SmallWidthDivisor, entry.Architecture);
+                using var network = new GoogLeNetNetwork(configuration);
+                if (wanted.SetEquals(network.state_dict().Keys))
+                    return entry;
+            }
+            return null;
+        }
+        finally
+        {
+            Generator.Default.set_state(generatorState);
+            generatorState.Dispose();
+        }
+    }
+}
