@@ -26,7 +26,7 @@ public sealed class OnnxExportOptions
 /// Writes the project's TorchSharp networks as ONNX models (opset <see cref="OpsetVersion"/>, IR version 8), with the
 /// weights as initializers. The library's modules emit their own nodes next to their <c>forward</c>
 /// (<see cref="IOnnxModule"/>), so a network is described once; TorchSharp's Conv2d, ReLU, MaxPool2d, AvgPool2d,
-/// AdaptiveAvgPool2d(1) (as GlobalAveragePool), Flatten, Dropout (as Identity), Linear (as Gemm) and Sequential are
+/// AdaptiveAvgPool2d(1) (as GlobalAveragePool), Flatten, Dropout and SeededDropout (as Identity), Linear (as Gemm) and Sequential are
 /// translated here. The
 /// optional final softmax becomes Softmax(axis 1). The batch dimension is symbolic ("N").
 /// </summary>
@@ -138,7 +138,7 @@ public static class OnnxExporter
                 if (!adaptive.output_size.All(s => s == 1))
                     throw Unsupported(path, $"AdaptiveAvgPool2d to ({string.Join(", ", adaptive.output_size)}); only (1, 1) (global average pooling) is exported");
                 return scope.Node("GlobalAveragePool", "globalavgpool", [input], output);
-            case Dropout:
+            case Dropout or SeededDropout:
                 return scope.Node("Identity", "dropout", [input], output);  // scoring mode: dropout passes its input on
             case Flatten:
                 return scope.Node("Flatten", "flatten", [input], output, [OnnxGraphBuilder.Int("axis", 1)]);

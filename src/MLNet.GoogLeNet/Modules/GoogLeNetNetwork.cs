@@ -164,6 +164,23 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
             unit.UseChannelsLast(channelsLast);
     }
 
+    /// <summary>
+    /// Seeds the masks of the network's dropout (<see cref="SeededDropout"/>, the auxiliary classifiers' included) for
+    /// the next training step: each dropout module from <paramref name="seed"/> and its place in the network, on the
+    /// network's device. A network without dropout has nothing to seed.
+    /// </summary>
+    internal void ReseedDropout(ulong seed)
+    {
+        _dropouts ??= modules().OfType<SeededDropout>().ToArray();
+        if (_dropouts.Length == 0)
+            return;
+        var device = parameters().First().device;
+        for (int place = 0; place < _dropouts.Length; place++)
+            _dropouts[place].Reseed(seed + (ulong)place * 0x9E3779B97F4A7C15UL, device);  // 2^64 / golden ratio: far-apart seeds
+    }
+
+    private SeededDropout[]? _dropouts;
+
     private IEnumerable<Conv2d> Convolutions() => modules().OfType<ConvUnit>().Select(unit => unit.Convolution);
 
     /// <inheritdoc/>
@@ -289,7 +306,7 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
             foreach (var (name, stage) in Stages)
             {
                 x = stage.call(x);
-                if (stage is not (TorchSharp.Modules.Flatten or TorchSharp.Modules.Dropout))
+                if (stage is not (TorchSharp.Modules.Flatten or TorchSharp.Modules.Dropout or SeededDropout))
                     shapes.Add((name, x.shape));
             }
         }

@@ -68,7 +68,7 @@ internal static class TorchvisionGoogLeNetStages
             ("inception5b", Block("inception5b", 384, 192, 384, 48, 128, 128)),                   // (N, 1024, 7, 7)
             ("avgpool", AdaptiveAvgPool2d(1)),                                                         // (N, 1024, 1, 1)
             ("flatten", Flatten()),                                                                    // (N, 1024)
-            ("dropout", Dropout(0.2)),
+            ("dropout", new SeededDropout(0.2)),
         ], channels);
         return stages with { AuxiliaryInputs = AuxiliaryClassifiers.Select(place => (place, outputChannels[place.After])).ToList() };
     }

@@ -24,7 +24,7 @@ internal sealed class TorchvisionInceptionAux : Module<Tensor, Tensor>
     private readonly AdaptiveAvgPool2d pool;
     private readonly ConvUnit conv;
     private readonly Linear fc1;
-    private readonly Dropout dropout;
+    private readonly SeededDropout dropout;
     private readonly Linear fc2;
 
     /// <param name="name">Module name.</param>
@@ -38,7 +38,7 @@ internal sealed class TorchvisionInceptionAux : Module<Tensor, Tensor>
         pool = AdaptiveAvgPool2d(PooledSize);
         conv = TorchvisionInception.BasicConv2d(inputChannels, filters, 1);
         fc1 = Linear(filters * PooledSize * PooledSize, hidden);
-        dropout = Dropout(DropoutRate);
+        dropout = new SeededDropout(DropoutRate);
         fc2 = Linear(hidden, classCount);
         RegisterComponents();
     }

@@ -18,4 +18,16 @@ internal static class RandomStreams
             seed = random.Next();
         return seed;
     }
+
+    /// <summary>
+    /// The seed of the dropout masks of optimiser step <paramref name="step"/> (0-based, counted over the whole run): the
+    /// run's seed and the step's number mixed (SplitMix64's finaliser), so neighbouring steps get unrelated masks.
+    /// </summary>
+    public static ulong DropoutSeed(int runSeed, long step)
+    {
+        ulong z = ((ulong)(uint)runSeed << 32) ^ (ulong)step;
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
 }

@@ -5,8 +5,8 @@ using static TorchSharp.torch;
 namespace MLNet.GoogLeNet.Tests.Pipeline;
 
 /// <summary>
-/// Training on the CPU is reproducible: the MLContext seed fixes initialisation, shuffling and augmentation, so two fits
-/// of the default preset give the same weights bit for bit (docs/reliability.md).
+/// Training on the CPU is reproducible: the MLContext seed fixes initialisation, shuffling, augmentation and dropout, so
+/// two fits of the default preset, or of a network with dropout, give the same weights bit for bit (docs/reliability.md).
 /// </summary>
 public sealed class DeterminismTests : IDisposable
 {
@@ -14,11 +14,13 @@ public sealed class DeterminismTests : IDisposable
 
     public void Dispose() => _images.Dispose();
 
-    private GoogLeNetTransformer Fit(int seed)
+    private GoogLeNetTransformer Fit(int seed, bool dropout = false)
     {
         var ml = new MLContext(seed);
         // The default preset as it is — batch normalisation, AdamW, one-cycle schedule, label smoothing and random
         // translations (the augmentation draws from its own seeded generator) — on a small network for 2 short epochs.
+        // With dropout: torchvision's GoogLeNet and its auxiliary classifiers, whose dropout (0.2 before the head, 0.7
+        // in each auxiliary classifier) draws masks in every training step.
         var options = new GoogLeNetTrainerOptions
         {
             Epochs = 2,
@@ -27,17 +29,24 @@ public sealed class DeterminismTests : IDisposable
         };
         Assert.Equal(AugmentationKind.Translate, options.Augmentation);
         Assert.Equal(NetworkArchitecture.GoogLeNetBatchNorm, options.Architecture);
+        if (dropout)
+        {
+            options.Architecture = NetworkArchitecture.GoogLeNetTorchvision;
+            options.TrainAuxiliaryClassifiers = true;
+        }
         var model = PatternImages.Preprocessing(ml, 32)
             .Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, options))
             .Fit(ml.Data.LoadFromEnumerable(_images.Train));
         return ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single();
     }
 
-    [Fact]
-    public void Same_seed_gives_identical_weights_and_another_seed_does_not()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Same_seed_gives_identical_weights_and_another_seed_does_not(bool dropout)
     {
-        var first = Fit(seed: 21);
-        var second = Fit(seed: 21);
+        var first = Fit(seed: 21, dropout);
+        var second = Fit(seed: 21, dropout);
         Assert.Equal(TorchSharp.DeviceType.CPU, first.Device.type);
         var a = first.Network.named_parameters().ToList();
         var b = second.Network.named_parameters().ToList();
@@ -51,7 +60,7 @@ public sealed class DeterminismTests : IDisposable
         Assert.Equal(first.TrainingHistory.Select(e => e.Loss), second.TrainingHistory.Select(e => e.Loss));
 
         // The comparison can fail: a third fit with another seed starts elsewhere and ends elsewhere.
-        var other = Fit(seed: 22);
+        var other = Fit(seed: 22, dropout);
         var c = other.Network.named_parameters().ToList();
         int differing = a.Zip(c).Count(p => !Identical(p.First.parameter, p.Second.parameter));
         Assert.True(differing > a.Count / 2, $"only {differing} of {a.Count} parameters differ with another seed");

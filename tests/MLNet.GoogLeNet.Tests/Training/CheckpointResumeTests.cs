@@ -27,11 +27,19 @@ public sealed class CheckpointResumeTests : IDisposable
 
         /// <summary>The plain network with SGD and Nesterov momentum, a cosine rate, resized crops and flips, early stopping.</summary>
         SgdWithEarlyStopping,
+
+        /// <summary>torchvision's GoogLeNet with its auxiliary classifiers: dropout (0.2 and 0.7) in every step.</summary>
+        TorchvisionWithDropout,
     }
 
     private static GoogLeNetTrainerOptions Options(Recipe recipe) => recipe switch
     {
         Recipe.DefaultPreset => new GoogLeNetTrainerOptions { Epochs = 2, BatchSize = 4, WidthDivisor = 16 },
+        Recipe.TorchvisionWithDropout => new GoogLeNetTrainerOptions
+        {
+            Epochs = 2, BatchSize = 4, WidthDivisor = 16, Architecture = NetworkArchitecture.GoogLeNetTorchvision,
+            TrainAuxiliaryClassifiers = true,
+        },
         _ => new GoogLeNetTrainerOptions(TrainingPreset.Recipe)
         {
             Epochs = 2, BatchSize = 4, WidthDivisor = 16, LearningRate = 0.02, Momentum = 0.9, Nesterov = true,
@@ -56,6 +64,7 @@ public sealed class CheckpointResumeTests : IDisposable
     [Theory]
     [InlineData(Recipe.DefaultPreset)]
     [InlineData(Recipe.SgdWithEarlyStopping)]
+    [InlineData(Recipe.TorchvisionWithDropout)]
     public void A_run_stopped_mid_epoch_and_resumed_ends_with_the_weights_of_an_uninterrupted_run(Recipe recipe)
     {
         using var uninterrupted = Fit(Options(recipe));
