@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using MLNet.GoogLeNet.Cli.Jobs;
 using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -25,7 +26,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--architecture <NAME>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.Architecture))]
-    [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors), googlenet-torchvision (torchvision's GoogLeNet, for its ImageNet weights with --from; 224×224 RGB; docs/architectures.md). " + PresetDefault)]
+    [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors), googlenet-torchvision (torchvision's GoogLeNet, for its ImageNet weights with --from; 224×224 RGB; docs/architectures.md). Default: with --from, the network the file holds; else the preset's (see googlenet presets).")]
     public string? Architecture { get; init; }
 
     [CommandOption("--epochs <N>")]
@@ -130,38 +131,90 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--width-divisor <N>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.WidthDivisor))]
-    [Description("Divide every channel count of the network by N (1 = the recipe's network). " + PresetDefault)]
+    [Description("Divide every channel count of the network by N (1 = the recipe's network). Default: with --from, its network's; else the preset's (see googlenet presets).")]
     public int? WidthDivisor { get; init; }
 
     [CommandOption("--image-size <PIXELS>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageHeight))]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageWidth))]
-    [Description("Height and width the images are resized to. Default: the size the architecture is made for, the recipe's 96 (224 for googlenet-torchvision).")]
+    [Description("Height and width the images are resized to. Default: with --from, the size its network was trained at; else the size the architecture is made for, the recipe's 96 (224 for googlenet-torchvision).")]
     public int? ImageSize { get; init; }
 
-    /// <summary>The architecture the command line asks for, else the preset's; a wrong name is reported by <see cref="BuildOptions"/>.</summary>
+    /// <summary>
+    /// The architecture the command line asks for, else the one --from holds, else the preset's; a wrong name is
+    /// reported by <see cref="BuildOptions"/>.
+    /// </summary>
     private ArchitectureEntry ArchitectureRow
     {
         get
         {
             var preset = TrainingPreset.Default;
             OptionNames.TryParse(OptionNames.Presets, Preset, "--preset", ref preset);
-            var architecture = new GoogLeNetTrainerOptions(preset).Architecture;
+            var architecture = FromNetwork?.Architecture ?? new GoogLeNetTrainerOptions(preset).Architecture;
             OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture);
             return ArchitectureTable.Contains(architecture) ? ArchitectureTable.Of(architecture) : ArchitectureTable.Of(NetworkArchitecture.GoogLeNet);
         }
     }
 
-    /// <summary>--image-size, else the architecture's own size.</summary>
-    internal int EffectiveImageSize => ImageSize ?? ArchitectureRow.DefaultImageSize;
+    /// <summary>
+    /// The network --from holds (<see cref="StartingNetwork"/>), read once: its architecture, image size, channels and
+    /// width divisor are the defaults of --architecture, --image-size, --channels and --width-divisor, which must match
+    /// it. Null without --from, or when the file holds no network of this library (training then refuses it).
+    /// </summary>
+    private (NetworkArchitecture Architecture, GoogLeNetConfiguration? Configuration)? FromNetwork =>
+        (_fromNetwork ??= new(() => From is null ? null : StartingNetwork.Of(From))).Value;
+
+    private Lazy<(NetworkArchitecture Architecture, GoogLeNetConfiguration? Configuration)?>? _fromNetwork;
+
+    /// <summary>The square image size the network --from holds was trained at, if the file records it.</summary>
+    private int? FromImageSize => FromNetwork?.Configuration is { } saved && saved.ImageHeight == saved.ImageWidth ? saved.ImageHeight : null;
+
+    /// <summary>--image-size, else that of the network --from holds, else the architecture's own size.</summary>
+    internal int EffectiveImageSize => ImageSize ?? FromImageSize ?? ArchitectureRow.DefaultImageSize;
 
     [CommandOption("--channels <N>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageChannels))]
-    [Description("1 (grayscale) or 3 (RGB). Default: 3 for googlenet-torchvision and for an image folder with any image in colour, else 1.")]
+    [Description("1 (grayscale) or 3 (RGB). Default: with --from, its network's; else 3 for googlenet-torchvision and for an image folder with any image in colour, else 1.")]
     public int? Channels { get; init; }
 
-    /// <summary>--channels, else the architecture's own (3 for googlenet-torchvision), else null: what the data holds.</summary>
-    internal int? EffectiveChannels => Channels ?? ArchitectureRow.DefaultChannels;
+    /// <summary>
+    /// --channels, else those of the network --from holds, else the architecture's own (3 for googlenet-torchvision),
+    /// else null: what the data holds.
+    /// </summary>
+    internal int? EffectiveChannels => Channels ?? FromNetwork?.Configuration?.InputChannels ?? ArchitectureRow.DefaultChannels;
+
+    /// <summary>
+    /// What the run takes from the network --from holds because the command line does not say, in words, or null when
+    /// it takes nothing: "--from holds a googlenet-torchvision network (3×112×112, width divisor 1): training with its
+    /// architecture, image size, channels and width divisor (--architecture, --image-size, --channels and
+    /// --width-divisor would change them)."
+    /// </summary>
+    internal string? FromNetworkNote
+    {
+        get
+        {
+            if (FromNetwork is not { } from)
+                return null;
+            var taken = new List<(string What, string Option)>();
+            if (Architecture is null) taken.Add(("architecture", "--architecture"));
+            if (ImageSize is null && FromImageSize is not null) taken.Add(("image size", "--image-size"));
+            if (Channels is null && from.Configuration is not null) taken.Add(("channels", "--channels"));
+            if (WidthDivisor is null && from.Configuration is not null) taken.Add(("width divisor", "--width-divisor"));
+            if (taken.Count == 0)
+                return null;
+            string name = ArchitectureTable.Of(from.Architecture).Name;
+            string shape = from.Configuration is { } c
+                ? $" ({c.InputChannels}×{c.ImageHeight}×{c.ImageWidth}, width divisor {c.WidthDivisor})"
+                : "";
+            static string List(IEnumerable<string> words)
+            {
+                var all = words.ToList();
+                return all.Count == 1 ? all[0] : string.Join(", ", all.Take(all.Count - 1)) + " and " + all[^1];
+            }
+            return $"--from holds a {name} network{shape}: training with its {List(taken.Select(t => t.What))} " +
+                   $"({List(taken.Select(t => t.Option))} would change {(taken.Count == 1 ? "it" : "them")}).";
+        }
+    }
 
     [CommandOption("--limit <N>")]
     [Description("Use only the first N training images (a subset). Default: all.")]
@@ -257,7 +310,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--from <PATH>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.FineTuneFrom))]
-    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one; for googlenet-torchvision, torchvision's googlenet-1378be20.pth, docs/transfer-learning.md), on this data; nothing is downloaded; other classes get a new classifier head.")]
+    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one; for googlenet-torchvision, torchvision's googlenet-1378be20.pth, docs/transfer-learning.md), on this data; nothing is downloaded; other classes get a new classifier head. The network's architecture, image size, channels and width divisor default to those the file holds (a state dict's keys tell its architecture).")]
     public string? From { get; init; }
 
     [CommandOption("--freeze-epochs <N>")]
@@ -350,6 +403,12 @@ internal class TrainSettings : DeviceSettings
         if (OptionNames.TryParse(OptionNames.Presets, Preset, "--preset", ref preset) is { } presetProblem)
             return (new GoogLeNetTrainerOptions(), presetProblem);
         var options = new GoogLeNetTrainerOptions(preset);
+        if (FromNetwork is { } from)
+        {
+            options.Architecture = from.Architecture;
+            if (from.Configuration is { } saved)
+                options.WidthDivisor = saved.WidthDivisor;
+        }
         var (architecture, optimizer, schedule, augmentation, initialization, tta) =
             (options.Architecture, options.Optimizer, options.LearningRateSchedule, options.Augmentation, options.Initialization,
                 options.TestTimeAugmentation);
@@ -440,6 +499,7 @@ internal class TrainSettings : DeviceSettings
             Options = options,
             ImageSize = EffectiveImageSize,
             Channels = EffectiveChannels,
+            NetworkFromNote = FromNetworkNote,
             TrainLimit = TrainLimit,
             TestLimit = TestLimit,
             TestFraction = TestFraction,

@@ -26,6 +26,8 @@ internal sealed record TrainingJobSettings
     public required int ImageSize { get; init; }
     /// <summary>1 or 3; null: what the data holds (<see cref="DataSet.Channels"/>).</summary>
     public int? Channels { get; init; }
+    /// <summary>What the run took from the network --from holds, in words, or null (<c>TrainSettings.FromNetworkNote</c>).</summary>
+    public string? NetworkFromNote { get; init; }
     public int? TrainLimit { get; init; }
     public int? TestLimit { get; init; }
     public required double TestFraction { get; init; }
@@ -66,6 +68,8 @@ internal sealed class TrainingJob(IAnsiConsole console)
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
             settings.BadImages, settings.MaximumPixels, settings.Seed, settings.Grouping, console);
         console.MarkupLine(Markup.Escape(data.Description));
+        if (settings.NetworkFromNote is { } fromNote)
+            console.MarkupLine(Markup.Escape(fromNote));
 
         int channels = settings.Channels ?? data.Channels;
         if (settings.Channels is null && channels == 3)

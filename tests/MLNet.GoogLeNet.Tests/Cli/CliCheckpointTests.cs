@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using MLNet.GoogLeNet.Cli;
+using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;
 using Spectre.Console;
@@ -111,6 +112,24 @@ public sealed class CliCheckpointTests : IDisposable
         Assert.True(fineTune.ExitCode == 0, fineTune.Output);
         Assert.Contains($"Fine-tuning all the weights of {Path.Combine(folder, "model.zip")}", fineTune.Output);
         Assert.True(File.Exists(tuned));
+
+        // Without the network's options the zip's own network is trained (and a checkpoint's), and the log says so.
+        GoogLeNetConfiguration saved;
+        using (var original = ModelFile.ImportNetwork(Path.Combine(folder, "model.zip")).Network)
+            saved = original.Configuration;
+        Assert.Equal((NetworkArchitecture.GoogLeNetBatchNorm, 1, 32, 16), (saved.Architecture, saved.InputChannels, saved.ImageHeight, saved.WidthDivisor));
+        foreach (string from in new[] { Path.Combine(folder, "model.zip"), folder })
+        {
+            File.Delete(tuned);
+            var bare = Run(["train", "--data", data, "--batch-size", "4", "--epochs", "1", "--no-validation", "--from", from, "--model", tuned]);
+            Assert.True(bare.ExitCode == 0, bare.Output);
+            Assert.Contains("--from holds a googlenet-bn network (1×32×32, width divisor 16): training with its architecture, image size, " +
+                            "channels and width divisor (--architecture, --image-size, --channels and --width-divisor would change them).", bare.Output);
+            Assert.Contains("GoogLeNetBatchNorm at 32×32", bare.Output);
+            var imported = ModelFile.ImportNetwork(tuned);
+            using (imported.Network)
+                Assert.Equal(saved, imported.Network.Configuration);
+        }
 
         var otherNetwork = Run(["train", "--data", data, "--image-size", "32", "--width-divisor", "8", "--epochs", "1",
             "--no-validation", "--from", Path.Combine(folder, "model.zip"), "--model", tuned]);
