@@ -11,7 +11,7 @@
 # e.g. bench/colour-images/run.sh out/colour-images out/colour-runs peer scratch
 #      GOOGLENET_ARGS="--architecture googlenet-torchvision --image-size 112" \
 #        bench/colour-images/run.sh out/colour-images out/colour-runs frozen clipart.pth finetune clipart.pth
-# (a torchvision state dict, such as the one pretrain.py writes, needs its architecture named)
+# (--image-size 112: the size pretrain.py trains at; --architecture only says what the file's keys tell googlenet train)
 # Prints one table row per run: accuracy on test/, minutes (train + evaluate), peak resident memory, and the load average.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
