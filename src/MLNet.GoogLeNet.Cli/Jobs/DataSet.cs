@@ -18,7 +18,10 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
     /// <summary>The seed of the split (and, in train, of the weights and shuffling), unless told otherwise.</summary>
     public const int DefaultSeed = 1;
 
-    /// <summary>An image folder's images as decoded while scanning (empty for IDX files, whose images all have one size).</summary>
+    /// <summary>
+    /// The size and colour of each image of an image folder the run reads (training and test rows), as decoded while
+    /// scanning; empty for IDX files, whose images all have one size.
+    /// </summary>
     public IReadOnlyList<DecodedImageInfo> Shapes { get; init; } = [];
 
     /// <summary>The channel count to train on when the command line does not say: 3 for a folder with colour images, else 1.</summary>
@@ -61,12 +64,16 @@ internal sealed record DataSet(IDataView Train, IDataView Test, IReadOnlyList<st
         var testRows = allTest.Take(testLimit ?? int.MaxValue).ToList();
         if (testRows.Count == 0)
             throw new InvalidDataException($"Image folder '{folder}' has too few images (or groups) to hold some out for testing (test fraction {testFraction}).");
+        // The survey of sizes and colour (what the run resizes and converts, and whether it trains in colour) is of the
+        // images the run reads, which --limit and --test-limit may make fewer than the folder's.
+        var shapeOf = scan.Images.Select(i => i.ImagePath).Zip(scan.Shapes).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+        var usedShapes = trainRows.Concat(testRows).Select(row => shapeOf[row.ImagePath]).ToList();
         return new DataSet(ImageFolder.ToDataView(trainRows), ImageFolder.ToDataView(testRows), scan.Classes,
             $"Image folder {folder}: {scan.Classes.Count} classes, {trainRows.Count:N0} training and {testRows.Count:N0} test images" +
             (grouping is null ? "" : $" ({DescribeGroups(scan.Images, grouping)} kept together)") +
             (scan.BadFiles.Count > 0 ? $", {scan.BadFiles.Count} unreadable file(s) skipped" : ""), FromFiles: true)
         {
-            Shapes = scan.Shapes,
+            Shapes = usedShapes,
         };
     }
 

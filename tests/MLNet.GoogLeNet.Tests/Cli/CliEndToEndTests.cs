@@ -40,6 +40,17 @@ public sealed class CliEndToEndTests : IDisposable
     }
 
     [Fact]
+    public void With_limits_the_survey_of_sizes_counts_the_images_the_run_reads()
+    {
+        using var images = PatternImages.Create(trainPerClass: 10, testPerClass: 0, size: 36);
+        var train = Run(["train", "--data", images.Root, "--limit", "8", "--test-limit", "4", "--epochs", "1", "--no-validation",
+            "--model", Path.Combine(_work, "limited.zip"), .. SmallNetwork]);
+        Assert.True(train.ExitCode == 0, train.Output);
+        Assert.Contains("4 classes, 8 training and 4 test images", train.Output);
+        Assert.Contains("12 of 12 image(s) are not 32×32 (36×36: 12) and are resized to 32×32.", train.Output);
+    }
+
+    [Fact]
     public void Image_folder_train_evaluate_predict()
     {
         using var images = PatternImages.Create(trainPerClass: 60, testPerClass: 0, size: 36);
