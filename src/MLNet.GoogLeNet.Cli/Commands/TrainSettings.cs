@@ -325,7 +325,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--freeze-backbone")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.FreezeBackbone))]
-    [Description("With --from: keep every layer before the classifier head as --from gives it, compute its features of each image once (in scoring mode, no augmentation) and train only the head on them; fast. Not with --freeze-epochs or --resume.")]
+    [Description("With --from: keep every layer before the classifier head as --from gives it, compute its features of each image once (in scoring mode, no augmentation: the preset's is dropped, and --augment or --hflip are warned about and not applied) and train only the head on them; fast. Not with --freeze-epochs or --resume.")]
     public bool FreezeBackbone { get; init; }
 
     [CommandOption("--aux-classifiers")]
@@ -451,7 +451,14 @@ internal class TrainSettings : DeviceSettings
         options.FineTuneFrom = From;
         if (FreezeEpochs is { } freeze) options.FreezeEpochs = freeze;
         if (BackboneLearningRateFactor is { } factor) options.BackboneLearningRateFactor = factor;
-        if (FreezeBackbone) options.FreezeBackbone = true;
+        if (FreezeBackbone)
+        {
+            options.FreezeBackbone = true;
+            // Features computed once from each image cannot be augmented: the preset's augmentation is dropped without
+            // a word, and only one asked for by --augment (or --hflip) gets the trainer's warning that it is not applied.
+            if (Augment is null)
+                options.Augmentation = AugmentationKind.None;
+        }
         if (AuxiliaryClassifiers) options.TrainAuxiliaryClassifiers = true;
         if (ShufflePool is { } pool) options.ShufflePoolSize = pool;
         if (Prefetch is { } prefetch) options.PrefetchBatches = prefetch;

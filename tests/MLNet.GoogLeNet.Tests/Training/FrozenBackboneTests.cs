@@ -189,8 +189,14 @@ public sealed class FrozenBackboneTests(FrozenBackboneTests.BaseNetwork based, I
         output.WriteLine(text);
         Assert.True(exit == 0, text);
         Assert.Contains("backbone frozen (its features computed once, only the head trained)", text);
-        Assert.Contains("augmentation (Translate) is not applied", text);
+        // The preset's augmentation is dropped without a word; one asked for is warned about.
+        Assert.Contains("augmentation None", text);
+        Assert.DoesNotContain("is not applied", text);
         Assert.True(File.Exists(model));
+        File.Delete(model);
+        (exit, text) = CliRunner.Run([.. train, "--from", based.Zip, "--freeze-backbone", "--augment", "translate"]);
+        Assert.True(exit == 0, text);
+        Assert.Contains("augmentation (Translate) is not applied", text);
 
         (exit, text) = CliRunner.Run([.. train, "--from", based.Zip, "--backbone-lr-factor", "1.5"]);
         Assert.Equal(2, exit);
