@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace MLNet.GoogLeNet.Modules;
 
 /// <summary>
@@ -15,29 +13,20 @@ internal static class ArchitectureByKeys
 
     /// <summary>
     /// The row whose network has exactly <paramref name="keys"/>, its auxiliary classifiers' keys aside, or null when no
-    /// network of <see cref="ArchitectureTable"/> has them. Building the networks draws from the global random generator
-    /// (the modules' own initialisation), so its state is put back: the caller's random numbers stay as they were.
+    /// network of <see cref="ArchitectureTable"/> has them. Building them leaves torch's global generator as it was
+    /// (<see cref="GoogLeNetNetwork"/>'s constructor sees to it).
     /// </summary>
     public static ArchitectureEntry? Find(IReadOnlyCollection<string> keys)
     {
-        var generatorState = Generator.Default.get_state();
-        try
+        foreach (var entry in ArchitectureTable.All)
         {
-            foreach (var entry in ArchitectureTable.All)
-            {
-                var wanted = keys.Where(key => !entry.IsAuxiliary(key)).ToHashSet(StringComparer.Ordinal);
-                var configuration = new GoogLeNetConfiguration(3, 2, GoogLeNetConfiguration.MinimumImageSize,
-                    GoogLeNetConfiguration.MinimumImageSize, SmallWidthDivisor, entry.Architecture);
-                using var network = new GoogLeNetNetwork(configuration);
-                if (wanted.SetEquals(network.state_dict().Keys))
-                    return entry;
-            }
-            return null;
+            var wanted = keys.Where(key => !entry.IsAuxiliary(key)).ToHashSet(StringComparer.Ordinal);
+            var configuration = new GoogLeNetConfiguration(3, 2, GoogLeNetConfiguration.MinimumImageSize,
+                GoogLeNetConfiguration.MinimumImageSize, SmallWidthDivisor, entry.Architecture);
+            using var network = new GoogLeNetNetwork(configuration);
+            if (wanted.SetEquals(network.state_dict().Keys))
+                return entry;
         }
-        finally
-        {
-            Generator.Default.set_state(generatorState);
-            generatorState.Dispose();
-        }
+        return null;
     }
 }

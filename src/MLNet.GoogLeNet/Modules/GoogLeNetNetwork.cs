@@ -53,17 +53,29 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         ArgumentNullException.ThrowIfNull(configuration);
         configuration.Validate();
         Configuration = configuration;
-        var entry = ArchitectureTable.Of(configuration.Architecture);
-        var stages = entry.BuildStages(configuration);
-        backbone = [.. stages.Backbone];
-        headName = entry.HeadName;
-        head = Linear(stages.OutputChannels, configuration.ClassCount);  // one output per class
-        if (auxiliaryClassifiers && stages.AuxiliaryInputs.Count == 0)
-            throw new ArgumentException($"The {configuration.Architecture} network has no auxiliary classifiers.", nameof(auxiliaryClassifiers));
-        auxiliary = auxiliaryClassifiers
-            ? [.. stages.AuxiliaryInputs.Select(a => (a.Place.Name, a.Place.After,
-                new TorchvisionInceptionAux(a.Place.Name, a.InputChannels, configuration.ClassCount, configuration.WidthDivisor)))]
-            : [];
+        // TorchSharp's layers initialise themselves from torch's global generator as they are made (the seeded
+        // initialisation below then replaces those values): its state is put back, so building a network leaves the
+        // caller's random numbers as they were.
+        var generatorState = Generator.Default.get_state();
+        try
+        {
+            var entry = ArchitectureTable.Of(configuration.Architecture);
+            var stages = entry.BuildStages(configuration);
+            backbone = [.. stages.Backbone];
+            headName = entry.HeadName;
+            head = Linear(stages.OutputChannels, configuration.ClassCount);  // one output per class
+            if (auxiliaryClassifiers && stages.AuxiliaryInputs.Count == 0)
+                throw new ArgumentException($"The {configuration.Architecture} network has no auxiliary classifiers.", nameof(auxiliaryClassifiers));
+            auxiliary = auxiliaryClassifiers
+                ? [.. stages.AuxiliaryInputs.Select(a => (a.Place.Name, a.Place.After,
+                    new TorchvisionInceptionAux(a.Place.Name, a.InputChannels, configuration.ClassCount, configuration.WidthDivisor)))]
+                : [];
+        }
+        finally
+        {
+            Generator.Default.set_state(generatorState);
+            generatorState.Dispose();
+        }
         foreach (var (name, module) in backbone)
             register_module(name, module);
         register_module(headName, head);

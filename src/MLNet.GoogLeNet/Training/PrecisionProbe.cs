@@ -8,7 +8,7 @@ namespace MLNet.GoogLeNet.Training;
 /// <summary>
 /// Times training steps in fp32 and in bf16 autocast for <see cref="MixedPrecision.Auto"/>, on a throwaway network of the
 /// run's configuration at the run's batch size, with the run's optimiser at a learning rate of 0. The run itself is
-/// untouched: its network is not used, and the global random generator (which building a network and dropout draw
+/// untouched: its network is not used, and the global random generator (which the throwaway network's dropout draws
 /// from) is put back as it was, so a run with Auto is the run with the chosen mode set explicitly.
 /// </summary>
 internal static class PrecisionProbe
