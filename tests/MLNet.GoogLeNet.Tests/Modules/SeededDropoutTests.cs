@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace MLNet.GoogLeNet.Tests.Modules;
 
 /// <summary>
-/// <see cref="SeededDropout"/> computes nn.Dropout's function with masks its seed decides, and never touches torch's
-/// global generator once seeded.
+/// <see cref="SeededDropout"/> computes nn.Dropout's function with masks its seed decides (GlobalGeneratorTests: and
+/// never touches torch's global generator once seeded).
 /// </summary>
 public sealed class SeededDropoutTests
 {
@@ -19,10 +19,7 @@ public sealed class SeededDropoutTests
         using var input = ones(200, 500);
 
         dropout.Reseed(7, CPU);
-        using var globalBefore = Generator.Default.get_state();
         using var first = dropout.call(input);
-        using var globalAfter = Generator.Default.get_state();
-        Assert.True(globalBefore.eq(globalAfter).all().item<bool>(), "A seeded dropout drew from torch's global generator.");
 
         dropout.Reseed(7, CPU);
         using var again = dropout.call(input);
