@@ -114,6 +114,26 @@ public static partial class ModelFile
     /// <exception cref="InvalidDataException">The file is not a model zip, or holds no GoogLeNet network, or one that cannot be rebuilt; the message names the file.</exception>
     internal static ImportedNetwork ImportNetwork(string path)
     {
+        var (model, source) = ReadNetworkModel(path);
+        return OnnxWeightImporter.Import(model, source);
+    }
+
+    /// <summary>
+    /// The configuration of the network a model zip saved by this library holds, as its metadata records it, without
+    /// building the network (<see cref="ImportNetwork"/> builds it, and checks the metadata against the weights); null
+    /// when the metadata does not describe it.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a model zip or holds no GoogLeNet network; the message names the file.</exception>
+    internal static Modules.GoogLeNetConfiguration? ReadNetworkConfiguration(string path)
+    {
+        var (model, source) = ReadNetworkModel(path);
+        return NetworkMetadata.ReadConfiguration(model, source);
+    }
+
+    /// <summary>The ONNX model of the one GoogLeNet network a model zip holds, and the zip named for messages.</summary>
+    private static (Onnx.ModelProto Model, string Source) ReadNetworkModel(string path)
+    {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         if (!File.Exists(path))
             throw new FileNotFoundException($"Model file '{path}' does not exist.", path);
@@ -157,7 +177,7 @@ public static partial class ModelFile
         }
         return found.Count switch
         {
-            1 => OnnxWeightImporter.Import(found[0], source),
+            1 => (found[0], source),
             0 => throw new InvalidDataException($"{source} holds no GoogLeNet network saved by MLNet.GoogLeNet."),
             _ => throw new InvalidDataException($"{source} holds {found.Count} GoogLeNet networks; rebuilding one needs a zip with one."),
         };

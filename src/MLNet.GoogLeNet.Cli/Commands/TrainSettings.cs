@@ -141,20 +141,10 @@ internal class TrainSettings : DeviceSettings
     public int? ImageSize { get; init; }
 
     /// <summary>
-    /// The architecture the command line asks for, else the one --from holds, else the preset's; a wrong name is
-    /// reported by <see cref="BuildOptions"/>.
+    /// The row of the architecture <see cref="BuildOptions"/> chooses: the command line's, else the one --from holds,
+    /// else the preset's (with a wrong name, which BuildOptions reports, the one it would have been without it).
     /// </summary>
-    private ArchitectureEntry ArchitectureRow
-    {
-        get
-        {
-            var preset = TrainingPreset.Default;
-            OptionNames.TryParse(OptionNames.Presets, Preset, "--preset", ref preset);
-            var architecture = FromNetwork?.Architecture ?? new GoogLeNetTrainerOptions(preset).Architecture;
-            OptionNames.TryParse(OptionNames.Architectures, Architecture, "--architecture", ref architecture);
-            return ArchitectureTable.Contains(architecture) ? ArchitectureTable.Of(architecture) : ArchitectureTable.Of(NetworkArchitecture.GoogLeNet);
-        }
-    }
+    private ArchitectureEntry ArchitectureRow => ArchitectureTable.Of(BuildOptions().Options.Architecture);
 
     /// <summary>
     /// The network --from holds (<see cref="StartingNetwork"/>), read once: its architecture, image size, channels and

@@ -178,15 +178,12 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 
     /// <summary>
     /// Seeds the masks of the network's dropout (<see cref="SeededDropout"/>, the auxiliary classifiers' included) for
-    /// the next training step: each dropout module from <paramref name="seed"/> and its place in the network, on the
-    /// network's device. A network without dropout has nothing to seed.
+    /// the next training step: each dropout module from <paramref name="seed"/> and its place in the network, on
+    /// <paramref name="device"/>, the network's. A network without dropout has nothing to seed.
     /// </summary>
-    internal void ReseedDropout(ulong seed)
+    internal void ReseedDropout(ulong seed, Device device)
     {
         _dropouts ??= modules().OfType<SeededDropout>().ToArray();
-        if (_dropouts.Length == 0)
-            return;
-        var device = parameters().First().device;
         for (int place = 0; place < _dropouts.Length; place++)
             _dropouts[place].Reseed(seed + (ulong)place * 0x9E3779B97F4A7C15UL, device);  // 2^64 / golden ratio: far-apart seeds
     }

@@ -65,7 +65,33 @@ internal sealed class Checkpoint : IDisposable
     /// <summary>Reads the checkpoint at <paramref name="path"/>.</summary>
     /// <exception cref="FileNotFoundException">There is no such file.</exception>
     /// <exception cref="InvalidDataException">The file is not a checkpoint of this library (the message says why).</exception>
-    public static Checkpoint Read(string path)
+    public static Checkpoint Read(string path) => Open(path, (zip, manifest) =>
+    {
+        var tensorsEntry = zip.GetEntry(TensorsEntry)!;
+        // Stored, never compressed (Write stores it): its length is then bounded by the file's, and so is everything
+        // the archive may announce; a compressed entry could claim any length for a few bytes.
+        long fileLength = new FileInfo(path).Length;
+        if (tensorsEntry.CompressedLength != tensorsEntry.Length || tensorsEntry.Length > fileLength)
+            throw new InvalidDataException(
+                $"Checkpoint '{path}' is damaged: its {TensorsEntry} claims {tensorsEntry.Length} bytes stored in {tensorsEntry.CompressedLength} " +
+                $"of a {fileLength}-byte file (this library stores it uncompressed). Resume from an earlier checkpoint, or train again.");
+        using var tensorStream = tensorsEntry.Open();
+        return new Checkpoint(path, manifest, TensorArchive.Read(tensorStream, $"Checkpoint '{path}'", tensorsEntry.Length));
+    });
+
+    /// <summary>
+    /// Reads the manifest of the checkpoint at <paramref name="path"/> alone (what it was trained with and where it
+    /// stands), without its tensors; the file's checks up to them are <see cref="Read"/>'s.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no such file.</exception>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of this library (the message says why).</exception>
+    public static CheckpointManifest ReadManifest(string path) => Open(path, (_, manifest) => manifest);
+
+    /// <summary>
+    /// Opens the checkpoint at <paramref name="path"/>, checks it has both entries and reads its manifest (its format
+    /// first), then gives both to <paramref name="read"/>; any failure is reported naming the file.
+    /// </summary>
+    private static T Open<T>(string path, Func<ZipArchive, CheckpointManifest, T> read)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Checkpoint '{path}' does not exist.", path);
@@ -93,15 +119,7 @@ internal sealed class Checkpoint : IDisposable
                 manifest = document.Deserialize<CheckpointManifest>(Json)
                     ?? throw new InvalidDataException($"'{path}': {ManifestEntry} is empty.");
             }
-            // Stored, never compressed (Write stores it): its length is then bounded by the file's, and so is everything
-            // the archive may announce; a compressed entry could claim any length for a few bytes.
-            long fileLength = new FileInfo(path).Length;
-            if (tensorsEntry.CompressedLength != tensorsEntry.Length || tensorsEntry.Length > fileLength)
-                throw new InvalidDataException(
-                    $"Checkpoint '{path}' is damaged: its {TensorsEntry} claims {tensorsEntry.Length} bytes stored in {tensorsEntry.CompressedLength} " +
-                    $"of a {fileLength}-byte file (this library stores it uncompressed). Resume from an earlier checkpoint, or train again.");
-            using var tensorStream = tensorsEntry.Open();
-            return new Checkpoint(path, manifest, TensorArchive.Read(tensorStream, $"Checkpoint '{path}'", tensorsEntry.Length));
+            return read(zip, manifest);
         }
         catch (Exception e) when (e is JsonException or NotSupportedException || (e is InvalidDataException && e.Message.IndexOf(path, StringComparison.Ordinal) < 0))
         {

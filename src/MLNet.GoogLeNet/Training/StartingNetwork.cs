@@ -3,10 +3,10 @@ using MLNet.GoogLeNet.Modules;
 namespace MLNet.GoogLeNet.Training;
 
 /// <summary>
-/// The network a <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> file holds, as far as the file says: a checkpoint
-/// and a model zip record its whole configuration, a state dict only its keys, which tell the architecture
-/// (<see cref="ArchitectureByKeys"/>). <c>googlenet train --from</c> takes it as the default of the options that must
-/// match the file, so that fine-tuning a saved model needs no more than its path.
+/// The network a <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> file holds, as far as the file says: a checkpoint's
+/// manifest and a model zip's metadata record its whole configuration (read without the weights), a state dict only its
+/// keys, which tell the architecture (<see cref="ArchitectureByKeys"/>). <c>googlenet train --from</c> takes it as the
+/// default of the options that must match the file, so that fine-tuning a saved model needs no more than its path.
 /// </summary>
 internal static class StartingNetwork
 {
@@ -20,8 +20,8 @@ internal static class StartingNetwork
         {
             if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
             {
-                using var checkpoint = Checkpoint.Read(CheckpointFolder.Resolve(path));
-                return (checkpoint.Manifest.Network.Architecture, checkpoint.Manifest.Network);
+                var manifest = Checkpoint.ReadManifest(CheckpointFolder.Resolve(path));
+                return (manifest.Network.Architecture, manifest.Network);
             }
             if (Export.StateDictFile.IsStateDict(path))
             {
@@ -36,9 +36,7 @@ internal static class StartingNetwork
                         tensor.Dispose();
                 }
             }
-            var imported = ModelFile.ImportNetwork(path);
-            using (imported.Network)
-                return (imported.Network.Configuration.Architecture, imported.Network.Configuration);
+            return ModelFile.ReadNetworkConfiguration(path) is { } saved ? (saved.Architecture, saved) : null;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException
                                        or UnauthorizedAccessException or InvalidOperationException)

@@ -135,7 +135,7 @@ internal sealed class TrainingLoop
                     rate = LearningRates.ForStep(_options.LearningRateSchedule, _options.LearningRate, _options.WarmupFraction,
                         position.Steps, totalSteps, epoch, _options.StepDecayEpochs, _options.StepDecayFactor);
                     step.SetLearningRate(rate);
-                    _network.ReseedDropout(RandomStreams.DropoutSeed(_seed, position.Steps));
+                    _network.ReseedDropout(RandomStreams.DropoutSeed(_seed, position.Steps), _device);
                     var (loss, batchCorrect) = Step(step, augmentation, batch);
                     if (!float.IsFinite(loss))
                         throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
