@@ -50,7 +50,8 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
         var results = ConvolutionProbe.Run();
         bool right = true;
         console.WriteLine($"Convolutions in float32 against float64 ({ConvolutionProbe.InputChannels.Count} input channel counts from " +
-                          $"{ConvolutionProbe.InputChannels[0]} to {ConvolutionProbe.InputChannels[^1]} × kernels " +
+                          $"{ConvolutionProbe.InputChannels[0]} to {ConvolutionProbe.InputChannels[^1]} × output channels " +
+                          $"{string.Join(" and ", ConvolutionProbe.OutputChannels)} × kernels " +
                           $"{string.Join(", ", ConvolutionProbe.KernelSizes.Select(k => $"{k}×{k}"))}; output, input and weight gradients; " +
                           $"allowance {ConvolutionProbe.RelativeTolerance:G} × the largest value + {ConvolutionProbe.AbsoluteTolerance:G}):");
         foreach (var group in results.GroupBy(r => r.Layout))
@@ -61,10 +62,13 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
             console.WriteLine($"  library, {layout}: {group.Count() - wrong.Count} of {group.Count()} right and channels-last " +
                               $"(worst {group.Max(r => r.Worst).ToString("0.###", CultureInfo.InvariantCulture)} of the allowance)");
             foreach (var r in wrong)
-                console.WriteLine($"    WRONG: {r.InputChannels} channels, {r.KernelSize}×{r.KernelSize}: output {r.Output:G3}, input gradient " +
+                console.WriteLine($"    WRONG: {r.InputChannels} → {r.OutputChannels} channels, {r.KernelSize}×{r.KernelSize}: output {r.Output:G3}, input gradient " +
                                   $"{r.InputGradient:G3}, weight gradient {r.WeightGradient:G3} of the allowance" +
                                   (r.OutputChannelsLast ? "" : "; ran in the plain layout"));
         }
+        console.WriteLine("  the library convolves on this CPU " + (ConvolutionFault.OnThisCpu
+            ? "without oneDNN, as matrix products: oneDNN's convolution is wrong on this CPU (docs/troubleshooting.md)"
+            : "with oneDNN, which was right here for the shapes it gets wrong on the CPUs known to have its fault"));
         var unguarded = (from channels in ConvolutionProbe.InputChannels
                          from kernel in ConvolutionProbe.KernelSizes
                          let deviation = ConvolutionProbe.UnguardedPlainLayout(channels, kernel)

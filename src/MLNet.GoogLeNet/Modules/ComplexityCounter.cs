@@ -22,12 +22,21 @@ internal static class ComplexityCounter
     {
         long macs = 0;
         var removers = new List<Action>();
+        static long PerOutput(Conv2d conv) => conv.in_channels / conv.groups * conv.kernel_size.Aggregate(1L, (a, k) => a * k);
+        // A ConvUnit is counted by its own output (the convolution's shape), since where oneDNN is avoided its Conv2d
+        // module does not run (ConvolutionFault); a Conv2d outside a unit (the reference networks) by the module's.
+        var inUnits = network.modules().OfType<ConvUnit>().Select(unit => unit.Convolution).ToHashSet();
         foreach (var (_, module) in network.named_modules())
         {
             switch (module)
             {
-                case Conv2d conv:
-                    long perOutput = conv.in_channels / conv.groups * conv.kernel_size.Aggregate(1L, (a, k) => a * k);
+                case ConvUnit unit:
+                    long perUnitOutput = PerOutput(unit.Convolution);
+                    var unitHook = unit.register_forward_hook((_, _, output) => { macs += output.numel() * perUnitOutput; return output; });
+                    removers.Add(unitHook.remove);
+                    break;
+                case Conv2d conv when !inUnits.Contains(conv):
+                    long perOutput = PerOutput(conv);
                     var convHook = conv.register_forward_hook((_, _, output) => { macs += output.numel() * perOutput; return output; });
                     removers.Add(convHook.remove);
                     break;

@@ -79,7 +79,10 @@ internal sealed class ConvUnit : Module<Tensor, Tensor>, IOnnxModule
     public override Tensor forward(Tensor input)
     {
         using var scope = NewDisposeScope();
-        var x = conv.call(ConvolutionLayout.ForConvolution(input, conv.weight));  // channels-last on a CPU, whatever the weight's layout
+        // On a CPU: channels-last, whatever the weight's layout; without oneDNN where its kernels are wrong.
+        var x = input.device_type == DeviceType.CPU && ConvolutionFault.AvoidOneDnn
+            ? GemmConvolution.Forward(conv, input)
+            : conv.call(ConvolutionLayout.ForConvolution(input, conv.weight));
         if (bn is not null) x = bn.call(x);
         if (relu is not null) x = relu.call(x);
         return x.MoveToOuterDisposeScope();

@@ -9,11 +9,12 @@ namespace MLNet.GoogLeNet.Modules;
 /// <remarks>
 /// libtorch hands a CPU convolution to oneDNN channels-last (activations N, H, W, C in memory) when the input or the
 /// weight is laid out channels-last, else in its plain layout, which oneDNN converts to channel blocks of 16 padded
-/// with zeros. That plain path computes wrong values on some CPUs (AMD Zen 5, for convolutions with more than 16 input
-/// channels that are not a multiple of 16: docs/troubleshooting.md), while the channels-last path is right there and is
-/// the faster one everywhere this project measured (docs/performance.md). So on a CPU every convolution of the library
-/// runs channels-last: the networks keep their weights channels-last (<see cref="GoogLeNetNetwork.UseChannelsLast"/>),
-/// and <see cref="ForConvolution"/> lays out the input of any convolution whose weight is not.
+/// with zeros. The channels-last path is the faster one everywhere this project measured (docs/performance.md), and the
+/// plain path is the more often wrong one where oneDNN's kernels are wrong (AMD Zen 5: docs/troubleshooting.md). So on a
+/// CPU every convolution of the library runs channels-last: the networks keep their weights channels-last
+/// (<see cref="GoogLeNetNetwork.UseChannelsLast"/>), and <see cref="ForConvolution"/> lays out the input of any
+/// convolution whose weight is not. Where oneDNN is wrong channels-last too, <see cref="ConvolutionFault"/> keeps
+/// convolutions out of it altogether.
 /// </remarks>
 internal static class ConvolutionLayout
 {

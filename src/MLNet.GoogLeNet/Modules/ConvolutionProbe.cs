@@ -15,6 +15,11 @@ internal static class ConvolutionProbe
     /// <summary>Input channel counts probed: around and between the multiples of 16 that oneDNN blocks channels by.</summary>
     public static IReadOnlyList<int> InputChannels { get; } = [3, 8, 12, 16, 20, 24, 28, 40, 56, 112];
 
+    /// <summary>
+    /// Output channel counts probed: a multiple of 32, and 112, which oneDNN's channels-last kernels get wrong on AMD Zen 5.
+    /// </summary>
+    public static IReadOnlyList<int> OutputChannels { get; } = [32, 112];
+
     /// <summary>Square kernel sizes probed: the 1×1 reductions and the 3×3, 5×5 and 7×7 convolutions of the networks.</summary>
     public static IReadOnlyList<int> KernelSizes { get; } = [1, 3, 5, 7];
 
@@ -38,7 +43,7 @@ internal static class ConvolutionProbe
     /// One probe: the largest differences from float64, each divided by its allowance, so that 1 is the limit; and
     /// whether the output came out channels-last, which shows that libtorch took its channels-last path.
     /// </summary>
-    public sealed record Result(int InputChannels, int KernelSize, WeightLayout Layout, double Output, double InputGradient,
+    public sealed record Result(int InputChannels, int OutputChannels, int KernelSize, WeightLayout Layout, double Output, double InputGradient,
         double WeightGradient, bool OutputChannelsLast)
     {
         /// <summary>The worst of the three, as a fraction of its allowance.</summary>
@@ -48,38 +53,39 @@ internal static class ConvolutionProbe
         public bool Right => Worst <= 1;
     }
 
-    /// <summary>Probes every input channel count and kernel size in both weight layouts.</summary>
+    /// <summary>Probes every input and output channel count and kernel size in both weight layouts.</summary>
     public static IReadOnlyList<Result> Run(int seed = 3) =>
         [.. from channels in InputChannels
+            from outputChannels in OutputChannels
             from kernel in KernelSizes
             from layout in new[] { WeightLayout.ChannelsLast, WeightLayout.Standard }
-            select Probe(channels, kernel, layout, seed)];
+            select Probe(channels, outputChannels, kernel, layout, seed)];
 
     /// <summary>
-    /// A <see cref="ConvUnit"/> of <paramref name="inputChannels"/> → 32 channels with a
+    /// A <see cref="ConvUnit"/> of <paramref name="inputChannels"/> → <paramref name="outputChannels"/> channels with a
     /// <paramref name="kernelSize"/>×<paramref name="kernelSize"/> kernel (same padding, bias, no normalisation or
     /// activation) on a batch of 8 images of 12×12, forward and backward, in float32 on the CPU against float64.
     /// </summary>
-    public static Result Probe(int inputChannels, int kernelSize, WeightLayout layout, int seed = 3)
+    public static Result Probe(int inputChannels, int outputChannels, int kernelSize, WeightLayout layout, int seed = 3)
     {
         using var scope = NewDisposeScope();
         using var generator = new Generator((ulong)seed);
-        using var unit = new ConvUnit(inputChannels, 32, kernelSize, batchNorm: false, activation: false, padding: kernelSize / 2);
-        using var reference = new ConvUnit(inputChannels, 32, kernelSize, batchNorm: false, activation: false, padding: kernelSize / 2);
+        using var unit = new ConvUnit(inputChannels, outputChannels, kernelSize, batchNorm: false, activation: false, padding: kernelSize / 2);
+        using var reference = new ConvUnit(inputChannels, outputChannels, kernelSize, batchNorm: false, activation: false, padding: kernelSize / 2);
         using (no_grad())
         {
             unit.Convolution.weight.copy_(randn(unit.Convolution.weight.shape, generator: generator).div_(Math.Sqrt(inputChannels * kernelSize * kernelSize)));
-            unit.Convolution.bias!.copy_(randn(32, generator: generator).mul_(0.1));
+            unit.Convolution.bias!.copy_(randn(outputChannels, generator: generator).mul_(0.1));
         }
         reference.load_state_dict(unit.state_dict());
         reference.to(float64);
         unit.UseChannelsLast(layout == WeightLayout.ChannelsLast);
 
         var input = randn([8, inputChannels, 12, 12], generator: generator);
-        var upstream = randn([8, 32, 12, 12], generator: generator);
+        var upstream = randn([8, outputChannels, 12, 12], generator: generator);
         var (output, inputGradient, weightGradient) = ForwardBackward(unit, input, upstream);
         var (expected, expectedInputGradient, expectedWeightGradient) = ForwardBackward(reference, input.to(float64), upstream.to(float64));
-        return new Result(inputChannels, kernelSize, layout,
+        return new Result(inputChannels, outputChannels, kernelSize, layout,
             Deviation(output, expected), Deviation(inputGradient, expectedInputGradient), Deviation(weightGradient, expectedWeightGradient),
             ConvolutionLayout.IsChannelsLast(output));
     }

@@ -29,14 +29,15 @@ public sealed partial class DoctorTests : IDisposable
         Assert.Contains(cpu.Flags.Contains("avx512f") ? "avx512f" : "no avx512f", run.Output);
         // oneDNN states its instruction set in words ("Intel AVX2", "Intel AVX-512 with …") and its version.
         Assert.Matches(@"oneDNN: .*(AVX|SSE).* \(oneDNN v\d+\.\d+", run.Output);
-        int cases = ConvolutionProbe.InputChannels.Count * ConvolutionProbe.KernelSizes.Count;
+        int cases = ConvolutionProbe.InputChannels.Count * ConvolutionProbe.OutputChannels.Count * ConvolutionProbe.KernelSizes.Count;
         Assert.Contains($"library, channels-last weights: {cases} of {cases} right and channels-last", run.Output);
         Assert.Contains($"standard weights   : {cases} of {cases} right and channels-last", run.Output);
+        Assert.Contains(ConvolutionFault.OnThisCpu ? "the library convolves on this CPU without oneDNN, as matrix products" : "the library convolves on this CPU with oneDNN", run.Output);
         Assert.Contains("libtorch's plain layout, unguarded", run.Output);
         Assert.Contains("The library's convolutions are right on this machine.", run.Output);
     }
 
-    [Fact]
+    [UnguardedOneDnnFact]  // doctor's last probe runs libtorch's plain layout unguarded, here in the test process
     public void Doctor_in_process_says_why_it_cannot_read_the_onednn_isa()
     {
         var (exit, output) = CliRunner.Run("doctor");
@@ -45,7 +46,7 @@ public sealed partial class DoctorTests : IDisposable
     }
 
     [LinuxX64Fact]
-    public void Every_convolution_of_a_training_run_runs_on_channels_last_activations_in_onednn()
+    public void Every_convolution_of_a_training_run_runs_on_channels_last_activations_in_onednn_or_without_it_where_it_is_wrong()
     {
         string data = Path.Combine(_work, "idx");
         IdxFiles.WriteFashionMnist(data, trainCount: 24, testCount: 8);
@@ -58,16 +59,26 @@ public sealed partial class DoctorTests : IDisposable
         Assert.True(run.ExitCode == 0, run.Output + run.Error);
 
         var convolutions = run.Output.Split('\n').Where(l => l.Contains(",convolution,", StringComparison.Ordinal) && l.Contains("exec", StringComparison.Ordinal)).ToList();
-        foreach (string pass in new[] { "forward_training", "backward_data", "backward_weights" })
-            Assert.Contains(convolutions, l => l.Contains($",{pass},", StringComparison.Ordinal));
-        var plain = convolutions
-            .SelectMany(l => Activation().Matches(l).Select(m => (Line: l, Tag: m.Groups["tag"].Value)))
-            .Where(a => a.Tag != "acdb")
-            .Select(a => a.Line)
-            .Distinct()
-            .ToList();
-        Assert.True(plain.Count == 0, $"{plain.Count} convolutions of {convolutions.Count} ran on activations not laid out channels-last, e.g.\n{string.Join('\n', plain.Take(5))}");
-        Assert.True(convolutions.Count > 100, $"only {convolutions.Count} convolutions in oneDNN's log");
+        if (ConvolutionFault.OnThisCpu)
+        {
+            // This CPU has oneDNN's convolution fault: only the probe that found it convolved in oneDNN, the training did not.
+            Assert.True(convolutions.Count <= ConvolutionFault.ProbedShapes.Count && convolutions.All(l => l.Contains(",forward_", StringComparison.Ordinal)),
+                $"{convolutions.Count} convolutions ran in oneDNN, e.g.\n{string.Join('\n', convolutions.Take(3))}");
+            Assert.Contains("epoch 1,", run.Output);
+        }
+        else
+        {
+            foreach (string pass in new[] { "forward_training", "backward_data", "backward_weights" })
+                Assert.Contains(convolutions, l => l.Contains($",{pass},", StringComparison.Ordinal));
+            var plain = convolutions
+                .SelectMany(l => Activation().Matches(l).Select(m => (Line: l, Tag: m.Groups["tag"].Value)))
+                .Where(a => a.Tag != "acdb")
+                .Select(a => a.Line)
+                .Distinct()
+                .ToList();
+            Assert.True(plain.Count == 0, $"{plain.Count} convolutions of {convolutions.Count} ran on activations not laid out channels-last, e.g.\n{string.Join('\n', plain.Take(5))}");
+            Assert.True(convolutions.Count > 100, $"only {convolutions.Count} convolutions in oneDNN's log");
+        }
     }
 
     /// <summary>An activation's memory descriptor in oneDNN's verbose log: "src:f32::blocked:acdb::f0" (dst likewise).</summary>

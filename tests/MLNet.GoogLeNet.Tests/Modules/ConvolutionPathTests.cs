@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Native;
 using MLNet.GoogLeNet.Tests.TestData;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -10,24 +11,81 @@ namespace MLNet.GoogLeNet.Tests.Modules;
 /// <summary>
 /// The library's convolutions give on this CPU, in float32, the values they give in float64 (which libtorch computes
 /// without oneDNN), and run channels-last on the CPU whatever layout their weights are in (ConvolutionLayout). On a CPU
-/// whose plain-layout convolution is right these comparisons pass with the guard or without it; on one where it is wrong
-/// (AMD Zen 5: docs/troubleshooting.md) they are what proves the guard. The layout assertions fail on any CPU when the
-/// guard is taken out.
+/// whose oneDNN convolution is right these comparisons pass with the guards or without them; on one where it is wrong
+/// (AMD Zen 5: docs/troubleshooting.md) they are what proves the guards. The matrix-product path such a CPU takes
+/// (GemmConvolution) is checked on every CPU by forcing it. The layout assertions fail on any CPU when the layout guard
+/// is taken out.
 /// </summary>
 public sealed class ConvolutionPathTests
 {
     [Fact]
     public void Every_channel_count_and_kernel_gives_the_float64_values_forward_and_backward_channels_last()
     {
-        var results = ConvolutionProbe.Run();
-        Assert.Equal(ConvolutionProbe.InputChannels.Count * ConvolutionProbe.KernelSizes.Count * 2, results.Count);
+        AssertProbeRight(ConvolutionProbe.Run());
+    }
+
+    [Fact]
+    public void Without_onednn_every_channel_count_and_kernel_gives_the_float64_values_forward_and_backward_channels_last()
+    {
+        // The matrix-product path that CPUs with oneDNN's fault take, checked on every CPU.
+        using var force = ConvolutionFault.Force(avoidOneDnn: true);
+        AssertProbeRight(ConvolutionProbe.Run(seed: 4));
+    }
+
+    private static void AssertProbeRight(IReadOnlyList<ConvolutionProbe.Result> results)
+    {
+        Assert.Equal(ConvolutionProbe.InputChannels.Count * ConvolutionProbe.OutputChannels.Count * ConvolutionProbe.KernelSizes.Count * 2, results.Count);
         Assert.Equal([3, 8, 12, 16, 20, 24, 28, 40, 56, 112], ConvolutionProbe.InputChannels);
+        Assert.Equal([32, 112], ConvolutionProbe.OutputChannels);
         Assert.Equal([1, 3, 5, 7], ConvolutionProbe.KernelSizes);
         var wrong = results.Where(r => !r.Right).Select(r =>
-            $"{r.InputChannels} channels {r.KernelSize}×{r.KernelSize} {r.Layout}: output {r.Output:G3}, input gradient {r.InputGradient:G3}, weight gradient {r.WeightGradient:G3} of the allowance");
+            $"{r.InputChannels} → {r.OutputChannels} channels {r.KernelSize}×{r.KernelSize} {r.Layout}: output {r.Output:G3}, input gradient {r.InputGradient:G3}, weight gradient {r.WeightGradient:G3} of the allowance");
         Assert.Empty(wrong);
-        var plain = results.Where(r => !r.OutputChannelsLast).Select(r => $"{r.InputChannels} channels {r.KernelSize}×{r.KernelSize} {r.Layout}");
+        var plain = results.Where(r => !r.OutputChannelsLast).Select(r => $"{r.InputChannels} → {r.OutputChannels} channels {r.KernelSize}×{r.KernelSize} {r.Layout}");
         Assert.Empty(plain);
+    }
+
+    [Fact]
+    public void Amd_zen_5_is_known_by_name_and_family()
+    {
+        Assert.True(ConvolutionFault.IsKnownAffected(new CpuDescription("AMD EPYC 9B45 128-Core Processor", 26, 2, new HashSet<string>())));
+        Assert.False(ConvolutionFault.IsKnownAffected(new CpuDescription("AMD EPYC 9B14", 25, 17, new HashSet<string>())));
+        Assert.False(ConvolutionFault.IsKnownAffected(new CpuDescription("Intel(R) Xeon(R) Platinum 8581C CPU", 6, 207, new HashSet<string>())));
+        if (ConvolutionFault.IsKnownAffected(CpuDescription.Current))
+            Assert.True(ConvolutionFault.OnThisCpu);
+    }
+
+    [UnguardedOneDnnFact]
+    public void The_fault_probe_agrees_with_a_sweep_of_onednn_convolutions()
+    {
+        // libtorch's own convolution, unguarded, over channel counts and kernels in both layouts: where the library's
+        // probe finds no fault, every one must be right; where it finds one, the sweep must find wrong ones too.
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        using var generator = new Generator(12);
+        var wrong = new List<string>();
+        int total = 0;
+        foreach (int kernel in new[] { 1, 3, 5 })
+        foreach (int inputChannels in new[] { 16, 24, 40, 64 })
+        foreach (int outputChannels in new[] { 32, 48, 80, 96, 112, 144, 176, 208 })
+        foreach (bool channelsLast in new[] { true, false })
+        {
+            using var inner = NewDisposeScope();
+            var input = randn([4, inputChannels, 7, 7], generator: generator);
+            var weight = randn([outputChannels, inputChannels, kernel, kernel], generator: generator).div_(Math.Sqrt(inputChannels * kernel * kernel));
+            if (channelsLast)
+                (input, weight) = (ConvolutionLayout.ToChannelsLast(input), ConvolutionLayout.ToChannelsLast(weight));
+            long[] padding = [kernel / 2, kernel / 2];
+            double deviation = ConvolutionProbe.Deviation(nn.functional.conv2d(input, weight, padding: padding),
+                nn.functional.conv2d(input.to(float64).contiguous(), weight.to(float64).contiguous(), padding: padding));
+            total++;
+            if (!(deviation <= 1))
+                wrong.Add($"{inputChannels} → {outputChannels} channels {kernel}×{kernel} {(channelsLast ? "channels-last" : "plain")}");
+        }
+        if (ConvolutionFault.ProbeFindsFault())
+            Assert.True(wrong.Count > 0, $"the probe found oneDNN's convolution wrong here, but all {total} shapes of the sweep were right");
+        else
+            Assert.True(wrong.Count == 0, $"the probe found no fault, but {wrong.Count} of {total} shapes were wrong: {string.Join(", ", wrong.Take(8))}");
     }
 
     [Fact]
@@ -64,12 +122,40 @@ public sealed class ConvolutionPathTests
         var expected = Float64Logits(network, images);
 
         // Standard weights, as a network is built (info, the importer); then channels-last, as training and scoring hold them.
-        AssertWithinAllowance(expected, LogitsRecordingLayouts(network, images, out var plainOutputs), $"{architecture} ÷{widthDivisor}, standard weights");
+        AssertWithinAllowance(expected, LogitsRecordingLayouts(network, images, out var plainOutputs, out _), $"{architecture} ÷{widthDivisor}, standard weights");
         Assert.Empty(plainOutputs);
         network.UseChannelsLast(true);
         Assert.True(network.IsChannelsLast);
-        AssertWithinAllowance(expected, LogitsRecordingLayouts(network, images, out plainOutputs), $"{architecture} ÷{widthDivisor}, channels-last weights");
+        AssertWithinAllowance(expected, LogitsRecordingLayouts(network, images, out plainOutputs, out _), $"{architecture} ÷{widthDivisor}, channels-last weights");
         Assert.Empty(plainOutputs);
+    }
+
+    public static TheoryData<NetworkArchitecture, int> ArchitecturesAtTwoWidths()
+    {
+        var data = new TheoryData<NetworkArchitecture, int>();
+        foreach (var architecture in Enum.GetValues<NetworkArchitecture>())
+        foreach (int divisor in new[] { 1, 8 })
+            data.Add(architecture, divisor);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(ArchitecturesAtTwoWidths))]
+    public void Without_onednn_every_architecture_gives_its_float64_logits_and_no_convolution_module_runs(NetworkArchitecture architecture, int widthDivisor)
+    {
+        var configuration = new GoogLeNetConfiguration(3, 10, ImageHeight: 40, ImageWidth: 36, widthDivisor, architecture);
+        using var network = new GoogLeNetNetwork(configuration, seed: 5, WeightInitialization.Kaiming);
+        RandomiseNormalisation(network, seed: 6);
+        network.eval();
+        using var scope = NewDisposeScope();
+        var images = rand([4, 3, 40, 36], generator: new Generator(7));
+        var expected = Float64Logits(network, images);
+
+        using var force = ConvolutionFault.Force(avoidOneDnn: true);
+        network.UseChannelsLast(true);
+        var logits = LogitsRecordingLayouts(network, images, out _, out int convolutionCalls);
+        AssertWithinAllowance(expected, logits, $"{architecture} ÷{widthDivisor} without oneDNN");
+        Assert.Equal(0, convolutionCalls);
     }
 
     [Theory]
@@ -93,7 +179,7 @@ public sealed class ConvolutionPathTests
         using var scope = NewDisposeScope();
         var batch = rand([6, 1, 36, 36], generator: new Generator(8));
         var expected = Float64Logits(transformer.Network, batch);
-        AssertWithinAllowance(expected, LogitsRecordingLayouts(transformer.Network, batch, out var plainOutputs), $"{architecture} after Fit");
+        AssertWithinAllowance(expected, LogitsRecordingLayouts(transformer.Network, batch, out var plainOutputs, out _), $"{architecture} after Fit");
         Assert.Empty(plainOutputs);
     }
 
@@ -109,16 +195,18 @@ public sealed class ConvolutionPathTests
     }
 
     /// <summary>
-    /// The network's float32 logits, and the convolutions whose output did not come out channels-last (libtorch's plain
-    /// path) while computing them.
+    /// The network's float32 logits, the convolutions whose output did not come out channels-last (libtorch's plain
+    /// path) while computing them, and how many times a convolution module ran (libtorch's convolution, not the matrix products).
     /// </summary>
-    private static Tensor LogitsRecordingLayouts(GoogLeNetNetwork network, Tensor images, out List<string> plainOutputs)
+    private static Tensor LogitsRecordingLayouts(GoogLeNetNetwork network, Tensor images, out List<string> plainOutputs, out int convolutionCalls)
     {
         var plain = new List<string>();
+        int calls = 0;
         var hooks = network.named_modules()
             .Where(m => m.module is Conv2d)
             .Select(m => ((Conv2d)m.module).register_forward_hook((_, _, output) =>
             {
+                calls++;
                 if (!ConvolutionLayout.IsChannelsLast(output))
                     plain.Add($"{m.name} {string.Join("×", output.shape)}");
                 return output;
@@ -129,6 +217,7 @@ public sealed class ConvolutionPathTests
             using var noGrad = no_grad();
             var logits = network.call(images);
             plainOutputs = plain;
+            convolutionCalls = calls;
             return logits;
         }
         finally

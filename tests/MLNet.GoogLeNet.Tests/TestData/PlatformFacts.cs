@@ -75,3 +75,18 @@ public sealed class NativeBFloat16FactAttribute : FactAttribute
             Skip = $"Needs a CPU with native bf16 arithmetic (AVX512-BF16 or AMX); this is {CpuDescription.Current.Name}.";
     }
 }
+
+/// <summary>
+/// A fact that runs libtorch's oneDNN convolutions unguarded in the test process: reported as skipped, with the reason,
+/// on a processor known to have oneDNN's convolution fault, whose wrong kernels can damage the memory of the tests
+/// running beside it (<c>googlenet doctor</c>, which DoctorTests run as a process of its own, shows the fault there).
+/// </summary>
+public sealed class UnguardedOneDnnFactAttribute : FactAttribute
+{
+    public UnguardedOneDnnFactAttribute()
+    {
+        if (MLNet.GoogLeNet.Modules.ConvolutionFault.IsKnownAffected(CpuDescription.Current))
+            Skip = $"Runs oneDNN's convolution unguarded, which on this CPU ({CpuDescription.Current.Name}, family {CpuDescription.Current.Family}) " +
+                   "is wrong and can damage the test process's memory; googlenet doctor shows the fault in a process of its own.";
+    }
+}
