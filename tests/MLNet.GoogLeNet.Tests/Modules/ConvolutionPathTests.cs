@@ -99,27 +99,22 @@ public sealed class ConvolutionPathTests
         Assert.True(double.IsNaN(ConvolutionProbe.Deviation(expected.where(expected < 4, double.NaN), expected)));
     }
 
-    public static TheoryData<NetworkArchitecture, int> ArchitecturesAndWidths()
+    public static TheoryData<NetworkArchitecture, int> Architectures(int[] widthDivisors)
     {
         var data = new TheoryData<NetworkArchitecture, int>();
         foreach (var architecture in Enum.GetValues<NetworkArchitecture>())
-        foreach (int divisor in new[] { 1, 4, 8, 16 })
+        foreach (int divisor in widthDivisors)
             data.Add(architecture, divisor);
         return data;
     }
 
     [Theory]
-    [MemberData(nameof(ArchitecturesAndWidths))]
+    [MemberData(nameof(Architectures), new[] { 1, 4, 8, 16 })]
     public void Every_architecture_gives_its_float64_logits_in_both_weight_layouts(NetworkArchitecture architecture, int widthDivisor)
     {
-        // Not square and not a multiple of 32, three channels: every stage sees odd sizes.
-        var configuration = new GoogLeNetConfiguration(3, 10, ImageHeight: 40, ImageWidth: 36, widthDivisor, architecture);
-        using var network = new GoogLeNetNetwork(configuration, seed: 5, WeightInitialization.Kaiming);
-        RandomiseNormalisation(network, seed: 6);
-        network.eval();
         using var scope = NewDisposeScope();
-        var images = rand([4, 3, 40, 36], generator: new Generator(7));
-        var expected = Float64Logits(network, images);
+        var (network, images, expected) = OddSizedNetwork(architecture, widthDivisor);
+        using var owned = network;
 
         // Standard weights, as a network is built (info, the importer); then channels-last, as training and scoring hold them.
         AssertWithinAllowance(expected, LogitsRecordingLayouts(network, images, out var plainOutputs, out _), $"{architecture} ÷{widthDivisor}, standard weights");
@@ -130,27 +125,13 @@ public sealed class ConvolutionPathTests
         Assert.Empty(plainOutputs);
     }
 
-    public static TheoryData<NetworkArchitecture, int> ArchitecturesAtTwoWidths()
-    {
-        var data = new TheoryData<NetworkArchitecture, int>();
-        foreach (var architecture in Enum.GetValues<NetworkArchitecture>())
-        foreach (int divisor in new[] { 1, 8 })
-            data.Add(architecture, divisor);
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(ArchitecturesAtTwoWidths))]
+    [MemberData(nameof(Architectures), new[] { 1, 8 })]
     public void Without_onednn_every_architecture_gives_its_float64_logits_and_no_convolution_module_runs(NetworkArchitecture architecture, int widthDivisor)
     {
-        var configuration = new GoogLeNetConfiguration(3, 10, ImageHeight: 40, ImageWidth: 36, widthDivisor, architecture);
-        using var network = new GoogLeNetNetwork(configuration, seed: 5, WeightInitialization.Kaiming);
-        RandomiseNormalisation(network, seed: 6);
-        network.eval();
         using var scope = NewDisposeScope();
-        var images = rand([4, 3, 40, 36], generator: new Generator(7));
-        var expected = Float64Logits(network, images);
-
+        var (network, images, expected) = OddSizedNetwork(architecture, widthDivisor);
+        using var owned = network;
         using var force = ConvolutionFault.Force(avoidOneDnn: true);
         network.UseChannelsLast(true);
         var logits = LogitsRecordingLayouts(network, images, out _, out int convolutionCalls);
@@ -181,6 +162,21 @@ public sealed class ConvolutionPathTests
         var expected = Float64Logits(transformer.Network, batch);
         AssertWithinAllowance(expected, LogitsRecordingLayouts(transformer.Network, batch, out var plainOutputs, out _), $"{architecture} after Fit");
         Assert.Empty(plainOutputs);
+    }
+
+    /// <summary>
+    /// A network of <paramref name="architecture"/> in scoring mode with normalisation away from the identity, four
+    /// images of 40×36 with three channels (not square and not a multiple of 32: every stage sees odd sizes), and its
+    /// float64 logits for them; the tensors belong to the caller's dispose scope.
+    /// </summary>
+    private static (GoogLeNetNetwork Network, Tensor Images, Tensor Expected) OddSizedNetwork(NetworkArchitecture architecture, int widthDivisor)
+    {
+        var configuration = new GoogLeNetConfiguration(3, 10, ImageHeight: 40, ImageWidth: 36, widthDivisor, architecture);
+        var network = new GoogLeNetNetwork(configuration, seed: 5, WeightInitialization.Kaiming);
+        RandomiseNormalisation(network, seed: 6);
+        network.eval();
+        var images = rand([4, 3, 40, 36], generator: new Generator(7));
+        return (network, images, Float64Logits(network, images));
     }
 
     /// <summary>The logits of a float64 copy of <paramref name="network"/> (same configuration and state), in scoring mode.</summary>
