@@ -179,7 +179,10 @@ public sealed class ConvolutionPathTests
         return (network, images, Float64Logits(network, images));
     }
 
-    /// <summary>The logits of a float64 copy of <paramref name="network"/> (same configuration and state), in scoring mode.</summary>
+    /// <summary>
+    /// The logits of a float64 copy of <paramref name="network"/> (same configuration and state), in scoring mode, by
+    /// libtorch's own float64 convolution: a reference independent of the matrix products a CPU with oneDNN's fault uses.
+    /// </summary>
     private static Tensor Float64Logits(GoogLeNetNetwork network, Tensor images)
     {
         using var copy = new GoogLeNetNetwork(network.Configuration);
@@ -187,6 +190,7 @@ public sealed class ConvolutionPathTests
         copy.to(float64);
         copy.eval();
         using var noGrad = no_grad();
+        using var libtorch = ConvolutionFault.Force(avoidOneDnn: false);  // float64 convolutions never run in oneDNN
         return copy.call(images.to(float64)).MoveToOuterDisposeScope();
     }
 
