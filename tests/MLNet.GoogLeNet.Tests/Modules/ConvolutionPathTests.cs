@@ -60,8 +60,6 @@ public sealed class ConvolutionPathTests
     {
         // libtorch's own convolution, unguarded, over channel counts and kernels in both layouts: where the library's
         // probe finds no fault, every one must be right; where it finds one, the sweep must find wrong ones too.
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
         using var generator = new Generator(12);
         var wrong = new List<string>();
         int total = 0;
@@ -70,19 +68,12 @@ public sealed class ConvolutionPathTests
         foreach (int outputChannels in new[] { 32, 48, 80, 96, 112, 144, 176, 208 })
         foreach (bool channelsLast in new[] { true, false })
         {
-            using var inner = NewDisposeScope();
-            var input = randn([4, inputChannels, 7, 7], generator: generator);
-            var weight = randn([outputChannels, inputChannels, kernel, kernel], generator: generator).div_(Math.Sqrt(inputChannels * kernel * kernel));
-            if (channelsLast)
-                (input, weight) = (ConvolutionLayout.ToChannelsLast(input), ConvolutionLayout.ToChannelsLast(weight));
-            long[] padding = [kernel / 2, kernel / 2];
-            double deviation = ConvolutionProbe.Deviation(nn.functional.conv2d(input, weight, padding: padding),
-                nn.functional.conv2d(input.to(float64).contiguous(), weight.to(float64).contiguous(), padding: padding));
             total++;
-            if (!(deviation <= 1))
+            if (!(ConvolutionProbe.Unguarded(inputChannels, outputChannels, kernel, channelsLast, batch: 4, size: 7, generator) <= 1))
                 wrong.Add($"{inputChannels} → {outputChannels} channels {kernel}×{kernel} {(channelsLast ? "channels-last" : "plain")}");
         }
-        if (ConvolutionFault.ProbeFindsFault())
+        // Off Zen 5 (see the attribute) the probe alone decides whether this CPU has the fault.
+        if (ConvolutionFault.OnThisCpu)
             Assert.True(wrong.Count > 0, $"the probe found oneDNN's convolution wrong here, but all {total} shapes of the sweep were right");
         else
             Assert.True(wrong.Count == 0, $"the probe found no fault, but {wrong.Count} of {total} shapes were wrong: {string.Join(", ", wrong.Take(8))}");
