@@ -139,13 +139,28 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// In training mode it includes the architecture's dropout before the head, if it has one; <see cref="forward"/> is
     /// <see cref="Head"/> of this.
     /// </summary>
-    internal Tensor Backbone(Tensor input)
+    internal Tensor Backbone(Tensor input) => RunBackbone(input, auxiliaryLogits: null);
+
+    /// <summary>
+    /// The pass through the backbone's stages; given <paramref name="auxiliaryLogits"/>, each auxiliary classifier's
+    /// logits are added to it as the output of the stage it follows passes by (in the order of <c>auxiliary</c>).
+    /// </summary>
+    private Tensor RunBackbone(Tensor input, List<Tensor>? auxiliaryLogits)
     {
         Interlocked.Add(ref _backboneImages, input.shape[0]);
         using var scope = NewDisposeScope();
         var x = input;
-        foreach (var (_, stage) in backbone)
+        foreach (var (name, stage) in backbone)
+        {
             x = stage.call(x);
+            if (auxiliaryLogits is null)
+                continue;
+            foreach (var (_, after, classifier) in auxiliary)
+            {
+                if (after == name)
+                    auxiliaryLogits.Add(classifier.call(x).MoveToOuterDisposeScope());
+            }
+        }
         return x.MoveToOuterDisposeScope();
     }
 
@@ -206,20 +221,9 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     /// </summary>
     internal (Tensor Logits, IReadOnlyList<Tensor> Auxiliary) ForwardWithAuxiliary(Tensor input)
     {
-        Interlocked.Add(ref _backboneImages, input.shape[0]);
         using var scope = NewDisposeScope();
         var auxiliaryLogits = new List<Tensor>();
-        var x = input;
-        foreach (var (name, stage) in backbone)
-        {
-            x = stage.call(x);
-            foreach (var (_, after, classifier) in auxiliary)
-            {
-                if (after == name)
-                    auxiliaryLogits.Add(classifier.call(x));
-            }
-        }
-        var logits = head.call(x).MoveToOuterDisposeScope();
+        var logits = head.call(RunBackbone(input, auxiliaryLogits)).MoveToOuterDisposeScope();
         return (logits, [.. auxiliaryLogits.Select(t => t.MoveToOuterDisposeScope())]);
     }
 
