@@ -256,10 +256,14 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>
     /// Reduced-precision training: <see cref="MixedPrecision.BFloat16"/> autocasts the forward pass to bf16
     /// on CUDA devices and on CPUs with native bf16 arithmetic; elsewhere training stays in fp32 with a warning.
-    /// <see cref="MixedPrecision.Auto"/> takes bf16 where a short probe at the start of training measures it faster.
-    /// Default <see cref="MixedPrecision.None"/>; the recipe preset's is always <see cref="MixedPrecision.None"/>.
+    /// <see cref="MixedPrecision.Auto"/> takes bf16 where a short probe at the start of training measures it faster, and
+    /// fp32 without a probe on CPUs without native bf16 and for small work (docs/performance.md); the training log says
+    /// which it took and why. Since the probe measures, a device where the two modes are close may choose differently
+    /// from run to run: set <see cref="MixedPrecision.None"/> or <see cref="MixedPrecision.BFloat16"/> where two runs
+    /// must give the same weights. Default <see cref="MixedPrecision.Auto"/>; the recipe preset's is always
+    /// <see cref="MixedPrecision.None"/>.
     /// </summary>
-    public MixedPrecision MixedPrecision { get; set; } = MixedPrecision.None;
+    public MixedPrecision MixedPrecision { get; set; } = MixedPrecision.Auto;
 
     /// <summary>
     /// Test hook of <see cref="MixedPrecision.Auto"/>: the multiply-accumulates per batch from which the probe runs

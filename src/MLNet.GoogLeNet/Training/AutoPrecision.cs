@@ -13,8 +13,8 @@ internal sealed record PrecisionChoice(MixedPrecision Mode, string Reason)
 
 /// <summary>
 /// The rules of <see cref="MixedPrecision.Auto"/>, apart from the timing (<see cref="PrecisionProbe"/> measures, these
-/// decide): bf16 on CUDA devices, fp32 on CPUs without native bf16 and for small work, and otherwise whichever the
-/// probe finds faster by a clear margin.
+/// decide): fp32 on CPUs without native bf16 and for small work, and otherwise — on a CPU with native bf16 or a CUDA
+/// device — whichever the probe finds faster by a clear margin (fp32 where bf16 fails to run).
 /// </summary>
 internal static class AutoPrecision
 {
@@ -37,18 +37,17 @@ internal static class AutoPrecision
     public const int ProbeStepsPerMode = 3;
 
     /// <summary>
-    /// The choice made without a probe, or null when only a probe can tell: <paramref name="cuda"/> devices take bf16,
-    /// CPUs without <paramref name="nativeBFloat16"/> arithmetic or without libtorch's <paramref name="autocastReachable"/>
-    /// switch take fp32, and so does work of fewer than <paramref name="minimumMultiplyAccumulates"/> per batch.
+    /// The choice made without a probe, or null when only a probe can tell: without libtorch's
+    /// <paramref name="autocastReachable"/> switch, on a CPU (not <paramref name="cuda"/>) without
+    /// <paramref name="nativeBFloat16"/> arithmetic, and for work of fewer than <paramref name="minimumMultiplyAccumulates"/>
+    /// per batch, fp32. A CUDA device is probed like a CPU: bf16 is fast from Ampere on, and slow or missing before.
     /// </summary>
     public static PrecisionChoice? WithoutProbe(bool cuda, bool autocastReachable, bool nativeBFloat16, long multiplyAccumulatesPerBatch,
         long minimumMultiplyAccumulates)
     {
         if (!autocastReachable)
             return new(MixedPrecision.None, "fp32: libtorch's autocast switch is reached on Linux only.");
-        if (cuda)
-            return new(MixedPrecision.BFloat16, "bf16 autocast on a CUDA device (taken without a probe).");
-        if (!nativeBFloat16)
+        if (!cuda && !nativeBFloat16)
             return new(MixedPrecision.None, "fp32: this CPU has no native bf16 arithmetic (AVX512-BF16 or AMX), so no probe was run.");
         if (multiplyAccumulatesPerBatch < minimumMultiplyAccumulates)
             return new(MixedPrecision.None, string.Create(CultureInfo.InvariantCulture,
@@ -75,6 +74,10 @@ internal static class AutoPrecision
             : new(MixedPrecision.None, string.Create(CultureInfo.InvariantCulture,
                 $"fp32, {figures}; bf16 is taken from {MinimumSpeedup:F2}×."));
     }
+
+    /// <summary>The choice when the probe's bf16 step failed on the device (<paramref name="error"/>, libtorch's message): fp32.</summary>
+    public static PrecisionChoice AfterBf16Failed(string error) =>
+        new(MixedPrecision.None, $"fp32: a bf16 autocast step failed on this device in the probe ({error.Split('\n')[0].Trim()}).");
 
     private static double Median(IReadOnlyList<double> values)
     {

@@ -16,9 +16,10 @@ internal static class PrecisionProbe
     /// <summary>
     /// Multiply-accumulates of one batch's forward pass (<see cref="ComplexityCounter"/>) on a throwaway network of
     /// <paramref name="configuration"/>, and, when at least <paramref name="minimumMultiplyAccumulates"/>, the step times
-    /// of each mode: one warm-up step each, then <see cref="AutoPrecision.ProbeStepsPerMode"/> each, alternated.
+    /// of each mode: one warm-up step each, then <see cref="AutoPrecision.ProbeStepsPerMode"/> each, alternated — or,
+    /// where libtorch cannot run the bf16 step on the device (a GPU without bf16 kernels), its error instead of times.
     /// </summary>
-    public static (long MultiplyAccumulatesPerBatch, double[]? Fp32Seconds, double[]? Bf16Seconds) Measure(
+    public static (long MultiplyAccumulatesPerBatch, double[]? Fp32Seconds, double[]? Bf16Seconds, string? Bf16Error) Measure(
         GoogLeNetConfiguration configuration, GoogLeNetTrainerOptions options, Device device, int seed, long minimumMultiplyAccumulates)
     {
         var generatorState = Generator.Default.get_state();
@@ -29,7 +30,7 @@ internal static class PrecisionProbe
             var (_, perImage) = ComplexityCounter.Count(network, configuration.InputChannels, configuration.ImageHeight, configuration.ImageWidth);
             long perBatch = perImage * options.BatchSize;
             if (perBatch < minimumMultiplyAccumulates)
-                return (perBatch, null, null);
+                return (perBatch, null, null, null);
 
             network.to(device);
             network.UseChannelsLast(ConvolutionLayout.ChannelsLastOn(device, options.ChannelsLast));
@@ -44,7 +45,14 @@ internal static class PrecisionProbe
             var target = zeros([options.BatchSize], ScalarType.Int64).to(device);
 
             fp32.Run(input, target);
-            bf16.Run(input, target);
+            try
+            {
+                bf16.Run(input, target);
+            }
+            catch (System.Runtime.InteropServices.ExternalException e)
+            {
+                return (perBatch, null, null, e.Message);
+            }
             var fp32Seconds = new double[AutoPrecision.ProbeStepsPerMode];
             var bf16Seconds = new double[AutoPrecision.ProbeStepsPerMode];
             for (int i = 0; i < AutoPrecision.ProbeStepsPerMode; i++)
@@ -55,7 +63,7 @@ internal static class PrecisionProbe
                 bf16Seconds[i] = Time(bf16, input, target);
                 if (!fp32First) fp32Seconds[i] = Time(fp32, input, target);
             }
-            return (perBatch, fp32Seconds, bf16Seconds);
+            return (perBatch, fp32Seconds, bf16Seconds, null);
         }
         finally
         {

@@ -43,9 +43,9 @@ internal static class PrecisionSupport
         // Whether a probe is needed before counting the work: counting builds a network.
         if (AutoPrecision.WithoutProbe(cuda, LibTorchSwitches.Available, native, long.MaxValue, minimum) is { } early)
             return early;
-        var (perBatch, fp32, bf16) = PrecisionProbe.Measure(configuration, options, device, seed, minimum);
+        var (perBatch, fp32, bf16, bf16Error) = PrecisionProbe.Measure(configuration, options, device, seed, minimum);
         var choice = AutoPrecision.WithoutProbe(cuda, LibTorchSwitches.Available, native, perBatch, minimum)
-            ?? AutoPrecision.FromProbe(fp32!, bf16!);
+            ?? (bf16Error is not null ? AutoPrecision.AfterBf16Failed(bf16Error) : AutoPrecision.FromProbe(fp32!, bf16!));
         return options.AutoProbeForcedChoice is { } forced ? choice with { Mode = forced } : choice;
     }
 }

@@ -32,6 +32,7 @@ public class PresetAndFeatureTests
         Assert.Null(recipe.EarlyStoppingPatience);
         Assert.Null(recipe.GradientClipNorm);
         Assert.Equal(WeightInitialization.Xavier, recipe.Initialization);
+        Assert.Equal(MixedPrecision.None, recipe.MixedPrecision);  // the recipe's fp32, whatever a probe would find faster
         Assert.Equal(1, recipe.WidthDivisor);
         Assert.Null(recipe.FindProblem());
 
@@ -66,6 +67,7 @@ public class PresetAndFeatureTests
         Assert.Equal(AugmentationKind.Translate, options.Augmentation);
         Assert.False(options.HorizontalFlip);
         Assert.Equal(WeightInitialization.Kaiming, options.Initialization);
+        Assert.Equal(MixedPrecision.Auto, options.MixedPrecision);  // bf16 where the probe measures it faster (AutoPrecisionTests)
         Assert.Equal(64, options.BatchSize);
         Assert.Null(options.FindProblem());
     }
