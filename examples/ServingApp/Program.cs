@@ -33,6 +33,9 @@ catch (Exception e) when (e is IOException or InvalidDataException or FormatExce
     return 1;
 }
 
+// Disposing the model at the end deletes the temporary copy of its network that ML.NET's ONNX scorer keeps.
+using var loadedModel = model as IDisposable;
+
 // The zip's input schema names the column that takes the image file paths.
 ServingInput servingInput;
 try

@@ -21,6 +21,7 @@ public sealed record ImagePrediction(string Label, float Score, IReadOnlyList<Cl
 public sealed class ImageClassifier : IDisposable
 {
     private readonly ObjectPool<PredictionEngine<PathRow, ScoreRow>> _engines;
+    private readonly ITransformer _model;
 
     public ImageClassifier(ServingOptions options)
     {
@@ -30,9 +31,9 @@ public sealed class ImageClassifier : IDisposable
         if (!File.Exists(modelPath))
             throw new FileNotFoundException($"Model file '{modelPath}' does not exist.", modelPath);
         var context = new MLContext();
-        var model = context.Model.Load(modelPath, out var inputSchema);
+        _model = context.Model.Load(modelPath, out var inputSchema);
         // The zip names the column that takes image file paths; nothing here assumes an image size or a column name.
-        var input = ServingInput.Find(model, inputSchema);
+        var input = ServingInput.Find(_model, inputSchema);
         // For a disposable type the provider makes a pool that disposes what it drops, and everything when disposed.
         _engines = new DefaultObjectPoolProvider { MaximumRetained = options.MaxConcurrentPredictions }
             .Create(new EnginePolicy(context, input.Model, input.PathColumn));
@@ -83,8 +84,15 @@ public sealed class ImageClassifier : IDisposable
         return new ImagePrediction(result.PredictedLabel, result.Score.Max(), best);
     }
 
-    /// <summary>Disposes the pooled engines (the service's container does, at shutdown).</summary>
-    public void Dispose() => (_engines as IDisposable)?.Dispose();
+    /// <summary>
+    /// Disposes the pooled engines, then the model, which deletes the temporary copy of the network ML.NET's ONNX scorer
+    /// keeps (the service's container does this at shutdown).
+    /// </summary>
+    public void Dispose()
+    {
+        (_engines as IDisposable)?.Dispose();
+        (_model as IDisposable)?.Dispose();
+    }
 
     /// <summary>The zip's one input: an image file path, under the column name the zip declares.</summary>
     public sealed class PathRow

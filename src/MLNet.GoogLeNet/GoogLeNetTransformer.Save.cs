@@ -22,7 +22,7 @@ public sealed partial class GoogLeNetTransformer
     public void Save(ModelSaveContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        ToOnnxTransformerChain().Save(ctx);
+        WithServingChain(new MLContext(seed: 0), chain => chain.Save(ctx));
     }
 
     /// <summary>
@@ -39,21 +39,61 @@ public sealed partial class GoogLeNetTransformer
     /// </summary>
     /// <param name="gpuDeviceId">GPU for ONNX Runtime's CUDA provider (needs Microsoft.ML.OnnxRuntime.Gpu); null for the CPU.</param>
     /// <param name="fallbackToCpu">Use the CPU when the GPU cannot be used.</param>
+    /// <returns>
+    /// The chain, which the caller disposes (it is <see cref="IDisposable"/>): like any model loaded from a zip, its ONNX
+    /// scorer keeps the network in a file of the temporary folder (about 24 MB for the full-width network) until then.
+    /// </returns>
     public ITransformer ToOnnxTransformerChain(int? gpuDeviceId = null, bool fallbackToCpu = false)
     {
-        // Held for the whole save: Dispose on another thread waits for the weights to be read.
-        using var use = Use();
-        CheckServingNames();
+        // ML.NET's ONNX scorer made from a file leaves the file to its owner, and one made from a stream copies the stream
+        // to a temporary file that nothing deletes; one loaded from a saved model owns its copy and deletes it when
+        // disposed. So the chain is made on a file of this library's, saved to memory, and loaded back.
         var ml = new MLContext(seed: 0) { GpuDeviceId = gpuDeviceId, FallbackToCpu = fallbackToCpu };
-        var onnx = new MemoryStream();
-        BuildServingModel().WriteTo(onnx);
-        onnx.Position = 0;
+        using var saved = new MemoryStream();
+        WithServingChain(ml, chain => ml.Model.Save(chain, inputSchema: null, saved));
+        saved.Position = 0;
+        return ml.Model.Load(saved, out _);
+    }
 
+    /// <summary>
+    /// Calls <paramref name="use"/> with the chain of <see cref="ToOnnxTransformerChain"/> made in <paramref name="ml"/>
+    /// on a temporary file holding the ONNX network, then disposes the chain and deletes the file.
+    /// </summary>
+    private void WithServingChain(MLContext ml, Action<ITransformer> use)
+    {
+        // Held for the whole save: Dispose on another thread waits for the weights to be read.
+        using var held = Use();
+        CheckServingNames();
+        string onnxFile = Path.Combine(Path.GetTempPath(), "googlenet-" + Path.GetRandomFileName() + ".onnx");
+        try
+        {
+            using (var file = File.Create(onnxFile))
+                BuildServingModel().WriteTo(file);
+            var chain = ServingChain(ml, onnxFile);
+            try
+            {
+                use(chain);
+            }
+            finally
+            {
+                (chain as IDisposable)?.Dispose();
+            }
+        }
+        finally
+        {
+            File.Delete(onnxFile);
+        }
+    }
+
+    /// <summary>The chain of <see cref="ToOnnxTransformerChain"/>, its scorer reading <paramref name="onnxFile"/>, which the caller deletes.</summary>
+    private ITransformer ServingChain(MLContext ml, string onnxFile)
+    {
         var (hashing, hashes) = ChooseHashing(ml, Classes.Count);
         var lookup = ServingTables.HashToClassValue(ml, hashes, Classes);
         var keyData = ServingTables.ClassValues(ml, Classes);
 
-        var estimator = ml.Transforms.ApplyOnnxModel([GoogLeNetColumns.Score, PredictedIndexColumn], [FeatureColumnName], onnx, gpuDeviceId, fallbackToCpu)
+        var estimator = ml.Transforms.ApplyOnnxModel([GoogLeNetColumns.Score, PredictedIndexColumn], [FeatureColumnName], onnxFile,
+                ml.GpuDeviceId, ml.FallbackToCpu)
             .Append(ml.Transforms.Conversion.Hash(hashing))
             .Append(ml.Transforms.Conversion.ConvertType(PredictedHashColumn, outputKind: DataKind.UInt32))
             .Append(ml.Transforms.Conversion.MapValue(PredictedValueColumn, lookup, lookup.Schema[ServingTables.HashColumn],

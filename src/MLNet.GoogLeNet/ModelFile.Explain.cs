@@ -48,6 +48,7 @@ public static partial class ModelFile
                 $"{bad.Count} of {imageFiles.Count} image file(s) cannot be used:{Environment.NewLine}{string.Join(Environment.NewLine, bad)}");
 
         var model = Load(context, path, out var inputSchema);
+        using var loaded = model as IDisposable;  // its ONNX scorer's temporary copy of the network goes with it
         var input = ServingInput.Find(model, inputSchema);
         var imported = ImportNetwork(path);
         using var network = imported.Network;

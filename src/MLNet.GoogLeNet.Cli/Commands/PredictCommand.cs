@@ -60,6 +60,7 @@ internal sealed class PredictCommand(IAnsiConsole console) : Command<PredictComm
         var shapes = CheckImages(settings.Images, settings.MaxPixels);
         var ml = new MLContext();
         var model = ModelFile.Load(ml, settings.ModelPath, out var inputSchema);
+        using var loaded = model as IDisposable;  // its ONNX scorer's temporary copy of the network goes with it
         // The zip names the column that takes image file paths (and a zip saved with its label needs no label to score).
         var input = ServingInput.Find(model, inputSchema);
         var scored = input.Model.Transform(Input(ml, input.PathColumn, settings.Images.Select(Path.GetFullPath).ToList()));

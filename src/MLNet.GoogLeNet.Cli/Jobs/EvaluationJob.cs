@@ -21,6 +21,7 @@ internal sealed class EvaluationJob(IAnsiConsole console)
         // (docs/performance.md has the measurements).
         context.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
         var model = ModelFile.Load(context, modelPath, out var inputSchema);
+        using var loaded = model as IDisposable;  // its ONNX scorer's temporary copy of the network goes with it
         var scored = Score(context, model, inputSchema, data);
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);
         var unseen = UnseenLabels(data, classes, out long rows);

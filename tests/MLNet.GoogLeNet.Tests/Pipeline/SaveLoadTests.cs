@@ -51,6 +51,32 @@ public sealed class SaveLoadTests(TrainedPatternModel fixture) : IDisposable
     }
 
     [Fact]
+    public void The_onnx_transformer_chain_scores_as_the_transformer_does()
+    {
+        var googLeNet = ((IEnumerable<ITransformer>)fixture.Model).OfType<GoogLeNetTransformer>().Single();
+        var input = PatternImages.Preprocessing(fixture.Context, TrainedPatternModel.ImageSize).Fit(fixture.TrainData).Transform(fixture.TestData);
+        var chain = googLeNet.ToOnnxTransformerChain();
+        try
+        {
+            var before = googLeNet.Transform(input);
+            var after = chain.Transform(input);
+            var scoresBefore = before.GetColumn<float[]>("Score").ToList();
+            var scoresAfter = after.GetColumn<float[]>("Score").ToList();
+            Assert.Equal(60, scoresAfter.Count);
+            for (int row = 0; row < scoresBefore.Count; row++)
+            for (int c = 0; c < 4; c++)
+                Assert.True(Math.Abs(scoresBefore[row][c] - scoresAfter[row][c]) <= 1e-4,
+                    $"row {row} class {c}: {scoresBefore[row][c]} from TorchSharp, {scoresAfter[row][c]} from ONNX Runtime");
+            Assert.Equal(before.GetColumn<uint>("PredictedLabel"), after.GetColumn<uint>("PredictedLabel"));
+        }
+        finally
+        {
+            Assert.IsAssignableFrom<IDisposable>(chain);
+            ((IDisposable)chain).Dispose();
+        }
+    }
+
+    [Fact]
     public void Loaded_model_has_the_same_columns_types_and_annotations()
     {
         var loaded = ModelFile.Load(new MLContext(), SaveModel(), out _);
