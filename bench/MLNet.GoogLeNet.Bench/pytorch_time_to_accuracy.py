@@ -17,6 +17,9 @@ Matched to the library (each read from its source, passed in by the bench from t
                 batch, drawn per image (Training/BatchAugmentation.cs); recipe: none
   pixels        28x28 bytes resized bilinearly to the preset's size, scaled by 1/255 to [0, 1], no mean or deviation
   batches       the preset's batch; a partial last batch is trained; memory format channels-last (Fit's default)
+  precision     the mode the library's run trained in (--precision: MixedPrecision.Auto's choice, read from its
+                checkpoints): bf16 autocast around the forward pass and the loss, weights and optimiser in fp32;
+                scoring in fp32 on both sides
 
 Not matched:
   resizing      ML.NET's ResizeImages goes through its own image library; here torch's bilinear interpolation
@@ -139,6 +142,7 @@ def main():
     p.add_argument("--evaluate-every", type=int, required=True, help="batches between evaluation points within an epoch")
     p.add_argument("--budget-seconds", type=float, default=0, help="0: no bound on training time")
     p.add_argument("--seed", type=int, default=1, help="torch's seed: the weights, the order and the translations")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16: autocast the forward pass and the loss")
     p.add_argument("--device", default="cpu", help="cpu, or cuda for the recipe's own kind of machine (a GPU)")
     args = p.parse_args()
 
@@ -180,7 +184,8 @@ def main():
             for group in optimizer.param_groups:
                 group["lr"] = rate
             optimizer.zero_grad()
-            loss = F.cross_entropy(net(x), y, label_smoothing=args.label_smoothing)
+            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=args.precision == "bf16"):
+                loss = F.cross_entropy(net(x), y, label_smoothing=args.label_smoothing)
             loss.backward()
             optimizer.step()
             step += 1
@@ -196,7 +201,7 @@ def main():
             break
 
     print(json.dumps({"torch": torch.__version__, "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-                      "seed": args.seed, "threads": torch.get_num_threads(), "train_images": n,
+                      "seed": args.seed, "precision": args.precision, "threads": torch.get_num_threads(), "train_images": n,
                       "test_images": len(test_y), "points": points, "stopped_by_budget": stopped}))
 
 

@@ -6,11 +6,12 @@ namespace MLNet.GoogLeNet.Bench.TimeToAccuracy;
 
 /// <summary>
 /// The PyTorch side of the time-to-accuracy rows: pytorch_time_to_accuracy.py (Debian's python3-torch) given the same
-/// run, every setting read from <see cref="TimeToAccuracyRun.Options"/>; what it cannot match is written at its top.
+/// run, every setting read from <see cref="TimeToAccuracyRun.Options"/> and the precision this trainer's run took
+/// (<paramref name="bf16"/>: bf16 autocast); what it cannot match is written at its top.
 /// </summary>
 internal static class PyTorchTimeToAccuracy
 {
-    public static PyTorchPeer.Result Run(TimeToAccuracyRun run, BenchOptions bench)
+    public static PyTorchPeer.Result Run(TimeToAccuracyRun run, BenchOptions bench, bool bf16)
     {
         var o = run.Options;
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_time_to_accuracy.py");
@@ -48,7 +49,7 @@ internal static class PyTorchTimeToAccuracy
                 _ => throw new NotSupportedException($"The PyTorch peer does not reproduce the {o.Augmentation} augmentation."),
             }),
             "--batch", S(o.BatchSize), "--epochs", S(o.Epochs), "--evaluate-every", S(run.EvaluateEveryBatches(trainImages)),
-            "--budget-seconds", S(run.BudgetSeconds ?? 0),
+            "--budget-seconds", S(run.BudgetSeconds ?? 0), "--precision", bf16 ? "bf16" : "fp32",
         };
         if (o.Architecture == NetworkArchitecture.GoogLeNetBatchNorm)
             arguments.Add("--batch-norm");
@@ -71,7 +72,7 @@ internal static class PyTorchTimeToAccuracy
             var root = json.RootElement;
             var points = root.GetProperty("points").EnumerateArray()
                 .Select(p => new AccuracyPoint(p[0].GetDouble(), p[1].GetDouble())).ToList();
-            return new PyTorchPeer.Result($"PyTorch {root.GetProperty("torch").GetString()}, {root.GetProperty("threads").GetInt32()} threads",
+            return new PyTorchPeer.Result($"PyTorch {root.GetProperty("torch").GetString()}, {root.GetProperty("threads").GetInt32()} threads, {root.GetProperty("precision").GetString()}",
                 [.. TimeToAccuracyPhase.Figures("pytorch", points, root.GetProperty("stopped_by_budget").GetBoolean())]);
         }
         catch (System.ComponentModel.Win32Exception e)

@@ -4,8 +4,8 @@ using MLNet.GoogLeNet.IO;
 namespace MLNet.GoogLeNet.Bench.TimeToAccuracy;
 
 /// <summary>
-/// <c>--time-to-accuracy</c>: this trainer in its own process (phase "time-to-accuracy"), then the PyTorch peer, then
-/// the table, and the figures as JSON.
+/// <c>--time-to-accuracy</c>: this trainer in its own process (phase "time-to-accuracy"), then the PyTorch peer in the
+/// precision this trainer's run took, then the table, and the figures as JSON.
 /// </summary>
 internal static class TimeToAccuracyBench
 {
@@ -36,7 +36,9 @@ internal static class TimeToAccuracyBench
         if (ours.Failure is not null)
             Console.Error.WriteLine($"phase time-to-accuracy failed: {ours.Failure}");
         Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] time to accuracy, preset {run.Preset}: PyTorch…");
-        var peer = PyTorchTimeToAccuracy.Run(run, options);
+        // The peer trains in the precision this trainer's run took (Auto's choice); fp32 when that run recorded none.
+        bool bf16 = ours.Measurements.Any(m => m.Name == TimeToAccuracyPhase.BFloat16Figure && m.Value == 1);
+        var peer = PyTorchTimeToAccuracy.Run(run, options, bf16);
 
         var all = ours.Measurements.Concat(peer.Measurements).ToDictionary(m => m.Name);
         string table = TimeToAccuracyReport.Table(all, peer, run);

@@ -10,8 +10,8 @@ namespace MLNet.GoogLeNet.Bench.TimeToAccuracy;
 /// <summary>
 /// Phase "time-to-accuracy": trains once through the ML.NET pipeline with a checkpoint at every evaluation point
 /// (<see cref="TimeToAccuracyRun.EvaluateEveryBatches"/> and every epoch's end), recording the training clock when each
-/// is written; then, with the clock stopped, scores each checkpoint's weights on the test images. The seconds a point
-/// carries are training only: the time spent writing the checkpoints before it is taken off.
+/// is written; then, with the clock stopped, scores each checkpoint's weights on the test images (in fp32). The seconds a
+/// point carries are training only: the time spent writing the checkpoints before it is taken off.
 /// </summary>
 internal static class TimeToAccuracyPhase
 {
@@ -72,12 +72,14 @@ internal static class TimeToAccuracyPhase
         using var network = new GoogLeNetNetwork(configuration, 0, options.Initialization);
         network.eval();
         var points = new List<AccuracyPoint>();
+        MixedPrecision? trainedIn = null;
         double writing = 0;
         DateTime previousEnd = DateTime.MinValue;
         foreach (string file in CheckpointFolder.Checkpoints(folder))
         {
             using var checkpoint = Checkpoint.Read(file);
             var position = checkpoint.Manifest.Position;
+            trainedIn ??= Enum.Parse<MixedPrecision>(checkpoint.Manifest.Options[nameof(GoogLeNetTrainerOptions.MixedPrecision)]);
             var (seconds, wall) = batchTimes[(position.Epoch, position.BatchesDone)];
             DateTime end = File.GetLastWriteTimeUtc(file);
             checkpoint.RestoreNetwork(network);
@@ -90,8 +92,15 @@ internal static class TimeToAccuracyPhase
             previousEnd = end;
         }
         Directory.Delete(folder, recursive: true);
-        return Figures("ours", points, stopped);
+        var figures = Figures("ours", points, stopped);
+        return trainedIn is { } mode ? figures.Append(new Measurement(BFloat16Figure, mode == MixedPrecision.BFloat16 ? 1 : 0, "yes/no")) : figures;
     }
+
+    /// <summary>
+    /// The figure that says whether this trainer's run trained in bf16 autocast (1) or fp32 (0), as its checkpoints
+    /// record: <see cref="MixedPrecision.Auto"/>'s choice, which the PyTorch peer then trains in too.
+    /// </summary>
+    public const string BFloat16Figure = "ours_bf16_autocast";
 
     /// <summary>The figures of one side's points, named "{side}_…": the seconds to each target reached, the best point, every point.</summary>
     public static IEnumerable<Measurement> Figures(string side, IReadOnlyList<AccuracyPoint> points, bool stoppedByBudget)

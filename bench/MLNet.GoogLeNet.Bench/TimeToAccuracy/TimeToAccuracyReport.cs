@@ -24,6 +24,7 @@ internal static class TimeToAccuracyReport
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"Time to accuracy, preset {run.Preset}: {o.Architecture}, {run.ImageSize}×{run.ImageSize}, batch {o.BatchSize}, {o.Epochs} epoch(s), " +
             $"{o.Optimizer} {o.LearningRate:G4} ({o.LearningRateSchedule}), {o.Initialization}; ") +
+            (V(TimeToAccuracyPhase.BFloat16Figure) is { } bf16 ? $"this trainer in {(bf16 == 1 ? "bf16 autocast" : "fp32")} (MixedPrecision.{o.MixedPrecision}); " : "") +
             $"{(run.TrainImages is { } train ? $"{train} training images" : "all training images")}, scored on " +
             $"{(run.TestImages is { } test ? $"{test} test images" : "the 10,000 test images")} {TimeToAccuracyRun.EvaluationsPerEpoch} times an epoch; " +
             string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores; peer: {peer.Description}") +
