@@ -107,4 +107,38 @@ public sealed class BenchQuickModeTests : IDisposable
                 $"row '{label}' reads '{figure}':\n{table}");
         }
     }
+
+    [LinuxFact]
+    public void Quick_time_to_accuracy_scores_both_sides_and_trains_the_peer_in_the_trainers_precision()
+    {
+        Assert.True(File.Exists(Bench), $"{Bench} was not built");
+        string data = Path.Combine(_work, "fashion-mnist");
+        IdxFiles.WriteFashionMnist(data, trainCount: 16, testCount: 16);
+        string results = Path.Combine(_work, "results", "time-to-accuracy.json");
+
+        var run = ProcessRunner.RunDotnet(Bench, ["--time-to-accuracy", "--quick", "--data", data, "--output", results], Patience);
+
+        string printed = $"exit code {run.ExitCode}\n{run.Output}\n{run.Error}";
+        Assert.True(run.ExitCode == 0, printed);
+        using var json = JsonDocument.Parse(File.ReadAllText(results));
+        var root = json.RootElement;
+        var measured = root.GetProperty("measurements").EnumerateArray()
+            .ToDictionary(m => m.GetProperty("Name").GetString()!, m => m.GetProperty("Value").GetDouble());
+        // Three epochs of 16 images in batches of 8, scored at every other batch and at each epoch's end.
+        Assert.True(measured.ContainsKey("ours_point6_accuracy") && !measured.ContainsKey("ours_point7_accuracy"), printed);
+        // The precision the run took, as its checkpoints record it: fp32 here, a batch being far under the probe's bound.
+        Assert.True(measured.TryGetValue("ours_bf16_autocast", out double bf16) && bf16 == 0, printed);
+        Assert.Contains("this trainer in fp32 (MixedPrecision.Auto)", run.Output);
+
+        string peer = root.GetProperty("pytorch").GetString()!;
+        if (peer.StartsWith("PyTorch ", StringComparison.Ordinal))
+        {
+            Assert.EndsWith(", fp32", peer);
+            Assert.True(measured.ContainsKey("pytorch_point6_accuracy"), printed);
+        }
+        else
+        {
+            Assert.StartsWith("not measured", peer);
+        }
+    }
 }
