@@ -53,6 +53,7 @@ Console.WriteLine($"test accuracy {metrics.MicroAccuracy:F3}, log-loss {metrics.
 // The zip takes image files (its input schema declares the ImagePath column), though the model trained on images in memory.
 ModelFile.SaveForServing(mlContext, model, modelPath);
 var loaded = ModelFile.Load(new MLContext(), modelPath, out var inputSchema);
+using var loadedChain = (IDisposable)loaded;  // disposing deletes the temporary copy of the network the zip's scorer keeps
 // The test images are in memory too: the zip's steps after LoadImages score them.
 var fromImages = ServingInput.Find(loaded, inputSchema).FromImages(out string imageColumn);
 var scored = fromImages.Transform(testImages.ToDataView(imageColumn));

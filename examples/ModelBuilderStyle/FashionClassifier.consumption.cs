@@ -71,6 +71,9 @@ public static partial class FashionClassifier
     {
         var mlContext = new MLContext();
         ITransformer model = mlContext.Model.Load(ModelPath, out _);
+        // The model lives as long as the process; disposing it as the process exits deletes the temporary copy of the
+        // network its ONNX scorer keeps.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => (model as IDisposable)?.Dispose();
         // The pool keeps an engine per processor and disposes any more it is handed back.
         return new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount }.Create(new EnginePolicy(mlContext, model));
     }

@@ -72,7 +72,8 @@ internal static class InferencePhase
                 $"Phase serve scores the zip that phase inference saves, and there is none at '{zip}': run phase inference " +
                 "first with the same --work folder (a whole run does both).", zip);
         var ml = new MLContext(seed: 1);
-        var serving = Serving(ml, zip);
+        var (serving, loaded) = Serving(ml, zip);
+        using var loadedChain = loaded;
         var results = Measure("loaded", ml, serving.FromImages(out string imageColumn), imageColumn, options).ToList();
         results.Add(new Measurement("engine_loaded_files", FileEngineRate(ml, serving, options), "img/s"));
 
@@ -80,7 +81,9 @@ internal static class InferencePhase
         // least two), so each ONNX Runtime call gets one thread instead of sharing the session's pool.
         var batchContext = new MLContext(seed: 1);
         batchContext.SetOnnxSessionOption(new OnnxSessionOptions { IntraOpNumThreads = 1 });
-        var batchModel = Serving(batchContext, zip).FromImages(out string batchColumn);
+        var (batchServing, batchLoaded) = Serving(batchContext, zip);
+        using var batchChain = batchLoaded;
+        var batchModel = batchServing.FromImages(out string batchColumn);
         results.Add(new Measurement("transform_loaded_one_thread_per_row", TransformRate(batchModel, batchColumn, options), "img/s"));
         File.Delete(zip);
         string onnx = OnnxPath(options);
@@ -90,11 +93,14 @@ internal static class InferencePhase
         return results;
     }
 
-    /// <summary>The zip loaded as a serving application loads it, its input read from the zip itself.</summary>
-    private static ServingInput Serving(MLContext ml, string zip)
+    /// <summary>
+    /// The zip loaded as a serving application loads it, its input read from the zip itself, and the loaded chain to
+    /// dispose after (which deletes its temporary copy of the network).
+    /// </summary>
+    private static (ServingInput Input, IDisposable Loaded) Serving(MLContext ml, string zip)
     {
         var model = ModelFile.Load(ml, zip, out var inputSchema);
-        return ServingInput.Find(model, inputSchema);
+        return (ServingInput.Find(model, inputSchema), (IDisposable)model);
     }
 
     /// <summary>

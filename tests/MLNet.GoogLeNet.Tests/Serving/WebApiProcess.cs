@@ -13,6 +13,7 @@ namespace MLNet.GoogLeNet.Tests.Serving;
 public sealed partial class WebApiProcess : IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
@@ -21,6 +22,14 @@ public sealed partial class WebApiProcess : IDisposable
     /// <param name="modelPath">The model zip to serve.</param>
     /// <param name="settings">More settings as command-line pairs, e.g. <c>"--MaxConcurrentPredictions", "2"</c>.</param>
     public WebApiProcess(string modelPath, params string[] settings)
+        : this(modelPath, environment: null, settings)
+    {
+    }
+
+    /// <param name="modelPath">The model zip to serve.</param>
+    /// <param name="environment">Variables set in the server's environment.</param>
+    /// <param name="settings">More settings as command-line pairs.</param>
+    public WebApiProcess(string modelPath, IReadOnlyDictionary<string, string>? environment, params string[] settings)
     {
         string assembly = RepositoryPaths.BuiltAssembly(Path.Combine("examples", "WebApi"), "WebApi");
         var start = new ProcessStartInfo("dotnet")
@@ -34,6 +43,8 @@ public sealed partial class WebApiProcess : IDisposable
         start.Environment["NO_COLOR"] = "1";
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         _process = new Process { StartInfo = start, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Received(e.Data);
         _process.ErrorDataReceived += (_, e) => Received(e.Data);
@@ -96,12 +107,34 @@ public sealed partial class WebApiProcess : IDisposable
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
     private static partial Regex Listening();
 
+    /// <summary>
+    /// Stops the server as a service manager does, with SIGTERM, and waits for it to shut down (ASP.NET Core disposes its
+    /// services on the way); gives its exit code.
+    /// </summary>
+    public int Stop()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)]))
+            kill.WaitForExit();
+        if (!_process.WaitForExit(StopTimeout))
+            throw new TimeoutException($"the web API did not stop within {StopTimeout} of SIGTERM:\n{Output}");
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    /// <summary>Stops the server if it still runs: gracefully if it stops in time, else killed.</summary>
     public void Dispose()
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
+            try
+            {
+                Stop();
+            }
+            catch (TimeoutException)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit();
+            }
         }
         _process.Dispose();
     }
