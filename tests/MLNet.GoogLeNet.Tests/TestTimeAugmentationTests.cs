@@ -203,6 +203,7 @@ public sealed class TestTimeAugmentationTests(TestTimeAugmentationModels models)
         ModelFile.Save(models.Context, model, models.Train.Schema, path);
 
         var loaded = ModelFile.Load(new MLContext(), path, out _);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
         AssertClose(Scores(model, models.Test), Scores(loaded, models.Test), 1e-5, "zip");
         Assert.Equal(model.Transform(models.Test).GetColumn<uint>("PredictedLabel"), loaded.Transform(models.Test).GetColumn<uint>("PredictedLabel"));
 

@@ -41,19 +41,27 @@ public sealed class BenchQuickModeTests : IDisposable
     private static readonly string[] PyTorchFigures =
         ["pytorch_train", "pytorch_train_channels_last", "pytorch_inference", "pytorch_inference_channels_last", "pytorch_peak_rss"];
 
+    /// <summary>
+    /// Runs the bench with <paramref name="arguments"/> on its own tiny Fashion-MNIST (so that the run is the same whether
+    /// or not Debian's dataset-fashion-mnist is installed), requires it to succeed, and gives what it printed and the
+    /// path of its JSON.
+    /// </summary>
+    private (ProcessRunner.Result Run, string Printed, string Results) RunBench(string resultsName, params string[] arguments)
+    {
+        Assert.True(File.Exists(Bench), $"{Bench} was not built");
+        string data = Path.Combine(_work, "fashion-mnist");
+        IdxFiles.WriteFashionMnist(data, trainCount: 16, testCount: 16);
+        string results = Path.Combine(_work, "results", resultsName);
+        var run = ProcessRunner.RunDotnet(Bench, [.. arguments, "--data", data, "--output", results], Patience);
+        string printed = $"exit code {run.ExitCode}\n{run.Output}\n{run.Error}";
+        Assert.True(run.ExitCode == 0, printed);
+        return (run, printed, results);
+    }
+
     [LinuxFact]
     public void Quick_mode_runs_every_phase_and_gives_every_row_of_the_table_a_figure()
     {
-        Assert.True(File.Exists(Bench), $"{Bench} was not built");
-        // Its own tiny Fashion-MNIST, so that the run is the same whether or not Debian's dataset-fashion-mnist is installed.
-        string data = Path.Combine(_work, "fashion-mnist");
-        IdxFiles.WriteFashionMnist(data, trainCount: 16, testCount: 16);
-        string results = Path.Combine(_work, "results", "bench-results.json");
-
-        var run = ProcessRunner.RunDotnet(Bench, ["--quick", "--data", data, "--output", results], Patience);
-
-        string printed = $"exit code {run.ExitCode}\n{run.Output}\n{run.Error}";
-        Assert.True(run.ExitCode == 0, printed);
+        var (run, printed, results) = RunBench("bench-results.json", "--quick");
         Assert.Contains("| measurement | images/s | ratio | target | |", run.Output);
         Assert.Contains($"written {results}", run.Output);
         using var json = JsonDocument.Parse(File.ReadAllText(results));
@@ -111,15 +119,7 @@ public sealed class BenchQuickModeTests : IDisposable
     [LinuxFact]
     public void Quick_time_to_accuracy_scores_both_sides_and_trains_the_peer_in_the_trainers_precision()
     {
-        Assert.True(File.Exists(Bench), $"{Bench} was not built");
-        string data = Path.Combine(_work, "fashion-mnist");
-        IdxFiles.WriteFashionMnist(data, trainCount: 16, testCount: 16);
-        string results = Path.Combine(_work, "results", "time-to-accuracy.json");
-
-        var run = ProcessRunner.RunDotnet(Bench, ["--time-to-accuracy", "--quick", "--data", data, "--output", results], Patience);
-
-        string printed = $"exit code {run.ExitCode}\n{run.Output}\n{run.Error}";
-        Assert.True(run.ExitCode == 0, printed);
+        var (run, printed, results) = RunBench("time-to-accuracy.json", "--time-to-accuracy", "--quick");
         using var json = JsonDocument.Parse(File.ReadAllText(results));
         var root = json.RootElement;
         var measured = root.GetProperty("measurements").EnumerateArray()

@@ -76,6 +76,7 @@ public sealed class CliEndToEndTests : IDisposable
 
         // The zip takes image files, and says so.
         var loaded = ModelFile.Load(new MLContext(), model, out var inputSchema);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
         Assert.Equal("ImagePath", ServingInput.Find(loaded, inputSchema).PathColumn);
 
         var evaluate = Run("evaluate", "--model", model, "--data", images.Root, "--holdout-split", "--test-fraction", "0.25", "--seed", "3");
@@ -98,8 +99,7 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.True(everything.ExitCode == 0, everything.Output);
         Assert.Contains("all 240 images", everything.Output);
         var all = images.Train.Select(row => new ImageFile { ImagePath = row.ImagePath, Label = row.Label }).ToList();
-        var context = new MLContext();
-        var predicted = ModelFile.Load(context, model, out _).Transform(ImageFolder.ToDataView(all)).GetColumn<string>("PredictedLabel").ToList();
+        var predicted = loaded.Transform(ImageFolder.ToDataView(all)).GetColumn<string>("PredictedLabel").ToList();
         int agreeing = all.Where((row, i) => predicted[i] == row.Label).Count();
         using (var evaluation = JsonDocument.Parse(File.ReadAllText(Path.Combine(_work, "out", "evaluation.json"))))
         {
@@ -229,7 +229,9 @@ public sealed class CliEndToEndTests : IDisposable
     private static (string Label, double Score) PredictInProcess<TInput>(string model, TInput row) where TInput : class
     {
         var ml = new MLContext();
-        using var engine = ml.Model.CreatePredictionEngine<TInput, Prediction>(ModelFile.Load(ml, model, out _));
+        // The engine owns the loaded chain (PredictionEngineOptions.OwnsTransformer), so disposing it disposes the chain.
+        using var engine = ml.Model.CreatePredictionEngine<TInput, Prediction>(ModelFile.Load(ml, model, out _),
+            new PredictionEngineOptions { OwnsTransformer = true });
         var prediction = engine.Predict(row);
         return (prediction.PredictedLabel, prediction.Score.Max());
     }
@@ -266,6 +268,7 @@ public sealed class CliEndToEndTests : IDisposable
         Assert.True(predict.ExitCode == 0, predict.Output);
         // Trained on in-memory images, the zip declares and reads image files.
         var loaded = ModelFile.Load(new MLContext(), model, out var inputSchema);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
         Assert.Equal("ImagePath", Assert.Single(inputSchema).Name);
         Assert.Equal("ImagePath", ServingInput.Find(loaded, inputSchema).PathColumn);
         var expected = PredictInProcess(model, new ImageFile { ImagePath = png });

@@ -125,7 +125,9 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
         using var logits = expected["logits"];
         float[] probabilities = Values(nn.functional.softmax(logits, 1));
         var files = Enumerable.Range(0, (int)logits.shape[0]).Select(i => new ImageFile { ImagePath = Path.Combine(_folder, $"image-{i}.png") });
-        var served = ModelFile.Load(ml, zip, out _).Transform(ml.Data.LoadFromEnumerable(files));
+        var loaded = ModelFile.Load(ml, zip, out _);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
+        var served = loaded.Transform(ml.Data.LoadFromEnumerable(files));
         float[] scores = served.GetColumn<float[]>(GoogLeNetColumns.Score).SelectMany(s => s).ToArray();
         Assert.Equal(probabilities.Length, scores.Length);
         float worst = probabilities.Zip(scores, (p, s) => Math.Abs(p - s)).Max();

@@ -34,6 +34,7 @@ public sealed class EvaluationReportTests(TrainedCornerModel model)
         // Each image's loss, −log p(actual class), from the saved zip through ML.NET, independently of the report.
         var context = new MLContext();
         var zip = ModelFile.Load(context, model.ModelPath, out _);
+        using var zipChain = (IDisposable)zip;  // the loaded chain deletes its temporary copy of the network when disposed
         var rows = model.Test.Images.Select(i => new ImageFile { ImagePath = i.ImagePath, Label = i.Label }).ToList();
         var scored = zip.Transform(context.Data.LoadFromEnumerable(rows));
         var classes = ClassLabels.NamesFromScoreColumn(scored.Schema);

@@ -153,6 +153,7 @@ public class OutOfRepositoryAppTests(ITestOutputHelper output)
         ml.Model.Save(model, data.Schema, zip);
         var loadContext = new MLContext();
         var loaded = loadContext.Model.Load(zip, out var inputSchema);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
 
         var row = new Row { ImagePath = rows[^1].ImagePath };
         using var fitted = ml.Model.CreatePredictionEngine<Row, Prediction>(model);

@@ -80,6 +80,7 @@ public sealed class RgbImageFolderTests(ITestOutputHelper output) : IDisposable
         string zip = Path.Combine(_root, "rgb.zip");
         ModelFile.Save(ml, model, trainData.Schema, zip);
         var loaded = ModelFile.Load(new MLContext(), zip, out var inputSchema);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
         Assert.Equal(trainData.Schema.Select(c => c.Name), inputSchema.Select(c => c.Name));
         var reloaded = loaded.Transform(testData);
         var before = scored.GetColumn<float[]>("Score").ToList();

@@ -54,6 +54,7 @@ public sealed class SavedZipCompatibilityTests
     public void Zip_saved_by_the_earlier_build_loads_through_ModelFile_with_its_slot_names()
     {
         var model = ModelFile.Load(new MLContext(), Path.Combine(SavedZipFixture.Folder, SavedZipFixture.ServingZip), out var inputSchema);
+        using var modelChain = (IDisposable)model;  // the loaded chain deletes its temporary copy of the network when disposed
         Assert.Equal([GoogLeNetColumns.ImagePath], inputSchema.Select(c => c.Name));
         var output = model.GetOutputSchema(inputSchema);
         var slotNames = default(VBuffer<ReadOnlyMemory<char>>);

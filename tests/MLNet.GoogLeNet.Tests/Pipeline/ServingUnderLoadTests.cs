@@ -56,6 +56,8 @@ public sealed class ServingUnderLoadTests : IClassFixture<ServingUnderLoadTests.
     {
         var context = new MLContext(seed: 1);
         ITransformer model = source == "loaded zip" ? LoadZip(context) : _fixture.Model;
+        // A loaded chain deletes its temporary copy of the network when disposed; the fixture's model is the fixture's.
+        using var loadedChain = source == "loaded zip" ? (IDisposable)model : null;
         var inputs = _fixture.Images.Test.Concat(_fixture.Images.Train).Select(r => new ImageRow { ImagePath = r.ImagePath }).ToArray();
 
         Prediction[] expected;

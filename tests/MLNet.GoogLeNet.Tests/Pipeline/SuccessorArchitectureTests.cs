@@ -67,7 +67,9 @@ public sealed class SuccessorArchitectureTests
             var before = model.Transform(test);
             string path = Path.Combine(folder, "model.zip");
             ModelFile.Save(context, model, train.Schema, path);
-            var after = ModelFile.Load(new MLContext(), path, out _).Transform(test);
+            var loaded = ModelFile.Load(new MLContext(), path, out _);
+            using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
+            var after = loaded.Transform(test);
             var scoresBefore = before.GetColumn<float[]>("Score").ToList();
             var scoresAfter = after.GetColumn<float[]>("Score").ToList();
             Assert.Equal(24, scoresAfter.Count);

@@ -72,6 +72,7 @@ public class TransformerOwnershipTests
             string path = Path.Combine(folder, "model.zip");
             ModelFile.Save(context, model, data.Schema, path);
             var loaded = ModelFile.Load(new MLContext(), path, out _);
+            using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
             var fromZip = loaded.Transform(data).GetColumn<float[]>("Score").ToList();
 
             double changed = 0;

@@ -45,6 +45,7 @@ public sealed class ServingZipTests : IDisposable
 
         var serving = new MLContext();
         var loaded = ModelFile.Load(serving, zip, out var inputSchema);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
         var column = Assert.Single(inputSchema);
         Assert.Equal("ImagePath", column.Name);
         Assert.IsType<TextDataViewType>(column.Type);
@@ -66,6 +67,7 @@ public sealed class ServingZipTests : IDisposable
         string whole = Path.Combine(_work, "whole.zip");
         ModelFile.Save(ml, model, train.ToDataView().Schema, whole);
         var wholeModel = ModelFile.Load(serving, whole, out var wholeSchema);
+        using var wholeModelChain = (IDisposable)wholeModel;  // the loaded chain deletes its temporary copy of the network when disposed
         Assert.Equal(["ImagePath", "Label"], wholeSchema.Select(c => c.Name));
         var files = pngs.Select(p => new ImageFile { ImagePath = p.ImagePath }).ToList();
         AssertSameScores(expectedLabels, expectedScores, wholeModel.Transform(serving.Data.LoadFromEnumerable(files)));

@@ -19,7 +19,7 @@ public sealed class TrainingSchemaZipTests(TrainedPatternModel fixture) : IDispo
         // The fitted pipeline saved with the training schema declares ImagePath and Label.
         string zip = Path.Combine(_folder, "training-schema.zip");
         ModelFile.Save(fixture.Context, fixture.Model, fixture.TrainData.Schema, zip);
-        ModelFile.Load(new MLContext(), zip, out var schema);
+        using var loaded = (IDisposable)ModelFile.Load(new MLContext(), zip, out var schema);  // the loaded chain deletes its temporary copy of the network when disposed
         Assert.Equal(["ImagePath", "Label"], schema.Select(c => c.Name));
 
         var images = fixture.Images.Test.Take(8).Select(r => r.ImagePath).ToList();

@@ -105,7 +105,9 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
         using (trained)
         {
             ModelFile.Save(ml, model, ml.Data.LoadFromEnumerable(_fourClasses.Train).Schema, zip);
-            before = ml.MulticlassClassification.Evaluate(ModelFile.Load(new MLContext(), zip, out _).Transform(test));
+            var loaded = ModelFile.Load(new MLContext(), zip, out _);
+            using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
+            before = ml.MulticlassClassification.Evaluate(loaded.Transform(test));
         }
 
         // One epoch from the zip at 1e-9: the weights cannot move, so only the running statistics may, and they start

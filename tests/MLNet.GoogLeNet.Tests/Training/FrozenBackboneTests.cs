@@ -115,6 +115,7 @@ public sealed class FrozenBackboneTests(FrozenBackboneTests.BaseNetwork based, I
         string zip = Path.Combine(based.Folder, "frozen.zip");
         ModelFile.Save(ml, model, ml.Data.LoadFromEnumerable(images.Train).Schema, zip);
         var loaded = ModelFile.Load(new MLContext(), zip, out _);
+        using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
         var inMemory = scored.GetColumn<float[]>("Score").ToList();
         var fromZip = loaded.Transform(test).GetColumn<float[]>("Score").ToList();
         Assert.Equal(inMemory.Count, fromZip.Count);
