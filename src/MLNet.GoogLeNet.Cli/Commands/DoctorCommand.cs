@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Reflection;
 using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Native;
+using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using TorchSharp;
@@ -30,6 +31,11 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         TorchRuntime.EnsureLoaded();
+        // The probes' float64 references are libtorch's own convolution, which asks NNPACK first; where NNPACK cannot
+        // start (AMD Zen 5: "Unsupported hardware") libtorch prints a warning at every such call, hundreds in all. Off
+        // for this command's own process: the library's convolutions never use NNPACK (oneDNN or matrix products).
+        if (LibTorchSwitches.Available)
+            LibTorchSwitches.Nnpack = false;
         if (settings.OneDnnLine)
         {
             using var scope = torch.NewDisposeScope();
@@ -46,6 +52,7 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
         console.WriteLine($"TorchSharp {typeof(torch).Assembly.GetName().Version} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; " +
                           $"native libraries loaded ({NativeLoading()})");
         console.WriteLine($"oneDNN: {OneDnnIsa()}");
+        console.WriteLine($"Mixed precision: {MixedPrecisionLine(cpu)}");
 
         var results = ConvolutionProbe.Run();
         bool right = true;
@@ -87,6 +94,16 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
         console.WriteLine("The library's convolutions are WRONG on this machine: please report this output (docs/troubleshooting.md).");
         return 1;
     }
+
+    /// <summary>What the default <see cref="MixedPrecision.Auto"/> does on this CPU, by <see cref="AutoPrecision"/>'s rules.</summary>
+    private static string MixedPrecisionLine(CpuDescription cpu) =>
+        AutoPrecision.WithoutProbe(cuda: false, LibTorchSwitches.Available, cpu.HasNativeBFloat16, long.MaxValue,
+                AutoPrecision.ProbeMinimumMultiplyAccumulates) is { } without
+            ? $"the default (auto) trains in {without.Reason}"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"this CPU computes bf16 natively; the default (auto) times a few training steps in fp32 and in bf16 autocast at the " +
+                $"start of each run of at least {AutoPrecision.ProbeMinimumMultiplyAccumulates / 1e9:G3} billion multiply-accumulates a batch, " +
+                $"and takes bf16 where it is at least {AutoPrecision.MinimumSpeedup:F2}× as fast (docs/performance.md); smaller runs train in fp32.");
 
     private static string NativeLoading() =>
         !LibTorchSharpLoader.Enabled ? (OperatingSystem.IsLinux() ? "the libstdc++ fix is turned off" : "no fix needed on this system")

@@ -4,7 +4,7 @@ using TorchSharp;
 namespace MLNet.GoogLeNet.Native;
 
 /// <summary>
-/// Switches of libtorch that TorchSharp 0.107 does not expose — cuDNN autotuning and autocast — set through
+/// Switches of libtorch that TorchSharp 0.107 does not expose — cuDNN autotuning, NNPACK and autocast — set through
 /// libtorch's own C++ API (<c>at::globalContext().setBenchmarkCuDNN</c>, <c>at::autocast::set_autocast_enabled</c> …),
 /// which libtorch_cpu exports. The entry points are the Itanium C++ ABI names of those functions, so this works where
 /// libtorch is built with GCC or Clang: Linux. Elsewhere <see cref="Available"/> is false and nothing is called.
@@ -28,6 +28,20 @@ internal static partial class LibTorchSwitches
         {
             RequireAvailable();
             SetBenchmarkCuDNN(GlobalContext(), value);
+        }
+    }
+
+    /// <summary>
+    /// Whether libtorch may convolve with NNPACK (PyTorch's <c>torch.backends.nnpack.set_flags</c>); off, libtorch does
+    /// not ask for NNPACK at all. Process-wide.
+    /// </summary>
+    public static bool Nnpack
+    {
+        get => RequireAvailable() && GetUserEnabledNnpack(GlobalContext());
+        set
+        {
+            RequireAvailable();
+            SetUserEnabledNnpack(GlobalContext(), value);
         }
     }
 
@@ -64,7 +78,7 @@ internal static partial class LibTorchSwitches
     private static bool RequireAvailable() => Available
         ? true
         : throw new PlatformNotSupportedException(
-            "libtorch's C++ switches (cuDNN autotuning, autocast) are reached through their Linux (Itanium ABI) symbol " +
+            "libtorch's C++ switches (cuDNN autotuning, NNPACK, autocast) are reached through their Linux (Itanium ABI) symbol " +
             "names and are not available on this system.");
 
     private static bool Probe()
@@ -94,6 +108,13 @@ internal static partial class LibTorchSwitches
     [LibraryImport(Library, EntryPoint = "_ZNK2at7Context14benchmarkCuDNNEv")]
     [return: MarshalAs(UnmanagedType.U1)]
     private static partial bool GetBenchmarkCuDNN(IntPtr context);
+
+    [LibraryImport(Library, EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static partial void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
+    [LibraryImport(Library, EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static partial bool GetUserEnabledNnpack(IntPtr context);
 
     [LibraryImport(Library, EntryPoint = "_ZN2at8autocast20set_autocast_enabledEN3c1010DeviceTypeEb")]
     private static partial void SetAutocastEnabled(sbyte device, [MarshalAs(UnmanagedType.U1)] bool enabled);

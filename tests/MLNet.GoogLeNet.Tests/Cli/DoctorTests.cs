@@ -35,6 +35,12 @@ public sealed partial class DoctorTests : IDisposable
         Assert.Contains(ConvolutionFault.OnThisCpu ? "the library convolves on this CPU without oneDNN, as matrix products" : "the library convolves on this CPU with oneDNN", run.Output);
         Assert.Contains("libtorch's plain layout, unguarded", run.Output);
         Assert.Contains("The library's convolutions are right on this machine.", run.Output);
+        // What the default precision does here, by the rule training applies.
+        Assert.Contains(cpu.HasNativeBFloat16
+            ? "Mixed precision: this CPU computes bf16 natively; the default (auto) times a few training steps in fp32 and in bf16"
+            : "Mixed precision: the default (auto) trains in fp32: this CPU has no native bf16 arithmetic", run.Output);
+        // libtorch's warnings where NNPACK cannot start (AMD Zen 5), once printed at each of the probes' convolutions.
+        Assert.DoesNotContain("NNPACK", run.Error);
     }
 
     [UnguardedOneDnnFact]  // doctor's last probe runs libtorch's plain layout unguarded, here in the test process
