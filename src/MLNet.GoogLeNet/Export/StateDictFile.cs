@@ -13,11 +13,11 @@ namespace MLNet.GoogLeNet.Export;
 /// </summary>
 internal static class StateDictFile
 {
-    /// <summary>True when <paramref name="path"/> names a safetensors file (by its extension); otherwise PyTorch's format.</summary>
     /// <summary>Whether <paramref name="path"/> names a state-dict file by its extension (.pt, .pth or .safetensors).</summary>
     public static bool IsStateDict(string path) =>
         IsSafetensors(path) || Path.GetExtension(path).ToLowerInvariant() is ".pt" or ".pth";
 
+    /// <summary>True when <paramref name="path"/> names a safetensors file (by its extension); otherwise PyTorch's format.</summary>
     public static bool IsSafetensors(string path) => string.Equals(Path.GetExtension(path), ".safetensors", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
@@ -60,26 +60,68 @@ internal static class StateDictFile
         }
     }
 
-    private static Dictionary<string, Tensor> ReadAny(string path)
+    /// <summary>
+    /// The keys of a state-dict file (format by extension), without reading its tensors: what a file's network is
+    /// recognised by (<see cref="Modules.ArchitectureByKeys"/>) before it is loaded.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable state dict of that format; the message names the file.</exception>
+    public static IReadOnlyList<string> ReadKeys(string path) => Reading(path, stream =>
+    {
+        if (IsSafetensors(path))
+            return SafetensorsKeys(stream);
+        var keys = new List<string>();
+        foreach (System.Collections.DictionaryEntry entry in PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true, skipTensorRead: true))
+        {
+            keys.Add((string)entry.Key);
+            (entry.Value as IDisposable)?.Dispose();
+        }
+        return keys;
+    });
+
+    private static Dictionary<string, Tensor> ReadAny(string path) => Reading(path, stream =>
+    {
+        if (IsSafetensors(path))
+            return Safetensors.LoadStateDict(stream);
+        var table = PyTorchUnpickler.UnpickleStateDict(stream);
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry entry in table)
+            state[(string)entry.Key] = (Tensor)entry.Value!;
+        return state;
+    });
+
+    /// <summary><paramref name="read"/> on the open file at <paramref name="path"/>, its failures said with the file's name and format.</summary>
+    private static T Reading<T>(string path, Func<Stream, T> read)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Weights file '{path}' does not exist.", path);
         try
         {
             using var stream = File.OpenRead(path);
-            if (IsSafetensors(path))
-                return Safetensors.LoadStateDict(stream);
-            var table = PyTorchUnpickler.UnpickleStateDict(stream);
-            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (System.Collections.DictionaryEntry entry in table)
-                state[(string)entry.Key] = (Tensor)entry.Value!;
-            return state;
+            return read(stream);
         }
         catch (Exception e) when (e is not FileNotFoundException and not OutOfMemoryException)
         {
             string format = IsSafetensors(path) ? "safetensors" : "PyTorch state_dict (torch.save of a module's state_dict(), zip format)";
             throw new InvalidDataException($"Weights file '{path}' is not a readable {format} file: {e.Message}{LegacyHint(path)}", e);
         }
+    }
+
+    /// <summary>
+    /// The tensor names in a safetensors header: a little-endian 64-bit length, then that many bytes of JSON whose keys
+    /// are the names (and "__metadata__").
+    /// </summary>
+    private static List<string> SafetensorsKeys(Stream stream)
+    {
+        var lengthBytes = new byte[8];
+        stream.ReadExactly(lengthBytes);
+        ulong length = System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(lengthBytes);
+        if (length > (ulong)Math.Max(0, stream.Length - 8))
+            throw new InvalidDataException($"its header claims {length:N0} bytes, more than the file holds");
+        var header = new byte[length];
+        stream.ReadExactly(header);
+        using var json = System.Text.Json.JsonDocument.Parse(header);
+        return [.. json.RootElement.EnumerateObject().Select(p => p.Name).Where(name => name != "__metadata__")];
     }
 
     /// <summary>

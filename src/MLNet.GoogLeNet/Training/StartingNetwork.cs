@@ -24,18 +24,7 @@ internal static class StartingNetwork
                 return (manifest.Network.Architecture, manifest.Network);
             }
             if (Export.StateDictFile.IsStateDict(path))
-            {
-                var loaded = Export.StateDictFile.Read(path);
-                try
-                {
-                    return ArchitectureByKeys.Find(loaded.Keys) is { } entry ? (entry.Architecture, null) : null;
-                }
-                finally
-                {
-                    foreach (var tensor in loaded.Values)
-                        tensor.Dispose();
-                }
-            }
+                return ArchitectureByKeys.Find(Export.StateDictFile.ReadKeys(path)) is { } entry ? (entry.Architecture, null) : null;
             return ModelFile.ReadNetworkConfiguration(path) is { } saved ? (saved.Architecture, saved) : null;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException

@@ -48,6 +48,8 @@ public sealed class StateDictTests(ITestOutputHelper output) : IDisposable
         {
             foreach (var tensor in read.Values) tensor.Dispose();
         }
+        // The keys alone, read without the tensors (what train --from recognises a file's network by).
+        Assert.Equal(original.Keys.Order(), StateDictFile.ReadKeys(path).Order());
 
         using var loaded = new GoogLeNetNetwork(Small(architecture), seed: 99);
         StateDictFile.Load(loaded, path);
