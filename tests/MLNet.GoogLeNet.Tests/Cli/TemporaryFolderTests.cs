@@ -1,4 +1,3 @@
-using System.Globalization;
 using MLNet.GoogLeNet.Tests.TestData;
 
 namespace MLNet.GoogLeNet.Tests.Cli;
@@ -7,9 +6,8 @@ namespace MLNet.GoogLeNet.Tests.Cli;
 /// What the googlenet program leaves in the temporary folder: nothing. ML.NET's ONNX scorer copies the network into a
 /// file there (about 24 MB at full width) and deletes it only when the model holding it is disposed, so a command that
 /// saves or loads a zip without disposing leaves one behind at every run (and ML.NET's scorer made from a stream never
-/// deletes its copy: the library does not make one so). Each command runs as its own process with TMPDIR pointing at a
-/// folder of its own; .NET's diagnostics sockets and ONNX Runtime's telemetry session file, which would be put there,
-/// are turned off.
+/// deletes its copy: the library does not make one so). Each command runs as its own process with a temporary folder
+/// of its own (<see cref="OwnTemporaryFolder"/>).
 /// </summary>
 public sealed class TemporaryFolderTests : IDisposable
 {
@@ -26,18 +24,13 @@ public sealed class TemporaryFolderTests : IDisposable
         using var images = PatternImages.Create(trainPerClass: 6, testPerClass: 0, size: 36);
         string model = Path.Combine(_work, "model.zip");
         string temporary = Directory.CreateDirectory(Path.Combine(_work, "tmp")).FullName;
-        var environment = new Dictionary<string, string?>
-        {
-            ["TMPDIR"] = temporary, ["DOTNET_EnableDiagnostics"] = "0", ["ORT_DISABLE_TELEMETRY"] = "1",
-        };
+        var environment = OwnTemporaryFolder.Environment(temporary).ToDictionary(e => e.Key, e => (string?)e.Value);
 
         void RunLeavingNothing(params string[] arguments)
         {
             var result = ProcessRunner.Dotnet([Googlenet, .. arguments], TimeSpan.FromMinutes(3), _work, environment);
             Assert.True(result.ExitCode == 0, $"googlenet {arguments[0]} exited with {result.ExitCode}:\n{result.Output}{result.Error}");
-            var left = new DirectoryInfo(temporary).GetFileSystemInfos("*", SearchOption.AllDirectories);
-            Assert.True(left.Length == 0, $"googlenet {arguments[0]} left in the temporary folder: " + string.Join(", ",
-                left.Select(f => f is FileInfo file ? string.Create(CultureInfo.InvariantCulture, $"{f.Name} ({file.Length:N0} bytes)") : f.Name + "/")));
+            OwnTemporaryFolder.AssertEmpty(temporary, $"googlenet {arguments[0]}");
         }
 
         RunLeavingNothing("train", "--data", images.Root, "--epochs", "1", "--model", model, "--image-size", "32", "--width-divisor", "8",

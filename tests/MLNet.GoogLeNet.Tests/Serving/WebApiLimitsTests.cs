@@ -190,11 +190,7 @@ public sealed class WebApiLimitsTests : IDisposable
         // The loaded zip keeps its network in a temporary file until the model is disposed, and each upload is written
         // to one until it is scored: after a graceful stop, the server's own temporary folder must be empty.
         string temporary = Directory.CreateDirectory(Path.Combine(_folder, "tmp")).FullName;
-        var environment = new Dictionary<string, string>
-        {
-            ["TMPDIR"] = temporary, ["DOTNET_EnableDiagnostics"] = "0", ["ORT_DISABLE_TELEMETRY"] = "1",
-        };
-        using var server = new WebApiProcess(_zip, environment);
+        using var server = new WebApiProcess(_zip, OwnTemporaryFolder.Environment(temporary));
         using (var client = server.Client())
         {
             var (status, body, _) = await PostAsync(client, Raw(TestImages()[0]));
@@ -202,8 +198,7 @@ public sealed class WebApiLimitsTests : IDisposable
         }
         Assert.NotEmpty(Directory.GetFiles(temporary));  // the loaded network's copy, while it serves
         Assert.Equal(0, server.Stop());
-        var left = Directory.GetFileSystemEntries(temporary, "*", SearchOption.AllDirectories);
-        Assert.True(left.Length == 0, $"left in the server's temporary folder: {string.Join(", ", left.Select(Path.GetFileName))}\n{server.Output}");
+        OwnTemporaryFolder.AssertEmpty(temporary, "the web API");
     }
 
     [LinuxFact]
