@@ -52,7 +52,7 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
         console.WriteLine($"TorchSharp {typeof(torch).Assembly.GetName().Version} on {System.Runtime.InteropServices.RuntimeInformation.OSDescription}; " +
                           $"native libraries loaded ({NativeLoading()})");
         console.WriteLine($"oneDNN: {OneDnnIsa()}");
-        console.WriteLine($"Mixed precision: {MixedPrecisionLine(cpu)}");
+        console.WriteLine($"Mixed precision: {MixedPrecisionLine()}");
 
         var results = ConvolutionProbe.Run();
         bool right = true;
@@ -96,9 +96,8 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
     }
 
     /// <summary>What the default <see cref="MixedPrecision.Auto"/> does on this CPU, by <see cref="AutoPrecision"/>'s rules.</summary>
-    private static string MixedPrecisionLine(CpuDescription cpu) =>
-        AutoPrecision.WithoutProbe(cuda: false, LibTorchSwitches.Available, cpu.HasNativeBFloat16, long.MaxValue,
-                AutoPrecision.ProbeMinimumMultiplyAccumulates) is { } without
+    private static string MixedPrecisionLine() =>
+        PrecisionSupport.AutoWithoutProbe(DeviceType.CPU) is { } without
             ? $"the default (auto) trains in {without.Reason}"
             : string.Create(CultureInfo.InvariantCulture,
                 $"this CPU computes bf16 natively; the default (auto) times a few training steps in fp32 and in bf16 autocast at the " +

@@ -32,6 +32,14 @@ internal static class PrecisionSupport
     }
 
     /// <summary>
+    /// What <see cref="MixedPrecision.Auto"/> takes on a <paramref name="device"/> whatever the work, or null where a probe
+    /// decides for large enough work (a CUDA device, a CPU with native bf16).
+    /// </summary>
+    public static PrecisionChoice? AutoWithoutProbe(DeviceType device) =>
+        AutoPrecision.WithoutProbe(device == DeviceType.CUDA, LibTorchSwitches.Available, CpuDescription.Current.HasNativeBFloat16,
+            multiplyAccumulatesPerBatch: long.MaxValue, AutoPrecision.ProbeMinimumMultiplyAccumulates);
+
+    /// <summary>
     /// What <see cref="MixedPrecision.Auto"/> trains <paramref name="configuration"/> with on <paramref name="device"/>
     /// (<see cref="AutoPrecision"/>'s rules, with a <see cref="PrecisionProbe"/> where they need one).
     /// </summary>
@@ -41,7 +49,7 @@ internal static class PrecisionSupport
         bool cuda = device.type == DeviceType.CUDA;
         bool native = CpuDescription.Current.HasNativeBFloat16;
         // Whether a probe is needed before counting the work: counting builds a network.
-        if (AutoPrecision.WithoutProbe(cuda, LibTorchSwitches.Available, native, long.MaxValue, minimum) is { } early)
+        if (AutoWithoutProbe(device.type) is { } early)
             return early;
         var (perBatch, fp32, bf16, bf16Error) = PrecisionProbe.Measure(configuration, options, device, seed, minimum);
         var choice = AutoPrecision.WithoutProbe(cuda, LibTorchSwitches.Available, native, perBatch, minimum)
