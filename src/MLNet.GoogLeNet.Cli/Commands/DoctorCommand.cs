@@ -35,7 +35,7 @@ internal sealed class DoctorCommand(IAnsiConsole console) : Command<DoctorComman
         // start (AMD Zen 5: "Unsupported hardware") libtorch prints a warning at every such call, hundreds in all. Off
         // for this command's own process: the library's convolutions never use NNPACK (oneDNN or matrix products).
         if (LibTorchSwitches.Available)
-            LibTorchSwitches.Nnpack = false;
+            LibTorchSwitches.SetNnpackEnabled(false);
         if (settings.OneDnnLine)
         {
             using var scope = torch.NewDisposeScope();

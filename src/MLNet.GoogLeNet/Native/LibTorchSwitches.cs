@@ -32,17 +32,13 @@ internal static partial class LibTorchSwitches
     }
 
     /// <summary>
-    /// Whether libtorch may convolve with NNPACK (PyTorch's <c>torch.backends.nnpack.set_flags</c>); off, libtorch does
+    /// Lets libtorch convolve with NNPACK or not (PyTorch's <c>torch.backends.nnpack.set_flags</c>); off, libtorch does
     /// not ask for NNPACK at all. Process-wide.
     /// </summary>
-    public static bool Nnpack
+    public static void SetNnpackEnabled(bool enabled)
     {
-        get => RequireAvailable() && GetUserEnabledNnpack(GlobalContext());
-        set
-        {
-            RequireAvailable();
-            SetUserEnabledNnpack(GlobalContext(), value);
-        }
+        RequireAvailable();
+        SetUserEnabledNnpack(GlobalContext(), enabled);
     }
 
     /// <summary>Whether autocast is on for <paramref name="device"/> on the calling thread.</summary>
@@ -111,10 +107,6 @@ internal static partial class LibTorchSwitches
 
     [LibraryImport(Library, EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
     private static partial void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
-
-    [LibraryImport(Library, EntryPoint = "_ZNK2at7Context17userEnabledNNPACKEv")]
-    [return: MarshalAs(UnmanagedType.U1)]
-    private static partial bool GetUserEnabledNnpack(IntPtr context);
 
     [LibraryImport(Library, EntryPoint = "_ZN2at8autocast20set_autocast_enabledEN3c1010DeviceTypeEb")]
     private static partial void SetAutocastEnabled(sbyte device, [MarshalAs(UnmanagedType.U1)] bool enabled);
