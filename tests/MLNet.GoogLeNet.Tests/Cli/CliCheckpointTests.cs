@@ -49,13 +49,7 @@ public sealed class CliCheckpointTests : IDisposable
         var output = new StringBuilder();
         using (var child = ProcessRunner.StartDotnet(Googlenet, [.. Train(data, killed), .. TwoEpochs], output))
         {
-            var clock = Stopwatch.StartNew();
-            while (!CheckpointFolder.Checkpoints(killed).Any())
-            {
-                Assert.False(child.HasExited, $"the run ended before writing a checkpoint: {output}");
-                Assert.True(clock.Elapsed < Patience, $"no checkpoint within {Patience}: {output}");
-                Thread.Sleep(5);
-            }
+            ProcessRunner.WaitWhileRunning(child, () => CheckpointFolder.Checkpoints(killed).Any(), "a checkpoint", Patience, output);
             child.Kill();  // SIGKILL: no handler runs, nothing is flushed
             child.WaitForExit();
             Assert.NotEqual(0, child.ExitCode);

@@ -68,4 +68,26 @@ public static class ProcessRunner
         process.BeginErrorReadLine();
         return process;
     }
+
+    /// <summary>
+    /// Waits until <paramref name="condition"/> holds while <paramref name="child"/> (started by
+    /// <see cref="StartDotnet"/>) runs; fails with what it printed so far when it ends first or
+    /// <paramref name="patience"/> runs out. The output is read under its lock, and only then: the child's stream
+    /// readers append to it meanwhile.
+    /// </summary>
+    public static void WaitWhileRunning(Process child, Func<bool> condition, string what, TimeSpan patience, System.Text.StringBuilder output)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (child.HasExited || clock.Elapsed >= patience)
+            {
+                string printed;
+                lock (output)
+                    printed = output.ToString();
+                Assert.Fail(child.HasExited ? $"the run ended before {what}: {printed}" : $"no {what} within {patience}: {printed}");
+            }
+            Thread.Sleep(5);
+        }
+    }
 }

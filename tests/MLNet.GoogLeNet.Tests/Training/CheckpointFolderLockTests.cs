@@ -100,7 +100,8 @@ public sealed class CheckpointFolderLockTests : IDisposable
         Assert.Contains(Refusal(folder), second.Output);
 
         Assert.True(child.WaitForExit(Patience), $"the first run did not end within {Patience}");
-        Assert.True(child.ExitCode == 0, output.ToString());
+        lock (output)
+            Assert.True(child.ExitCode == 0, output.ToString());
         Assert.True(File.Exists(Path.Combine(folder, "model.zip")));
         using var last = Checkpoint.Read(CheckpointFolder.Resolve(folder));
         Assert.True(last.Manifest.Position.Finished);
@@ -126,14 +127,6 @@ public sealed class CheckpointFolderLockTests : IDisposable
         using var next = CheckpointFolder.Open(folder, keep: 2);
     }
 
-    private static void WaitForACheckpoint(Process child, string folder, StringBuilder output)
-    {
-        var clock = Stopwatch.StartNew();
-        while (!CheckpointFolder.Checkpoints(folder).Any())
-        {
-            Assert.False(child.HasExited, $"the run ended before writing a checkpoint: {output}");
-            Assert.True(clock.Elapsed < Patience, $"no checkpoint within {Patience}: {output}");
-            Thread.Sleep(5);
-        }
-    }
+    private static void WaitForACheckpoint(Process child, string folder, StringBuilder output) =>
+        ProcessRunner.WaitWhileRunning(child, () => CheckpointFolder.Checkpoints(folder).Any(), "a checkpoint", Patience, output);
 }
