@@ -84,6 +84,8 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var device = DeviceSelection.Select(_context.GpuDeviceId, _context.FallbackToCpu, message => channel.Warning(MessageSensitivity.None, message));
         if (options.KeepNativeMemory && !NativeMemory.KeepFreedMemory())
             channel.Warning(MessageSensitivity.None, "KeepNativeMemory has no effect here: it needs Linux with glibc.");
+        if (MatrixProductMemoryHint(device.type, ConvolutionFault.AvoidOneDnn, NativeMemory.FreedMemoryKept) is { } memoryHint)
+            channel.Info(MessageSensitivity.None, memoryHint);
 
         // Read before the precision is chosen: a resumed Auto run takes the mode its checkpoint trained in.
         using var resume = options.ResumeFrom is { } resumeFrom ? ReadCheckpoint(resumeFrom, nameof(GoogLeNetTrainerOptions.ResumeFrom)) : null;
@@ -248,6 +250,19 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
             rows++;
         return rows;
     }
+
+    /// <summary>
+    /// The line Fit logs where it trains on a CPU without oneDNN's convolutions (<see cref="ConvolutionFault"/>) and the
+    /// process returns freed native memory to the system: there every convolution's matrix product gathers rows into
+    /// buffers of up to hundreds of megabytes, faulted in afresh each batch, and KeepNativeMemory is the remedy.
+    /// </summary>
+    internal static string? MatrixProductMemoryHint(DeviceType device, bool avoidOneDnn, bool memoryKept) =>
+        device == DeviceType.CPU && avoidOneDnn && !memoryKept && OperatingSystem.IsLinux()
+            ? "On this CPU libtorch's convolutions are wrong, so each is computed as a matrix product, which allocates large " +
+              "buffers every batch that the C allocator hands back to the system when freed. Set KeepNativeMemory = true " +
+              "(process-wide: the memory is kept until the process exits) to reuse them: more than twice as fast at 96×96 " +
+              "(docs/troubleshooting.md, 'Wrong numbers from libtorch's convolution on AMD Zen 5')."
+            : null;
 
     private static void CheckConfiguration(GoogLeNetConfiguration configuration, string featureColumn)
     {
