@@ -84,7 +84,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var device = DeviceSelection.Select(_context.GpuDeviceId, _context.FallbackToCpu, message => channel.Warning(MessageSensitivity.None, message));
         if (options.KeepNativeMemory && !NativeMemory.KeepFreedMemory())
             channel.Warning(MessageSensitivity.None, "KeepNativeMemory has no effect here: it needs Linux with glibc.");
-        if (MatrixProductMemoryHint(device.type, ConvolutionFault.AvoidOneDnn, NativeMemory.FreedMemoryKept) is { } memoryHint)
+        if (NativeMemoryHint(device.type, NativeMemory.FreedMemoryKept) is { } memoryHint)
             channel.Info(MessageSensitivity.None, memoryHint);
 
         // Read before the precision is chosen: a resumed Auto run takes the mode its checkpoint trained in.
@@ -252,16 +252,15 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
     }
 
     /// <summary>
-    /// The line Fit logs where it trains on a CPU without oneDNN's convolutions (<see cref="ConvolutionFault"/>) and the
-    /// process returns freed native memory to the system: there every convolution's matrix product gathers rows into
-    /// buffers of up to hundreds of megabytes, faulted in afresh each batch, and KeepNativeMemory is the remedy.
+    /// The line Fit logs where it trains on a CPU while the process hands freed native memory back to the system: every
+    /// batch then faults its activations (tens to hundreds of megabytes) in afresh, and KeepNativeMemory, which the
+    /// library leaves to its caller because it is process-wide, is the remedy.
     /// </summary>
-    internal static string? MatrixProductMemoryHint(DeviceType device, bool avoidOneDnn, bool memoryKept) =>
-        device == DeviceType.CPU && avoidOneDnn && !memoryKept && OperatingSystem.IsLinux()
-            ? "On this CPU libtorch's convolutions are wrong, so each is computed as a matrix product, which allocates large " +
-              "buffers every batch that the C allocator hands back to the system when freed. Set KeepNativeMemory = true " +
-              "(process-wide: the memory is kept until the process exits) to reuse them: more than twice as fast at 96×96 " +
-              "(docs/troubleshooting.md, 'Wrong numbers from libtorch's convolution on AMD Zen 5')."
+    internal static string? NativeMemoryHint(DeviceType device, bool memoryKept) =>
+        device == DeviceType.CPU && !memoryKept && OperatingSystem.IsLinux()
+            ? "The C allocator hands each batch's freed memory back to the system, and the next batch faults it in again. " +
+              "Set KeepNativeMemory = true to keep it for reuse: faster training, by how much depends on the machine " +
+              "(docs/performance.md, 'Native memory'), at the cost of a process-wide setting that lasts until the process exits."
             : null;
 
     private static void CheckConfiguration(GoogLeNetConfiguration configuration, string featureColumn)

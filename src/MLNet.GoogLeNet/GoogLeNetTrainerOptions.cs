@@ -236,9 +236,8 @@ public sealed class GoogLeNetTrainerOptions
 
     /// <summary>
     /// On Linux with glibc, keep freed native memory for reuse instead of unmapping it after every batch
-    /// (<see cref="Native.NativeMemory.KeepFreedMemory"/>): faster CPU training (docs/performance.md), by far where the
-    /// library convolves without oneDNN, as on AMD Zen 5 (docs/troubleshooting.md; Fit's log says so there). Process-wide and
-    /// lasting — the C allocator's settings cannot be read back, so <c>Fit</c> cannot restore them, and the process
+    /// (<see cref="Native.NativeMemory.KeepFreedMemory"/>): faster CPU training (docs/performance.md; Fit's log says so
+    /// when it is off). Process-wide and lasting — the C allocator's settings cannot be read back, so <c>Fit</c> cannot restore them, and the process
     /// keeps its peak native memory until it exits — so it is off unless the caller asks for it (the <c>googlenet</c>
     /// command line does, for its own process). Default false.
     /// </summary>

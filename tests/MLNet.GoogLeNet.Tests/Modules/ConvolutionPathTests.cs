@@ -155,42 +155,6 @@ public sealed class ConvolutionPathTests
         Assert.Empty(plainOutputs);
     }
 
-    [Fact]
-    public void Fit_without_onednn_says_to_keep_native_memory_unless_the_process_already_does()
-    {
-        // The rule: only on a CPU, without oneDNN, with freed memory handed back, and on Linux (glibc's mallopt).
-        Assert.Null(GoogLeNetTrainer.MatrixProductMemoryHint(DeviceType.CPU, avoidOneDnn: false, memoryKept: false));
-        Assert.Null(GoogLeNetTrainer.MatrixProductMemoryHint(DeviceType.CPU, avoidOneDnn: true, memoryKept: true));
-        Assert.Null(GoogLeNetTrainer.MatrixProductMemoryHint(DeviceType.CUDA, avoidOneDnn: true, memoryKept: false));
-        var hint = GoogLeNetTrainer.MatrixProductMemoryHint(DeviceType.CPU, avoidOneDnn: true, memoryKept: false);
-        Assert.Equal(OperatingSystem.IsLinux(), hint is not null);
-
-        // Fit logs it on such a CPU (forced here), and never where oneDNN convolves. Whether this process keeps its freed
-        // memory depends on the tests that ran before (KeepFreedMemory is process-wide and lasting), and a test running
-        // beside this one may turn it on during Fit: the line is then either way, and only the oneDNN case is checked.
-        using var images = PatternImages.Create(trainPerClass: 4, testPerClass: 0, size: 32, seed: 5);
-        foreach (bool avoidOneDnn in new[] { true, false })
-        {
-            using var force = ConvolutionFault.Force(avoidOneDnn);
-            var context = new MLContext(seed: 3);
-            var messages = new List<string>();
-            context.Log += (_, e) => { lock (messages) messages.Add(e.Message); };
-            var options = new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = 8, WidthDivisor = 16, MixedPrecision = MixedPrecision.None };
-            bool keptBefore = NativeMemory.FreedMemoryKept;
-            var model = PatternImages.Preprocessing(context, 32)
-                .Append(context.MulticlassClassification.Trainers.GoogLeNet(context, options))
-                .Fit(context.Data.LoadFromEnumerable(images.Train));
-            ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single().Dispose();
-            bool logged;
-            lock (messages)
-                logged = messages.Any(m => m.Contains("Set KeepNativeMemory = true"));
-            if (!avoidOneDnn)
-                Assert.False(logged);
-            else if (keptBefore == NativeMemory.FreedMemoryKept)
-                Assert.Equal(hint is not null && !keptBefore, logged);
-        }
-    }
-
     /// <summary>
     /// A network of <paramref name="architecture"/> in scoring mode with normalisation away from the identity, four
     /// images of 40×36 with three channels (not square and not a multiple of 32: every stage sees odd sizes), and its
