@@ -237,9 +237,9 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>
     /// On Linux with glibc, keep freed native memory for reuse instead of unmapping it after every batch
     /// (<see cref="Native.NativeMemory.KeepFreedMemory"/>): faster CPU training (docs/performance.md; Fit's log says so
-    /// when it is off). Process-wide and lasting — the C allocator's settings cannot be read back, so <c>Fit</c> cannot restore them, and the process
-    /// keeps its peak native memory until it exits — so it is off unless the caller asks for it (the <c>googlenet</c>
-    /// command line does, for its own process). Default false.
+    /// when it is off). Process-wide and lasting — the C allocator's settings cannot be read back, so <c>Fit</c> cannot
+    /// restore them, and the process keeps its peak native memory until it exits — so it is off unless the caller asks
+    /// for it (the <c>googlenet</c> command line does, for its own process). Default false.
     /// </summary>
     public bool KeepNativeMemory { get; set; }
 
