@@ -230,7 +230,7 @@ public sealed class TestTimeAugmentationTests(TestTimeAugmentationModels models)
     [Fact]
     public void Train_with_tta_hflip_writes_a_zip_that_scores_with_the_mirror()
     {
-        string googlenet = RepositoryPaths.BuiltAssembly(Path.Combine("src", "MLNet.GoogLeNet.Cli"), "googlenet");
+        string googlenet = RepositoryPaths.Googlenet;
         Assert.True(File.Exists(googlenet), $"{googlenet} was not built");
         string data = Path.Combine(_folder, "idx"), zip = Path.Combine(_folder, "cli.zip");
         IdxFiles.WriteFashionMnist(data, trainCount: 48, testCount: 16);

@@ -19,7 +19,7 @@ public sealed class CliCheckpointTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Googlenet => RepositoryPaths.BuiltAssembly(Path.Combine("src", "MLNet.GoogLeNet.Cli"), "googlenet");
+    private static string Googlenet => RepositoryPaths.Googlenet;
 
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(5);
 

@@ -14,7 +14,7 @@ public sealed class CliRedirectedOutputTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Googlenet => RepositoryPaths.BuiltAssembly(Path.Combine("src", "MLNet.GoogLeNet.Cli"), "googlenet");
+    private static string Googlenet => RepositoryPaths.Googlenet;
 
     [Fact]
     public void Confusion_matrix_keeps_every_class_name_on_one_line_when_output_is_redirected()

@@ -15,7 +15,7 @@ public sealed class PixelBombPeakMemoryTests : IDisposable
     /// <summary>Far above what starting the command takes, far below what decoding the bomb would.</summary>
     private const long PeakBound = 1L << 30;
 
-    private static string Googlenet => RepositoryPaths.BuiltAssembly(Path.Combine("src", "MLNet.GoogLeNet.Cli"), "googlenet");
+    private static string Googlenet => RepositoryPaths.Googlenet;
 
     private readonly string _folder = Directory.CreateTempSubdirectory("googlenet-bomb-").FullName;
 

@@ -15,7 +15,7 @@ public sealed class TemporaryFolderTests : IDisposable
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
 
-    private static string Googlenet => RepositoryPaths.BuiltAssembly(Path.Combine("src", "MLNet.GoogLeNet.Cli"), "googlenet");
+    private static string Googlenet => RepositoryPaths.Googlenet;
 
     [Fact]
     public void Train_evaluate_predict_and_explain_leave_nothing_in_the_temporary_folder()

@@ -14,6 +14,9 @@ public static class RepositoryPaths
     public static string BuiltAssembly(string projectFolder, string assemblyName) =>
         Path.Combine(Root, projectFolder, "bin", Configuration, "net10.0", assemblyName + ".dll");
 
+    /// <summary>The built googlenet command line (src/MLNet.GoogLeNet.Cli), to run as a process of its own.</summary>
+    public static string Googlenet => BuiltAssembly(Path.Combine("src", "MLNet.GoogLeNet.Cli"), "googlenet");
+
     private static string FindRoot()
     {
         var folder = new DirectoryInfo(AppContext.BaseDirectory);
