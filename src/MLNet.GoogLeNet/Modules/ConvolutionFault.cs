@@ -37,6 +37,9 @@ internal static class ConvolutionFault
         return new Restore(() => Forced.Value = previous);
     }
 
+    /// <summary>The probe's batch: <see cref="ProbeBatch"/> images of <see cref="ProbeImageSize"/>² pixels per shape.</summary>
+    internal const int ProbeBatch = 4, ProbeImageSize = 6;
+
     /// <summary>The shapes probed: (input channels, output channels, kernel, channels-last), each wrong on Zen 5.</summary>
     internal static IReadOnlyList<(int Input, int Output, int Kernel, bool ChannelsLast)> ProbedShapes { get; } =
     [
@@ -59,7 +62,7 @@ internal static class ConvolutionFault
         Native.TorchRuntime.EnsureLoaded();
         using var generator = new Generator(11);
         return ProbedShapes.Any(shape => !(ConvolutionProbe.Unguarded(shape.Input, shape.Output, shape.Kernel, shape.ChannelsLast,
-            batch: 4, size: 6, generator) <= 1));
+            ProbeBatch, ProbeImageSize, generator) <= 1));
     }
 
     private sealed class Restore(Action restore) : IDisposable
