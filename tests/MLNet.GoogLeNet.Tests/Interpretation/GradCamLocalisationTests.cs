@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.GoogLeNet.Tests.Learning;
 using MLNet.GoogLeNet.Tests.TestData;
 using Xunit.Abstractions;
 
@@ -19,10 +20,14 @@ public sealed class GradCamLocalisationTests(ITestOutputHelper output)
     // images may miss for a reason that is not the heatmap's; the other three classes need a detector of their own.
     private const double RequiredFraction = 0.6;
 
-    [Fact]
-    public void The_heatmap_peaks_in_the_quarter_that_holds_the_square_for_most_test_images()
+    /// <summary>The fraction of test images classified right, and the fraction whose heatmap peaks in the square's quarter.</summary>
+    internal static readonly LearningCase HeatmapsFindTheSquares = new(
+        $"{nameof(GradCamLocalisationTests)}.{nameof(The_heatmap_peaks_in_the_quarter_that_holds_the_square_for_most_test_images)}", seed: 1,
+        Localise, LearningBound.AtLeast("classified right", 0.9), LearningBound.AtLeast("peak in the square's quarter", RequiredFraction));
+
+    private static LearningOutcome Localise(int seed)
     {
-        var context = new MLContext(seed: 1);
+        var context = new MLContext(seed: seed);
         var train = ColourSquares.Create(perClass: 100, Size, seed: 11);
         var test = ColourSquares.Create(perClass: 24, Size, seed: 101);
         var options = new GoogLeNetTrainerOptions
@@ -35,7 +40,7 @@ public sealed class GradCamLocalisationTests(ITestOutputHelper output)
             LabelSmoothing = 0,
             Augmentation = AugmentationKind.None,
             WidthDivisor = 8,
-            Seed = 1,
+            Seed = seed,
         };
         var trainView = ColourSquares.Load(context, train, Size);
         var keys = context.Transforms.Conversion.MapValueToKey("Label").Fit(trainView);
@@ -59,10 +64,19 @@ public sealed class GradCamLocalisationTests(ITestOutputHelper output)
             if (ColourSquares.QuarterOf(peak % Size, peak / Size, Size) == test[i].Quarter)
                 found++;
         }
-        output.WriteLine($"{right} of {test.Count} test images classified right; the heatmap's peak in the square's quarter for {found} ({(double)found / test.Count:F2})");
-        Assert.True(right >= 0.9 * test.Count,
-            $"The model classified only {right} of {test.Count} test images right, too few for its heatmaps to say anything.");
-        Assert.True(found >= RequiredFraction * test.Count,
-            $"The heatmap's peak lay in the square's quarter for {found} of {test.Count} test images; at least {RequiredFraction:P0} expected.");
+        return new(new Dictionary<string, double>
+            {
+                ["classified right"] = (double)right / test.Count,
+                ["peak in the square's quarter"] = (double)found / test.Count,
+            },
+            $"{right} of {test.Count} test images classified right; the heatmap's peak in the square's quarter for {found}.");
+    }
+
+    [Fact]
+    public void The_heatmap_peaks_in_the_quarter_that_holds_the_square_for_most_test_images()
+    {
+        // Too few images classified right would leave the heatmaps nothing to say.
+        var outcome = HeatmapsFindTheSquares.Check();
+        output.WriteLine(outcome.Detail);
     }
 }

@@ -17,11 +17,10 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
     [Fact]
     public void Learns_the_patterns_well_above_chance_on_held_out_images()
     {
-        var metrics = fixture.Context.MulticlassClassification.Evaluate(fixture.Model.Transform(fixture.TestData));
         // Four balanced classes: chance is 0.25.
-        Assert.True(metrics.MicroAccuracy >= 0.85, $"held-out accuracy {metrics.MicroAccuracy:F3}; loss/train accuracy per epoch: " + string.Join(" ", fixture.Epochs.Select(e => $"{e.Loss:F3}/{e.TrainAccuracy:F2}")));
+        TrainedPatternModel.Learning.Check(fixture.Outcome());
+        var metrics = fixture.Context.MulticlassClassification.Evaluate(fixture.Model.Transform(fixture.TestData));
         Assert.Equal(4, metrics.ConfusionMatrix.NumberOfClasses);
-        Assert.True(metrics.LogLoss < 1.0, $"log-loss {metrics.LogLoss:F3}");
     }
 
     [Fact]
@@ -35,8 +34,6 @@ public class TrainerLearningTests(TrainedPatternModel fixture)
             Assert.Equal(0.001, e.LearningRate);
             Assert.Null(e.ValidationAccuracy);
         });
-        Assert.True(fixture.Epochs[^1].TrainAccuracy > fixture.Epochs[0].TrainAccuracy);
-        Assert.True(fixture.Epochs[^1].Loss < fixture.Epochs[0].Loss);
         lock (fixture.LogMessages)
         {
             Assert.Contains(fixture.LogMessages, m => m.Contains("epoch 1, loss ") && m.Contains("train acc"));

@@ -1,4 +1,5 @@
 using Microsoft.ML;
+using MLNet.GoogLeNet.Tests.Learning;
 using TorchSharp;
 
 namespace MLNet.GoogLeNet.Tests.TestData;
@@ -21,10 +22,33 @@ public sealed class TrainedPatternModel : IDisposable
     /// </summary>
     public static PredictionEngineOptions SharedModel => new() { OwnsTransformer = false };
 
-    public TrainedPatternModel()
+    /// <summary>
+    /// What the shared model learns, checked by TrainerLearningTests and, through the web API's answers, WebApiTests:
+    /// held-out accuracy and log-loss, and from its first epoch to its last, the training accuracy's gain and the loss's
+    /// ratio.
+    /// </summary>
+    internal static readonly LearningCase Learning = new(
+        $"{nameof(Pipeline.TrainerLearningTests)}.{nameof(Pipeline.TrainerLearningTests.Learns_the_patterns_well_above_chance_on_held_out_images)}", Seed,
+        seed =>
+        {
+            using var model = new TrainedPatternModel(seed);
+            using var _ = model.GoogLeNet;
+            return model.Outcome();
+        },
+        LearningBound.AtLeast("held-out accuracy", 0.85), LearningBound.AtMost("log-loss", 1.0),
+        LearningBound.AtLeast("train accuracy gain", 0.01), LearningBound.AtMost("loss ratio", 0.99));
+
+    /// <summary>The seed of the shared model's MLContext.</summary>
+    private const int Seed = 1;
+
+    public TrainedPatternModel() : this(Seed)
+    {
+    }
+
+    private TrainedPatternModel(int seed)
     {
         Images = PatternImages.Create(trainPerClass: 80, testPerClass: 15);
-        Context = new MLContext(seed: 1);
+        Context = new MLContext(seed: seed);
         Context.Log += (_, e) =>
         {
             lock (LogMessages) LogMessages.Add(e.Message);
@@ -66,6 +90,20 @@ public sealed class TrainedPatternModel : IDisposable
 
     /// <summary>The GoogLeNet transformer inside the fitted pipeline.</summary>
     public GoogLeNetTransformer GoogLeNet => ((IEnumerable<ITransformer>)Model).OfType<GoogLeNetTransformer>().Single();
+
+    /// <summary>The figures of <see cref="Learning"/>, from the held-out images and the epoch reports.</summary>
+    public LearningOutcome Outcome()
+    {
+        var metrics = Context.MulticlassClassification.Evaluate(Model.Transform(TestData));
+        return new(new Dictionary<string, double>
+            {
+                ["held-out accuracy"] = metrics.MicroAccuracy,
+                ["log-loss"] = metrics.LogLoss,
+                ["train accuracy gain"] = Epochs[^1].TrainAccuracy - Epochs[0].TrainAccuracy,
+                ["loss ratio"] = Epochs[^1].Loss / Epochs[0].Loss,
+            },
+            "Loss/train accuracy per epoch: " + string.Join(" ", Epochs.Select(e => $"{e.Loss:F3}/{e.TrainAccuracy:F2}")));
+    }
 
     public void Dispose() => Images.Dispose();
 }

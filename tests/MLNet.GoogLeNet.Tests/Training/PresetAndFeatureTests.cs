@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Cli.Commands;
 using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Tests.Learning;
 using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;
 using TorchSharp;
@@ -129,29 +130,72 @@ public class PresetAndFeatureTests
         Assert.Equal(batch.shape, crop1.shape);
     }
 
-    [Fact]
-    public void The_default_preset_learns_in_few_steps_what_the_recipe_preset_does_not_and_scores_without_augmentation()
+    /// <summary>
+    /// The default preset (batch normalisation, AdamW, one-cycle) against the recipe preset (the plain network, SGD at
+    /// 0.1) on the same 72 steps, each trained with three seeds: the first learns the four patterns, the second hardly
+    /// leaves chance (0.25) on average. One training of the recipe preset is a coin toss at this length — measured from
+    /// 0.25 to 0.69 across seeds and numerical paths — and one of the default preset fell to 0.74 on one CPU, so the test
+    /// compares the means of three.
+    /// </summary>
+    internal static readonly LearningCase DefaultPresetLearnsInFewSteps = new(
+        $"{nameof(PresetAndFeatureTests)}.{nameof(The_default_preset_learns_in_few_steps_what_the_recipe_preset_does_not_and_scores_without_augmentation)}", seed: 1,
+        seed =>
+        {
+            var outcome = CompareThePresets(seed, out var trained);
+            trained.Dispose();
+            return outcome;
+        },
+        LearningBound.AtLeast("default preset mean accuracy", 0.8), LearningBound.AtMost("recipe preset mean accuracy", 0.5));
+
+    /// <summary>The three seeds of a comparison: <paramref name="seed"/>, and 100 and 200 past it.</summary>
+    private static int[] SeedsFrom(int seed) => [seed, seed + 100, seed + 200];
+
+    private static LearningOutcome CompareThePresets(int seed, out GoogLeNetTransformer byDefault)
     {
         var (train, test) = Patterns(trainPerClass: 48, testPerClass: 20, seed: 5);
-        double Accuracy(GoogLeNetTrainerOptions options, out GoogLeNetTransformer transformer)
+        double Accuracy(GoogLeNetTrainerOptions options, int seed, out GoogLeNetTransformer transformer)
         {
             options.Epochs = 6;
             options.BatchSize = 16;  // 12 steps an epoch, 72 in all
             options.WidthDivisor = 8;
-            options.Seed = 1;
-            var ml = new MLContext(seed: 1);
+            options.Seed = seed;
+            var ml = new MLContext(seed: seed);
             var model = ImagePreprocessing.FromImages(ml, imageSize: 32).Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, options))
                 .Fit(train.ToDataView());
             transformer = ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single();
             return ml.MulticlassClassification.Evaluate(model.Transform(test.ToDataView())).MicroAccuracy;
         }
+        double MeanOverSeeds(Func<GoogLeNetTrainerOptions> preset, out List<double> each, out GoogLeNetTransformer first)
+        {
+            each = [];
+            first = null!;
+            foreach (int s in SeedsFrom(seed))
+            {
+                each.Add(Accuracy(preset(), s, out var transformer));
+                if (first is null)
+                    first = transformer;
+                else
+                    transformer.Dispose();
+            }
+            return each.Average();
+        }
 
-        double byDefault = Accuracy(new GoogLeNetTrainerOptions(), out var trained);
-        double byRecipe = Accuracy(GoogLeNetTrainerOptions.Recipe(), out _);
-        Assert.True(byDefault >= 0.85, $"default preset: held-out accuracy {byDefault:F3} (recipe preset {byRecipe:F3})");
-        Assert.True(byRecipe <= 0.5, $"recipe preset: held-out accuracy {byRecipe:F3} (four classes: chance 0.25)");
+        double defaultAccuracy = MeanOverSeeds(() => new GoogLeNetTrainerOptions(), out var defaults, out byDefault);
+        double recipeAccuracy = MeanOverSeeds(GoogLeNetTrainerOptions.Recipe, out var recipes, out var byRecipe);
+        byRecipe.Dispose();
+        return new(new Dictionary<string, double> { ["default preset mean accuracy"] = defaultAccuracy, ["recipe preset mean accuracy"] = recipeAccuracy },
+            $"Seeds {string.Join(", ", SeedsFrom(seed))}: default preset {string.Join(", ", defaults.Select(a => a.ToString("F3")))}; " +
+            $"recipe preset {string.Join(", ", recipes.Select(a => a.ToString("F3")))}.");
+    }
+
+    [Fact]
+    public void The_default_preset_learns_in_few_steps_what_the_recipe_preset_does_not_and_scores_without_augmentation()
+    {
+        DefaultPresetLearnsInFewSteps.Check(CompareThePresets(DefaultPresetLearnsInFewSteps.Seed, out var trained));
+        using var _ = trained;
 
         // Scoring does not augment: the transformer's scores are the network's on the untouched features, every time.
+        var (_, test) = Patterns(trainPerClass: 48, testPerClass: 20, seed: 5);
         var ml2 = new MLContext(seed: 1);
         var features = ImagePreprocessing.FromImages(ml2, imageSize: 32).Fit(test.ToDataView()).Transform(test.ToDataView())
             .GetColumn<float[]>("Features").Take(8).SelectMany(f => f).ToArray();
@@ -169,15 +213,30 @@ public class PresetAndFeatureTests
             Assert.Equal(expected[i], scores[i], 1e-4f);
     }
 
-    [Fact]
-    public void Early_stopping_stops_after_the_patience_and_restores_the_best_epochs_weights()
+    /// <summary>
+    /// The validation set holds the training images with every label moved to the next class: the better the network
+    /// learns the training set, the worse it does there, so the best epoch is an early one and the run stops before its
+    /// 12 epochs, its last epoch below its best.
+    /// </summary>
+    internal static readonly LearningCase EarlyStoppingStops = new(
+        $"{nameof(PresetAndFeatureTests)}.{nameof(Early_stopping_stops_after_the_patience_and_restores_the_best_epochs_weights)}", seed: 2,
+        seed =>
+        {
+            var run = StopEarly(seed);
+            run.Transformer.Dispose();
+            return run.Outcome;
+        },
+        LearningBound.AtMost("epochs run", 11), LearningBound.AtLeast("best − last validation accuracy", 0.01));
+
+    private sealed record EarlyStop(MLContext Context, ITransformer Model, IDataView Validation, List<EpochReport> Reports, List<string> Log,
+        GoogLeNetTransformer Transformer, LearningOutcome Outcome);
+
+    private static EarlyStop StopEarly(int seed)
     {
-        // The validation set holds the training images with every label moved to the next class: the better the
-        // network learns the training set, the worse it does there, so the best epoch is an early one.
         var (train, _) = Patterns(trainPerClass: 24, testPerClass: 0, seed: 6);
         var shifted = new GrayscaleImages(train.Pixels,
             train.Labels.Select(l => PatternImages.Classes[(Array.IndexOf(PatternImages.Classes, l) + 1) % 4]).ToArray(), 32, 32);
-        var ml = new MLContext(seed: 2);
+        var ml = new MLContext(seed: seed);
         var preprocessing = ImagePreprocessing.FromImages(ml, imageSize: 32, classes: PatternImages.Classes);
         var validation = preprocessing.Fit(shifted.ToDataView()).Transform(shifted.ToDataView());
         var reports = new List<EpochReport>();
@@ -190,14 +249,22 @@ public class PresetAndFeatureTests
             EpochProgress = new ProgressHandler<EpochReport>(reports.Add),
         };
         var model = preprocessing.Append(ml.MulticlassClassification.Trainers.GoogLeNet(ml, options)).Fit(train.ToDataView());
+        double best = reports.Max(r => r.ValidationAccuracy!.Value);
+        return new EarlyStop(ml, model, shifted.ToDataView(), reports, log, ((IEnumerable<ITransformer>)model).OfType<GoogLeNetTransformer>().Single(),
+            new(new Dictionary<string, double> { ["epochs run"] = reports.Count, ["best − last validation accuracy"] = best - reports[^1].ValidationAccuracy!.Value },
+                "Validation accuracy per epoch: " + string.Join(" ", reports.Select(r => $"{r.ValidationAccuracy:F3}"))));
+    }
 
+    [Fact]
+    public void Early_stopping_stops_after_the_patience_and_restores_the_best_epochs_weights()
+    {
+        var (ml, model, shifted, reports, log, transformer, outcome) = StopEarly(EarlyStoppingStops.Seed);
+        using var _ = transformer;
+        EarlyStoppingStops.Check(outcome);
         double best = reports.Max(r => r.ValidationAccuracy!.Value);
         int bestEpoch = reports.First(r => r.ValidationAccuracy == best).Epoch;
-        string curve = string.Join(" ", reports.Select(r => $"{r.ValidationAccuracy:F3}"));
-        Assert.True(reports.Count < 12, $"ran all 12 epochs: {curve}");
         Assert.Equal(bestEpoch + 2, reports.Count);
-        Assert.True(reports[^1].ValidationAccuracy < best, curve);
-        var final = ml.MulticlassClassification.Evaluate(model.Transform(shifted.ToDataView())).MicroAccuracy;
+        var final = ml.MulticlassClassification.Evaluate(model.Transform(shifted)).MicroAccuracy;
         Assert.Equal(best, final, 6);
         lock (log)
         {
