@@ -87,6 +87,9 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         if (NativeMemoryHint(device.type, NativeMemory.FreedMemoryKept) is { } memoryHint)
             channel.Info(MessageSensitivity.None, memoryHint);
 
+        // A file to start from that cannot be read is refused before any network is built or timed.
+        if (options.FineTuneFrom is { } startFrom && options.ResumeFrom is null)
+            StartingNetwork.Require(startFrom, nameof(GoogLeNetTrainerOptions.FineTuneFrom));
         // Read before the precision is chosen: a resumed Auto run takes the mode its checkpoint trained in.
         using var resume = options.ResumeFrom is { } resumeFrom ? ReadCheckpoint(resumeFrom, nameof(GoogLeNetTrainerOptions.ResumeFrom)) : null;
         MixedPrecision precision;

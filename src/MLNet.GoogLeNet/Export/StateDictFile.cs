@@ -7,8 +7,9 @@ namespace MLNet.GoogLeNet.Export;
 
 /// <summary>
 /// A network's weights as a PyTorch <c>state_dict</c> file — PyTorch's pickle format (what <c>torch.save</c> writes,
-/// <c>torch.load</c> reads; conventionally <c>.pt</c> or <c>.pth</c>) or safetensors (<c>.safetensors</c>) — through
-/// TorchSharp.PyBridge. The keys are the network's state-dict keys (<c>b3.0.path2.conv.conv.weight</c>,
+/// <c>torch.load</c> reads; conventionally <c>.pt</c> or <c>.pth</c>) or safetensors (<c>.safetensors</c>). PyTorch files
+/// are read in both of its formats, the zip archive of 1.6 and later and the one before it (<see cref="Pickle.TorchSaveFile"/>),
+/// and written in the zip format, as safetensors files are, through TorchSharp.PyBridge. The keys are the network's state-dict keys (<c>b3.0.path2.conv.conv.weight</c>,
 /// <c>dense.bias</c>, …); a PyTorch module with the same names loads them with <c>load_state_dict</c> (docs/export.md).
 /// </summary>
 internal static class StateDictFile
@@ -68,27 +69,12 @@ internal static class StateDictFile
     /// <exception cref="InvalidDataException">The file is not a readable state dict of that format; the message names the file.</exception>
     public static IReadOnlyList<string> ReadKeys(string path) => Reading(path, stream =>
     {
-        if (IsSafetensors(path))
-            return SafetensorsKeys(stream);
-        var keys = new List<string>();
-        foreach (System.Collections.DictionaryEntry entry in PyTorchUnpickler.UnpickleStateDict(stream, leaveOpen: true, skipTensorRead: true))
-        {
-            keys.Add((string)entry.Key);
-            (entry.Value as IDisposable)?.Dispose();
-        }
+        IReadOnlyList<string> keys = IsSafetensors(path) ? SafetensorsKeys(stream) : Pickle.TorchSaveFile.ReadKeys(stream);
         return keys;
     });
 
     private static Dictionary<string, Tensor> ReadAny(string path) => Reading(path, stream =>
-    {
-        if (IsSafetensors(path))
-            return Safetensors.LoadStateDict(stream);
-        var table = PyTorchUnpickler.UnpickleStateDict(stream);
-        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (System.Collections.DictionaryEntry entry in table)
-            state[(string)entry.Key] = (Tensor)entry.Value!;
-        return state;
-    });
+        IsSafetensors(path) ? Safetensors.LoadStateDict(stream) : Pickle.TorchSaveFile.Read(stream));
 
     /// <summary><paramref name="read"/> on the open file at <paramref name="path"/>, its failures said with the file's name and format.</summary>
     private static T Reading<T>(string path, Func<Stream, T> read)
@@ -102,8 +88,8 @@ internal static class StateDictFile
         }
         catch (Exception e) when (e is not FileNotFoundException and not OutOfMemoryException)
         {
-            string format = IsSafetensors(path) ? "safetensors" : "PyTorch state_dict (torch.save of a module's state_dict(), zip format)";
-            throw new InvalidDataException($"Weights file '{path}' is not a readable {format} file: {e.Message}{LegacyHint(path)}", e);
+            string format = IsSafetensors(path) ? "safetensors" : "PyTorch state_dict (torch.save of a module's state_dict())";
+            throw new InvalidDataException($"Weights file '{path}' is not a readable {format} file: {e.Message}.", e);
         }
     }
 
@@ -173,25 +159,6 @@ internal static class StateDictFile
         using var noGrad = no_grad();
         foreach (var (name, value) in copied)
             value.copy_(loaded[name]);
-    }
-
-    /// <summary>
-    /// For a file in PyTorch's format before 1.6 (a bare pickle, not a zip: files published before 2020, among them
-    /// torchvision's GoogLeNet weights may be), which TorchSharp.PyBridge does not read, the command that re-saves it
-    /// in the zip format; otherwise empty.
-    /// </summary>
-    private static string LegacyHint(string path)
-    {
-        if (IsSafetensors(path))
-            return "";
-        var start = new byte[2];
-        using (var stream = File.OpenRead(path))
-        {
-            if (stream.Read(start, 0, 2) < 2 || start[0] != 0x80)  // 0x80: a pickle's protocol opcode; a zip starts with "PK"
-                return "";
-        }
-        return $" It is in PyTorch's format before 1.6; re-save it in the zip format with python3 -c \"import torch; " +
-               $"torch.save(torch.load('{path}'), '{Path.ChangeExtension(path, null)}-zip.pth')\" and give that file.";
     }
 
     private static string Few(List<string> keys) => string.Join(", ", keys.Take(3)) + (keys.Count > 3 ? ", …" : "");

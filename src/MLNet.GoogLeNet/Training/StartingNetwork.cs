@@ -18,19 +18,43 @@ internal static class StartingNetwork
     {
         try
         {
-            if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
-            {
-                var manifest = Checkpoint.ReadManifest(CheckpointFolder.Resolve(path));
-                return (manifest.Network.Architecture, manifest.Network);
-            }
-            if (Export.StateDictFile.IsStateDict(path))
-                return ArchitectureByKeys.Find(Export.StateDictFile.ReadKeys(path)) is { } entry ? (entry.Architecture, null) : null;
-            return ModelFile.ReadNetworkConfiguration(path) is { } saved ? (saved.Architecture, saved) : null;
+            return Read(path);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException
-                                       or UnauthorizedAccessException or InvalidOperationException)
+        catch (Exception e) when (IsUnreadable(e))
         {
             return null;
         }
     }
+
+    /// <summary>
+    /// <see cref="Of"/>, failing where the file cannot be read: what <c>Fit</c> asks before it builds a network or times
+    /// a training step, so that such a file is refused first. Null for a readable file of no network of this library.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The file is missing or unreadable; the message names the option and says why.</exception>
+    public static (NetworkArchitecture Architecture, GoogLeNetConfiguration? Configuration)? Require(string path, string option)
+    {
+        try
+        {
+            return Read(path);
+        }
+        catch (Exception e) when (IsUnreadable(e))
+        {
+            throw new InvalidOperationException($"{option}: {e.Message}", e);
+        }
+    }
+
+    private static (NetworkArchitecture Architecture, GoogLeNetConfiguration? Configuration)? Read(string path)
+    {
+        if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
+        {
+            var manifest = Checkpoint.ReadManifest(CheckpointFolder.Resolve(path));
+            return (manifest.Network.Architecture, manifest.Network);
+        }
+        if (Export.StateDictFile.IsStateDict(path))
+            return ArchitectureByKeys.Find(Export.StateDictFile.ReadKeys(path)) is { } entry ? (entry.Architecture, null) : null;
+        return ModelFile.ReadNetworkConfiguration(path) is { } saved ? (saved.Architecture, saved) : null;
+    }
+
+    private static bool IsUnreadable(Exception e) => e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+        or IOException or UnauthorizedAccessException or InvalidOperationException;
 }
