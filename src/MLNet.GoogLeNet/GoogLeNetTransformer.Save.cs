@@ -134,7 +134,7 @@ public sealed partial class GoogLeNetTransformer
         }
         var model = builder.ToModel(OnnxExporter.OpsetVersion, "GoogLeNet scorer for ML.NET's OnnxTransformer, written by MLNet.GoogLeNet.");
         // What rebuilding the network from the zip needs (OnnxWeightImporter): its configuration and the classes.
-        NetworkMetadata.Write(model, Network.Configuration, Classes.Names);
+        NetworkMetadata.Write(model, Network, Classes.Names);
         NetworkMetadata.WriteTestTimeAugmentation(model, TestTimeAugmentation);
         return model;
     }

@@ -23,6 +23,13 @@ internal static class NetworkMetadata
     public const string ClassNamesKey = "googlenet.class_names";
 
     /// <summary>
+    /// Batch normalisation's counts of training steps (<c>num_batches_tracked</c>) as a JSON object from state-dict key
+    /// to count, those that are not 0: not part of what the graph computes, so not among its initializers, but part of
+    /// the state dict a user exports and of the weights a fine-tuning starts from.
+    /// </summary>
+    public const string BatchCountsKey = "googlenet.num_batches_tracked";
+
+    /// <summary>
     /// How the graph scores (<see cref="TestTimeAugmentation"/>), by the enum's name; written only when not
     /// <see cref="TestTimeAugmentation.None"/>, so that a graph without it (a standalone export, an older zip) reads as None.
     /// </summary>
@@ -49,8 +56,9 @@ internal static class NetworkMetadata
     }
 
     /// <summary>Adds (or replaces) the network's description in <paramref name="model"/>'s metadata.</summary>
-    public static void Write(ModelProto model, GoogLeNetConfiguration configuration, IReadOnlyList<string> classNames)
+    public static void Write(ModelProto model, GoogLeNetNetwork network, IReadOnlyList<string> classNames)
     {
+        var configuration = network.Configuration;
         if (classNames.Count != configuration.ClassCount)
             throw new ArgumentException(
                 $"{classNames.Count} class names for a network with {configuration.ClassCount} outputs.", nameof(classNames));
@@ -61,6 +69,43 @@ internal static class NetworkMetadata
         Set(model, ClassCountKey, Text(configuration.ClassCount));
         Set(model, WidthDivisorKey, Text(configuration.WidthDivisor));
         Set(model, ClassNamesKey, JsonSerializer.Serialize(classNames));
+        var counts = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var (key, buffer) in network.named_buffers())
+        {
+            if (key.EndsWith(BatchCountName, StringComparison.Ordinal) && buffer.item<long>() is var count and not 0)
+                counts[key] = count;
+        }
+        if (counts.Count > 0)
+            Set(model, BatchCountsKey, JsonSerializer.Serialize(counts));
+    }
+
+    private const string BatchCountName = "num_batches_tracked";
+
+    /// <summary>
+    /// Sets <paramref name="network"/>'s batch-normalisation step counts to those <see cref="Write"/> recorded (the
+    /// others stay 0).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The entry is not a JSON object of counts, or names a key the network has not; the message says so.</exception>
+    public static void ReadBatchCounts(ModelProto model, GoogLeNetNetwork network, string source)
+    {
+        if (!Entries(model).TryGetValue(BatchCountsKey, out string? json))
+            return;
+        Dictionary<string, long>? counts;
+        try
+        {
+            counts = JsonSerializer.Deserialize<Dictionary<string, long>>(json);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{source}: the ONNX metadata '{BatchCountsKey}' is not a JSON object of whole numbers: {e.Message}", e);
+        }
+        var buffers = network.named_buffers().Where(b => b.name.EndsWith(BatchCountName, StringComparison.Ordinal)).ToDictionary(b => b.name, b => b.buffer);
+        foreach (var (key, count) in counts ?? [])
+        {
+            if (!buffers.TryGetValue(key, out var buffer) || count < 0)
+                throw new InvalidDataException($"{source}: the ONNX metadata '{BatchCountsKey}' gives '{key}' the count {count}, which the network has no place for.");
+            buffer.fill_(count);
+        }
     }
 
     /// <summary>

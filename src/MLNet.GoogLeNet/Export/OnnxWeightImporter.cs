@@ -43,6 +43,15 @@ internal static class OnnxWeightImporter
         CheckAgainstGraph(model.Graph, configuration, names, source);
         var augmentation = NetworkMetadata.ReadTestTimeAugmentation(model, source);
         var network = BuildAndFill(model.Graph, configuration, source);
+        try
+        {
+            NetworkMetadata.ReadBatchCounts(model, network, source);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
         return new ImportedNetwork(network, names, model.Graph.Input[0].Name, augmentation);
     }
 
@@ -75,8 +84,8 @@ internal static class OnnxWeightImporter
     /// <summary>
     /// Sets every parameter and buffer of <paramref name="module"/>, found at <paramref name="path"/> in the network, from
     /// <paramref name="weights"/>, each from the initializer named by its state-dict key, then the children likewise.
-    /// Batch normalisation's count of training steps is not in the graph (it is not part of what the network computes)
-    /// and stays as built.
+    /// Batch normalisation's count of training steps is not in the graph (it is not part of what the network computes):
+    /// <see cref="NetworkMetadata.ReadBatchCounts"/> sets it.
     /// </summary>
     public static void Fill(nn.Module module, string path, OnnxWeightSource weights)
     {

@@ -29,7 +29,7 @@ internal static class StandaloneOnnx
             OutputName = logits ? LogitsName : ProbabilitiesName,
             IncludeSoftmax = !logits,
         });
-        NetworkMetadata.Write(model, network.Configuration, classNames);
+        NetworkMetadata.Write(model, network, classNames);
         return model;
     }
 

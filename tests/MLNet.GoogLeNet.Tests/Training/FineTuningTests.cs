@@ -1,5 +1,8 @@
 using Microsoft.ML;
+using Microsoft.ML.Data;
 using Xunit.Abstractions;
+using MLNet.GoogLeNet.Export;
+using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Tests.Learning;
 using MLNet.GoogLeNet.Tests.TestData;
 using MLNet.GoogLeNet.Training;
@@ -123,51 +126,76 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// The default preset (batch normalisation after every convolution) trained until its statistics matter, saved,
-    /// then fine-tuned from the zip at a rate of 1e-9 for one step of 16 of its own training images: the weights cannot
-    /// move, so only the running statistics may, and they start from the zip's own: 90 % of each stays the zip's and
-    /// 10 % is that batch's statistics. A fine-tuning that reset them (mean 0, variance 1) would score near
-    /// chance (0.25). A whole epoch (10 steps, 35 % left of the zip's statistics) moved the log-loss by up to 13 % on one
-    /// CPU and not on another: how far the statistics of a few batches lie from the running ones is the trajectory's.
+    /// The default preset (batch normalisation after every convolution) trained and saved, then fine-tuned from the zip
+    /// at a rate of 1e-9 for one step on one batch of 16 of its training images, unaugmented and in fp32: the weights
+    /// cannot move, so that step's only change is batch normalisation's, which must start from the zip's running
+    /// statistics — every one becomes 0.9 × the zip's + 0.1 × the batch's, computed here from the zip's own network. A
+    /// fine-tuning that reset them (mean 0, variance 1) would land far from that. The comparison is of statistics, not
+    /// of scores: how one batch's statistics move a model's log-loss depends on the trajectory (a whole epoch moved it by
+    /// up to 13 %, one batch by up to 7 % across seeds and numerical paths), while this arithmetic does not.
     /// </summary>
     internal static readonly LearningCase BatchNormalisedZipFineTunedAtNegligibleRate = new(
-        $"{nameof(FineTuningTests)}.{nameof(Fine_tuning_a_batch_normalised_zip_at_a_negligible_rate_scores_as_the_zip_did)}", seed: 4, FineTuneABatchNormalisedZipAtANegligibleRate,
-        LearningBound.AtLeast("zip accuracy", 0.5),
-        LearningBound.AtMost("accuracy change", 0.1),
-        LearningBound.AtMost("relative log-loss change", 0.1));
+        $"{nameof(FineTuningTests)}.{nameof(Fine_tuning_a_batch_normalised_zip_at_a_negligible_rate_starts_from_its_running_statistics)}", seed: 4,
+        FineTuneABatchNormalisedZipAtANegligibleRate,
+        LearningBound.AtMost("running statistics' largest relative difference", 1e-3),
+        LearningBound.AtLeast("reset statistics' smallest relative difference", 0.05));
 
     private static LearningOutcome FineTuneABatchNormalisedZipAtANegligibleRate(int seed)
     {
-        using var images = PatternImages.Create(trainPerClass: 40, testPerClass: 10, size: 32, seed: 3);
+        using var images = PatternImages.Create(trainPerClass: 40, testPerClass: 0, size: 32, seed: 3);
         string folder = Directory.CreateTempSubdirectory("googlenet-fine-tuning-").FullName;
         try
         {
             var ml = new MLContext(seed: seed);
-            var (trained, model) = Fit(ml, images.Train, new GoogLeNetTrainerOptions { Epochs = 8, BatchSize = 16, WidthDivisor = 8 });
+            var (trained, model) = Fit(ml, images.Train, new GoogLeNetTrainerOptions { Epochs = 4, BatchSize = 16, WidthDivisor = 8 });
             string zip = Path.Combine(folder, "bn.zip");
-            var test = ml.Data.LoadFromEnumerable(images.Test);
-            Microsoft.ML.Data.MulticlassClassificationMetrics before;
             using (trained)
-            {
                 ModelFile.Save(ml, model, ml.Data.LoadFromEnumerable(images.Train).Schema, zip);
-                var loaded = ModelFile.Load(new MLContext(), zip, out _);
-                using var loadedChain = (IDisposable)loaded;  // the loaded chain deletes its temporary copy of the network when disposed
-                before = ml.MulticlassClassification.Evaluate(loaded.Transform(test));
-            }
 
             var oneBatch = images.Train.GroupBy(row => row.Label).SelectMany(rows => rows.Take(4)).ToList();
-            var fineTune = new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = 16, WidthDivisor = 8, LearningRate = 1e-9, FineTuneFrom = zip };
-            var (network, tuned) = Fit(ml, oneBatch, fineTune);
+            var fineTune = new GoogLeNetTrainerOptions
+            {
+                Epochs = 1, BatchSize = 16, WidthDivisor = 8, LearningRate = 1e-9, FineTuneFrom = zip, Augmentation = AugmentationKind.None,
+                MixedPrecision = MixedPrecision.None,
+            };
+            var (network, _) = Fit(ml, oneBatch, fineTune);
             using (network)
             {
-                var after = ml.MulticlassClassification.Evaluate(tuned.Transform(test));
+                // The zip's network, one forward pass over the same 16 images in training mode: batch normalisation's
+                // own update of its running statistics, whatever order the trainer shuffled them in.
+                var imported = ModelFile.ImportNetwork(zip);
+                using var zipNetwork = imported.Network;
+                var before = zipNetwork.state_dict().Where(e => e.Key.Contains(".running_", StringComparison.Ordinal))
+                    .ToDictionary(e => e.Key, e => e.Value.clone());
+                var features = PatternImages.Preprocessing(ml, 32).Fit(ml.Data.LoadFromEnumerable(oneBatch))
+                    .Transform(ml.Data.LoadFromEnumerable(oneBatch)).GetColumn<float[]>("Features").SelectMany(f => f).ToArray();
+                using (no_grad())
+                using (var batch = tensor(features, [oneBatch.Count, 1, 32, 32]))
+                {
+                    zipNetwork.train();
+                    zipNetwork.call(batch).Dispose();
+                }
+                var expected = zipNetwork.state_dict();
+                var tuned = network.Network.state_dict();
+                double worst = 0, resetBest = double.MaxValue;
+                foreach (var (key, zipValue) in before)
+                {
+                    using var scope = NewDisposeScope();
+                    double scale = expected[key].abs().max().item<float>() + 1e-6;
+                    worst = Math.Max(worst, (tuned[key] - expected[key]).abs().max().item<float>() / scale);
+                    // Where a reset would have put it: 0.9 × (0 or 1) + 0.1 × the batch's.
+                    var reset = key.EndsWith("running_mean", StringComparison.Ordinal)
+                        ? expected[key] - 0.9 * zipValue
+                        : expected[key] - 0.9 * zipValue + 0.9;
+                    resetBest = Math.Min(resetBest, (reset - expected[key]).abs().max().item<float>() / scale);
+                    zipValue.Dispose();
+                }
                 return new(new Dictionary<string, double>
                     {
-                        ["zip accuracy"] = before.MicroAccuracy,
-                        ["accuracy change"] = Math.Abs(after.MicroAccuracy - before.MicroAccuracy),
-                        ["relative log-loss change"] = Math.Abs(after.LogLoss - before.LogLoss) / before.LogLoss,
+                        ["running statistics' largest relative difference"] = worst,
+                        ["reset statistics' smallest relative difference"] = resetBest,
                     },
-                    $"The zip: accuracy {before.MicroAccuracy:F3}, log-loss {before.LogLoss:F3}; fine-tuned at 1e-9: {after.MicroAccuracy:F3}, {after.LogLoss:F3}.");
+                    $"{before.Count} running statistics compared.");
             }
         }
         finally
@@ -177,10 +205,56 @@ public sealed class FineTuningTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
-    public void Fine_tuning_a_batch_normalised_zip_at_a_negligible_rate_scores_as_the_zip_did()
+    public void Fine_tuning_a_batch_normalised_zip_at_a_negligible_rate_starts_from_its_running_statistics()
     {
         var outcome = BatchNormalisedZipFineTunedAtNegligibleRate.Check();
-        output.WriteLine(outcome.Detail);
+        output.WriteLine($"{outcome}. {outcome.Detail}");
+    }
+
+    [Fact]
+    public void A_zip_and_the_state_dict_exported_from_it_keep_batch_normalisations_step_counts_and_fine_tuning_goes_on_counting()
+    {
+        var ml = new MLContext(seed: 1);
+        var (trained, model) = Fit(ml, _fourClasses.Train, new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = 16, WidthDivisor = 8 });
+        string zip = Path.Combine(_checkpoints, "counted.zip");
+        using (trained)
+        {
+            // 160 images in batches of 16: ten steps, each counted by every batch normalisation.
+            Assert.All(Counts(trained.Network), c => Assert.Equal(10L, c.Value));
+            ModelFile.Save(ml, model, ml.Data.LoadFromEnumerable(_fourClasses.Train).Schema, zip);
+        }
+        var imported = ModelFile.ImportNetwork(zip);
+        string exported = Path.Combine(_checkpoints, "counted.pt");
+        using (imported.Network)
+        {
+            Assert.All(Counts(imported.Network), c => Assert.Equal(10L, c.Value));
+            StateDictFile.Save(imported.Network, exported);
+        }
+        var read = StateDictFile.Read(exported);
+        try
+        {
+            var counts = read.Where(e => e.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(counts);
+            Assert.All(counts, c => Assert.Equal(10L, c.Value.item<long>()));
+        }
+        finally
+        {
+            foreach (var tensor in read.Values)
+                tensor.Dispose();
+        }
+
+        // Fine-tuning from the zip starts from its counts and adds its own ten steps.
+        var (network, _) = Fit(ml, _fourClasses.Train, new GoogLeNetTrainerOptions { Epochs = 1, BatchSize = 16, WidthDivisor = 8, FineTuneFrom = zip });
+        using (network)
+            Assert.All(Counts(network.Network), c => Assert.Equal(20L, c.Value));
+    }
+
+    private static Dictionary<string, long> Counts(GoogLeNetNetwork network)
+    {
+        var counts = network.state_dict().Where(e => e.Key.EndsWith(".num_batches_tracked", StringComparison.Ordinal))
+            .ToDictionary(e => e.Key, e => e.Value.item<long>());
+        Assert.NotEmpty(counts);
+        return counts;
     }
 
     private static bool Identical(Tensor x, Tensor y)
