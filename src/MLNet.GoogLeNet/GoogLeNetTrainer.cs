@@ -87,8 +87,14 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         if (NativeMemoryHint(device.type, NativeMemory.FreedMemoryKept) is { } memoryHint)
             channel.Info(MessageSensitivity.None, memoryHint);
 
-        // A file to start from that cannot be read is refused before any network is built or timed.
-        if (options.FineTuneFrom is { } startFrom && options.ResumeFrom is null)
+        // A published file named instead of a path is fetched (or found in PyTorch's cache); a file to start from that
+        // cannot be read is refused before any network is built or timed.
+        string? startFrom = options.ResumeFrom is not null ? null
+            : options.FineTuneFrom is { } from && PublishedWeights.Find(from) is { } published
+            ? WeightsCache.Fetch(published, new Progress<(long Done, long? Total)>(p => channel.Trace(MessageSensitivity.None,
+                $"{published.Name}: {p.Done:N0} of {(p.Total is { } total ? total.ToString("N0", CultureInfo.InvariantCulture) : "?")} bytes")))
+            : options.FineTuneFrom;
+        if (startFrom is not null)
             StartingNetwork.Require(startFrom, nameof(GoogLeNetTrainerOptions.FineTuneFrom));
         // Read before the precision is chosen: a resumed Auto run takes the mode its checkpoint trained in.
         using var resume = options.ResumeFrom is { } resumeFrom ? ReadCheckpoint(resumeFrom, nameof(GoogLeNetTrainerOptions.ResumeFrom)) : null;
@@ -125,7 +131,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         {
             network.to(device);
             var start = resume is not null ? TrainingStart.Resuming(resume.Path, resume.Manifest.Position, options.Epochs)
-                : options.FineTuneFrom is { } fineTuneFrom ? StartingWeights.CopyInto(network, fineTuneFrom, classes.Names)
+                : startFrom is not null ? StartingWeights.CopyInto(network, startFrom, classes.Names)
                 : TrainingStart.Fresh(options.Initialization);
             if (DeviceTransfer.Prepare(device, options.AllowTf32, options.CudnnAutotune) is { } prepareWarning)
                 channel.Warning(MessageSensitivity.None, prepareWarning);

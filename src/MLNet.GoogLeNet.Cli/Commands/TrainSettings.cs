@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using MLNet.GoogLeNet.Cli.Jobs;
 using MLNet.GoogLeNet.Modules;
+using MLNet.GoogLeNet.Export;
 using MLNet.GoogLeNet.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -298,9 +299,9 @@ internal class TrainSettings : DeviceSettings
     [Description("Continue an interrupted run, given again with the same options, from a checkpoint file or the latest in a folder; without PATH, the latest in --checkpoint-dir.")]
     public FlagValue<string>? Resume { get; init; }
 
-    [CommandOption("--from <PATH>")]
+    [CommandOption("--from <PATH|NAME>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.FineTuneFrom))]
-    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one; for googlenet-torchvision, torchvision's googlenet-1378be20.pth, docs/transfer-learning.md), on this data; nothing is downloaded; other classes get a new classifier head. The network's architecture, image size, channels and width divisor default to those the file holds (a state dict's keys tell its architecture).")]
+    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one), or published weights by name: torchvision:googlenet (torchvision's ImageNet GoogLeNet, googlenet-1378be20.pth), taken from PyTorch's cache ($TORCH_HOME/hub/checkpoints) or downloaded there and checked, unless GOOGLENET_OFFLINE=1 (docs/transfer-learning.md); on this data; other classes get a new classifier head. The network's architecture, image size, channels and width divisor default to those the file holds (a state dict's keys tell its architecture).")]
     public string? From { get; init; }
 
     [CommandOption("--freeze-epochs <N>")]
@@ -378,7 +379,8 @@ internal class TrainSettings : DeviceSettings
         if (string.IsNullOrWhiteSpace(ModelPath)) return ValidationResult.Error("--model must name a file");
         if (Directory.Exists(ModelPath))
             return ValidationResult.Error($"--model '{ModelPath}' is a folder: give the path of the zip file to write");
-        if (From is not null && !File.Exists(From) && !Directory.Exists(From)) return ValidationResult.Error($"--from: '{From}' not found");
+        if (From is not null && !File.Exists(From) && !Directory.Exists(From) && PublishedWeights.Find(From) is null)
+            return ValidationResult.Error($"--from: '{From}' not found, and not the name of published weights ({string.Join(", ", PublishedWeights.All.Select(w => w.Name))})");
         var (_, problem) = BuildOptions();
         return problem is null ? ValidationResult.Success() : ValidationResult.Error(problem);
     }

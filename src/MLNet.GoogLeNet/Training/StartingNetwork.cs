@@ -45,6 +45,8 @@ internal static class StartingNetwork
 
     private static (NetworkArchitecture Architecture, GoogLeNetConfiguration? Configuration)? Read(string path)
     {
+        if (Export.PublishedWeights.Find(path) is { } published)
+            return (published.Architecture, null);
         if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
         {
             var manifest = Checkpoint.ReadManifest(CheckpointFolder.Resolve(path));
