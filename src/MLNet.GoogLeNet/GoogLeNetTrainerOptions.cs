@@ -327,7 +327,10 @@ public sealed class GoogLeNetTrainerOptions
     /// <summary>
     /// Start from trained weights instead of random ones — a checkpoint (a <c>.ckpt</c> file, or the latest in a
     /// folder), a PyTorch <c>state_dict</c> (<c>.pt</c>, <c>.pth</c>) or safetensors file with the network's keys
-    /// (docs/export.md), or a model zip saved by this library (any other file) — and train them on this data with these options,
+    /// (docs/export.md; PyTorch's zip format or its format before 1.6), a model zip saved by this library (any other file),
+    /// or published weights by name (<c>torchvision:googlenet</c>: taken from PyTorch's hub cache,
+    /// <c>$TORCH_HOME/hub/checkpoints</c>, or downloaded there and checked against its SHA-256; not with
+    /// <c>GOOGLENET_OFFLINE=1</c>; docs/transfer-learning.md) — and train them on this data with these options,
     /// from the first epoch with a new optimiser. The network (architecture, image shape, <see cref="WidthDivisor"/>)
     /// must be the source's; with the same classes everything is kept, with other classes the classifier head is new.
     /// <see cref="ResumeFrom"/>, when also set, takes precedence. Default null: random initial weights.
