@@ -209,7 +209,8 @@ public sealed class CliEndToEndTests : IDisposable
 
     /// <summary>
     /// Three classes told apart by hue alone: each image is a random pattern in its class's colour on grey, the three
-    /// colours of (nearly) one brightness, so that grayscale all but erases the class. Chance is 1/3.
+    /// colours of (nearly) one brightness, so that grayscale all but erases the class. Chance is 1/3. Eight epochs: after
+    /// four, two seeds of eight held out only 0.67 and 0.83.
     /// </summary>
     internal static readonly LearningCase HuesLearned = new(
         $"{nameof(CliEndToEndTests)}.{nameof(A_folder_of_colour_images_trains_on_three_channels_unless_told_otherwise)}", seed: 3,
@@ -245,7 +246,7 @@ public sealed class CliEndToEndTests : IDisposable
             }
         }
         string model = Path.Combine(_work, "hues-out", "model.zip");
-        var train = Run(["train", "--data", folder, "--epochs", "4", "--model", model, .. SmallNetworkSeeded(seed)]);
+        var train = Run(["train", "--data", folder, "--epochs", "8", "--model", model, .. SmallNetworkSeeded(seed)]);
         Assert.True(train.ExitCode == 0, train.Output);
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(_work, "hues-out", "training-metrics.json")));
         double accuracy = metrics.RootElement.GetProperty("epochs").EnumerateArray().Last().GetProperty("testAccuracy").GetDouble();

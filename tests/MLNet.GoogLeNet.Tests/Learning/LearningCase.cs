@@ -45,15 +45,14 @@ public sealed class LearningCase(string name, int seed, Func<int, LearningOutcom
     public void Check(string figure, double value) => Check(Bounds.Single(b => b.Figure == figure), value, "");
 
     private void Check(LearningBound bound, double value, string detail) => Assert.True(bound.Holds(value),
-        $"{Name}: {bound.Figure} {value:F3}, bound {bound} {detail} The spread measured across seeds and numerical paths " +
+        $"{Name}: {bound.Figure} {value:G4}, bound {bound} {detail} The spread measured across seeds and numerical paths " +
         "is in docs/testing.md; tests/learning-spread measures it on this machine.");
 
-    /// <summary>Every case declared in the test assembly: the static fields and properties of this type.</summary>
+    /// <summary>Every case declared in the test assembly: the static fields of this type.</summary>
     public static IReadOnlyList<LearningCase> All { get; } = typeof(LearningCase).Assembly.GetTypes()
-        .SelectMany(type => type.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
-            .Where(field => field.FieldType == typeof(LearningCase)).Select(field => (LearningCase)field.GetValue(null)!)
-            .Concat(type.GetProperties(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic)
-                .Where(property => property.PropertyType == typeof(LearningCase)).Select(property => (LearningCase)property.GetValue(null)!)))
+        .SelectMany(type => type.GetFields(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+        .Where(field => field.FieldType == typeof(LearningCase))
+        .Select(field => (LearningCase)field.GetValue(null)!)
         .OrderBy(c => c.Name, StringComparer.Ordinal)
         .ToList();
 }

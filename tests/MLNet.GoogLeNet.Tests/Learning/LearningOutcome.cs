@@ -9,5 +9,5 @@ public sealed record LearningOutcome(IReadOnlyDictionary<string, double> Figures
 
     /// <summary>"held-out accuracy 0.925, log-loss 0.326".</summary>
     public override string ToString() => string.Join(", ",
-        Figures.Select(f => $"{f.Key} {f.Value.ToString("0.000", CultureInfo.InvariantCulture)}"));
+        Figures.Select(f => $"{f.Key} {f.Value.ToString("G4", CultureInfo.InvariantCulture)}"));
 }

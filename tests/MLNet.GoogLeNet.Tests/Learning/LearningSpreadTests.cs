@@ -60,6 +60,6 @@ public sealed class LearningSpreadTests(ITestOutputHelper output)
     /// <summary>case, path, seed, figure, bound, value, seconds: tab-separated, the columns tests/learning-spread reads.</summary>
     private static string Row(LearningCase learning, string path, int seed, LearningBound bound, double value, DateTime started) =>
         string.Join('\t', learning.Name, path, seed.ToString(CultureInfo.InvariantCulture), bound.Figure, bound.ToString(),
-            value.ToString("0.0000", CultureInfo.InvariantCulture),
+            value.ToString("G4", CultureInfo.InvariantCulture),
             (DateTime.UtcNow - started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture));
 }

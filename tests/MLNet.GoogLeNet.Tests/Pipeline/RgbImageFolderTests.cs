@@ -57,11 +57,12 @@ public sealed class RgbImageFolderTests(ITestOutputHelper output) : IDisposable
         }
 
         var ml = new MLContext(seed: seed);
-        // The plain network with Adam, which learns these 72 images in a few dozen steps whatever the seed; the
-        // batch-normalised default preset needs more steps on them (batch statistics of 8 images are noisy).
+        // The plain network with Adam, which learns these 72 images in 144 steps whatever the seed (in 72, two seeds of
+        // eight held out only 0.71 and 0.88); the batch-normalised default preset needs more steps on them (batch
+        // statistics of 8 images are noisy).
         var options = new GoogLeNetTrainerOptions(TrainingPreset.Recipe)
         {
-            Epochs = 8,
+            Epochs = 16,
             BatchSize = 8,
             Optimizer = OptimizerKind.Adam,
             LearningRate = 0.001,

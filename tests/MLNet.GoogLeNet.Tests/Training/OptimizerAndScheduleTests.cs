@@ -56,7 +56,10 @@ public class OptimizerAndScheduleTests
         }
     }
 
-    /// <summary>Adam and SGD with momentum each learn 48 images of two patterns under a step-decayed rate.</summary>
+    /// <summary>
+    /// Adam and SGD with momentum each learn 48 images of two patterns under a step-decayed rate, in 14 epochs: in 6,
+    /// SGD stayed at chance (0.5) for two seeds of eight, and in 10 it reached 0.92 for one.
+    /// </summary>
     internal static readonly LearningCase AdamLearns = Learning(OptimizerKind.Adam, 0.003);
 
     /// <inheritdoc cref="AdamLearns"/>
@@ -65,6 +68,8 @@ public class OptimizerAndScheduleTests
     private static LearningCase Learning(OptimizerKind optimizer, double rate) => new(
         $"{nameof(OptimizerAndScheduleTests)}.{nameof(Both_optimisers_learn_a_small_image_set_and_report_the_scheduled_rate)}({optimizer})", seed: 2,
         seed => Learn(optimizer, rate, seed, out _), LearningBound.AtLeast("training-set accuracy", 0.9), LearningBound.AtMost("loss ratio", 0.99));
+
+    private const int Epochs = 14;
 
     private static LearningOutcome Learn(OptimizerKind optimizer, double rate, int seed, out List<EpochReport> reports)
     {
@@ -76,7 +81,7 @@ public class OptimizerAndScheduleTests
         // The recipe preset (no warmup, smoothing or augmentation) with this test's optimiser and step decay.
         var trainer = ml.MulticlassClassification.Trainers.GoogLeNet(ml, new GoogLeNetTrainerOptions(TrainingPreset.Recipe)
         {
-            Epochs = 6,
+            Epochs = Epochs,
             BatchSize = 8,
             Optimizer = optimizer,
             LearningRate = rate,
@@ -103,7 +108,8 @@ public class OptimizerAndScheduleTests
     {
         var learning = optimizer == OptimizerKind.Adam ? AdamLearns : SgdLearns;
         var outcome = Learn(optimizer, rate, learning.Seed, out var reports);
-        Assert.Equal([rate, rate, rate, rate, rate / 2, rate / 2], reports.Select(r => r.LearningRate));
+        // Halved every 4 epochs: rate, rate / 2, rate / 4, then rate / 8 for the last two.
+        Assert.Equal(Enumerable.Range(0, Epochs).Select(e => rate / (1 << (e / 4))), reports.Select(r => r.LearningRate));
         learning.Check(outcome);
     }
 }
