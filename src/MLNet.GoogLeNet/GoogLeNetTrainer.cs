@@ -92,7 +92,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         string? startFrom = options.ResumeFrom is not null ? null
             : options.FineTuneFrom is { } from && PublishedWeights.Find(from) is { } published
             ? WeightsCache.Fetch(published, new Progress<(long Done, long? Total)>(p => channel.Trace(MessageSensitivity.None,
-                $"{published.Name}: {p.Done:N0} of {(p.Total is { } total ? total.ToString("N0", CultureInfo.InvariantCulture) : "?")} bytes")))
+                string.Create(CultureInfo.InvariantCulture, $"{published.Name}: {p.Done:N0} of {p.Total?.ToString("N0", CultureInfo.InvariantCulture) ?? "?"} bytes"))))
             : options.FineTuneFrom;
         if (startFrom is not null)
             StartingNetwork.Require(startFrom, nameof(GoogLeNetTrainerOptions.FineTuneFrom));
