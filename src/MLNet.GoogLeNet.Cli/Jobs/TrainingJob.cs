@@ -65,6 +65,17 @@ internal sealed class TrainingJob(IAnsiConsole console)
             else if (e.RawMessage.StartsWith(MLNet.GoogLeNet.Training.PrecisionChoice.LogPrefix, StringComparison.Ordinal))
                 console.MarkupLine(Markup.Escape(e.RawMessage));
         };
+        // Published weights named by --from: fetched first, under a bar of their bytes, before the data is read; the run
+        // then starts from the local file.
+        if (settings.Options.FineTuneFrom is { } from && MLNet.GoogLeNet.Export.PublishedWeights.Find(from) is { } published)
+        {
+            IProgress<(long Done, long? Total)>? fetchProgress = null;
+            string path = LiveProgress.Run(console, $"{published.Name}: {published.FileName}", 1, task =>
+                    fetchProgress = new Progress<(long Done, long? Total)>(p => { task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Done); task.Value = p.Done; }),
+                () => MLNet.GoogLeNet.Export.WeightsCache.Fetch(published, fetchProgress));
+            console.MarkupLine(Markup.Escape($"{published.Name}: {path} (trained on {published.Transforms})."));
+            settings.Options.FineTuneFrom = path;
+        }
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,
             settings.BadImages, settings.MaximumPixels, settings.Seed, settings.Grouping, console);
         console.MarkupLine(Markup.Escape(data.Description));
@@ -77,16 +88,6 @@ internal sealed class TrainingJob(IAnsiConsole console)
         var preprocessing = data.Preprocessing(context, settings.ImageSize, channels);
         if (data.DescribeConversion(settings.ImageSize, channels) is { } conversion)
             console.MarkupLine(Markup.Escape(conversion));
-        // Published weights named by --from: fetched here, under a bar of their bytes, before any training work; Fit
-        // then finds them in the cache.
-        if (settings.Options.FineTuneFrom is { } from && MLNet.GoogLeNet.Export.PublishedWeights.Find(from) is { } published)
-        {
-            IProgress<(long Done, long? Total)>? fetchProgress = null;
-            string path = LiveProgress.Run(console, $"{published.Name}: {published.FileName}", 1, task =>
-                    fetchProgress = new Progress<(long Done, long? Total)>(p => { task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Done); task.Value = p.Done; }),
-                () => MLNet.GoogLeNet.Export.WeightsCache.Fetch(published, fetchProgress));
-            console.MarkupLine(Markup.Escape($"{published.Name}: {path} (trained on {published.Transforms})."));
-        }
         var epochs = new List<EpochReport>();
         var options = settings.Options;
         using var progress = new TrainingProgress(console, options.Epochs, data.Train.GetRowCount());

@@ -68,10 +68,7 @@ internal static class StateDictFile
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a readable state dict of that format; the message names the file.</exception>
     public static IReadOnlyList<string> ReadKeys(string path) => Reading(path, stream =>
-    {
-        IReadOnlyList<string> keys = IsSafetensors(path) ? SafetensorsKeys(stream) : Pickle.TorchSaveFile.ReadKeys(stream);
-        return keys;
-    });
+        IsSafetensors(path) ? SafetensorsKeys(stream) : Pickle.TorchSaveFile.ReadKeys(stream));
 
     private static Dictionary<string, Tensor> ReadAny(string path) => Reading(path, stream =>
         IsSafetensors(path) ? Safetensors.LoadStateDict(stream) : Pickle.TorchSaveFile.Read(stream));

@@ -38,56 +38,25 @@ internal static class TorchSaveFile
     /// in the file with its size, so that a file cut short or lying about its sizes is refused here already.
     /// </summary>
     /// <exception cref="InvalidDataException">The file is not a state dict in either format, or a storage is missing or short.</exception>
-    public static IReadOnlyList<string> ReadKeys(Stream stream)
-    {
-        if (IsZip(stream))
-        {
-            using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-            var zipped = StateDict(UnpickleZip(archive, out var zipCalls));
-            foreach (var storage in zipCalls.Storages.Values)
-                storage.ZipEntryOf(archive);
-            return [.. zipped.Keys];
-        }
-        var views = StateDict(UnpickleLegacy(stream, out var calls));
-        ReadLegacyStorages(stream, calls, readData: false);
-        return [.. views.Keys];
-    }
+    public static IReadOnlyList<string> ReadKeys(Stream stream) => [.. Parse(stream, readData: false).Views.Keys];
 
     /// <summary>Every tensor of the state dict, contiguous on the CPU, for the caller to dispose.</summary>
     /// <exception cref="InvalidDataException">The file is not a state dict in either format, or its data is short or lies about its sizes.</exception>
     public static Dictionary<string, Tensor> Read(Stream stream)
     {
-        var storages = new List<Storage>();
+        var (views, storages) = Parse(stream, readData: true);
+        var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
-            Dictionary<string, TensorView> views;
-            if (IsZip(stream))
-            {
-                using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
-                views = StateDict(UnpickleZip(archive, out var calls));
-                storages.AddRange(calls.Storages.Values);
-                foreach (var storage in storages)
-                    storage.ReadZipEntry(archive);
-            }
-            else
-            {
-                views = StateDict(UnpickleLegacy(stream, out var calls));
-                storages.AddRange(calls.Storages.Values);
-                ReadLegacyStorages(stream, calls, readData: true);
-            }
-            var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            try
-            {
-                foreach (var (key, view) in views)
-                    state[key] = view.Materialise(key);
-            }
-            catch
-            {
-                foreach (var tensor in state.Values)
-                    tensor.Dispose();
-                throw;
-            }
+            foreach (var (key, view) in views)
+                state[key] = view.Materialise(key);
             return state;
+        }
+        catch
+        {
+            foreach (var tensor in state.Values)
+                tensor.Dispose();
+            throw;
         }
         finally
         {
@@ -96,7 +65,43 @@ internal static class TorchSaveFile
         }
     }
 
-    private static object? UnpickleZip(ZipArchive archive, out TorchCalls calls)
+    /// <summary>
+    /// The state dict's tensors as views of its storages, each storage checked to be in the file with its size and, with
+    /// <paramref name="readData"/>, read (the caller disposes the storages then).
+    /// </summary>
+    private static (Dictionary<string, TensorView> Views, IReadOnlyCollection<Storage> Storages) Parse(Stream stream, bool readData)
+    {
+        if (IsZip(stream))
+        {
+            using var archive = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+            var (pickled, zipCalls) = UnpickleZip(archive);
+            return (StateDict(pickled), ReadStorages(zipCalls, () =>
+            {
+                foreach (var storage in zipCalls.Storages.Values)
+                    storage.FromZip(archive, readData);
+            }));
+        }
+        var (legacy, calls) = UnpickleLegacy(stream);
+        return (StateDict(legacy), ReadStorages(calls, () => ReadLegacyStorages(stream, calls, readData)));
+    }
+
+    /// <summary>Runs <paramref name="read"/>, disposing what it read of <paramref name="calls"/>' storages if it fails.</summary>
+    private static IReadOnlyCollection<Storage> ReadStorages(TorchCalls calls, Action read)
+    {
+        try
+        {
+            read();
+            return calls.Storages.Values;
+        }
+        catch
+        {
+            foreach (var storage in calls.Storages.Values)
+                storage.Dispose();
+            throw;
+        }
+    }
+
+    private static (object? Pickled, TorchCalls Calls) UnpickleZip(ZipArchive archive)
     {
         var pickles = archive.Entries.Where(e => e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal) || e.FullName == "data.pkl").ToList();
         if (pickles.Count != 1)
@@ -109,11 +114,11 @@ internal static class TorchSaveFile
         using (var entry = pickle.Open())
             entry.CopyTo(bytes);
         bytes.Position = 0;
-        calls = new TorchCalls(archive.Entries.Count, zipPrefix: prefix);
-        return new PickleReader(bytes, calls).Read();
+        var calls = new TorchCalls(archive.Entries.Count, zipPrefix: prefix);
+        return (new PickleReader(bytes, calls).Read(), calls);
     }
 
-    private static object? UnpickleLegacy(Stream stream, out TorchCalls calls)
+    private static (object? Pickled, TorchCalls Calls) UnpickleLegacy(Stream stream)
     {
         var header = new PickleReader(stream, NoCalls.Instance);
         if (header.Read() is not BigInteger magic || magic != LegacyMagic)
@@ -122,8 +127,8 @@ internal static class TorchSaveFile
             throw new InvalidDataException($"its format version is not {LegacyVersion}");
         if (header.Read() is not PickleDict system || !system.TryGetValue("little_endian", out var little) || little is not true)
             throw new InvalidDataException("it was written on a big-endian machine, whose byte order this reader does not convert");
-        calls = new TorchCalls(maxStorages: (int)Math.Min(int.MaxValue, stream.Length), zipPrefix: null);
-        return new PickleReader(stream, calls).Read();
+        var calls = new TorchCalls(maxStorages: (int)Math.Min(int.MaxValue, stream.Length), zipPrefix: null);
+        return (new PickleReader(stream, calls).Read(), calls);
     }
 
     /// <summary>
@@ -146,9 +151,9 @@ internal static class TorchSaveFile
             if (elements != storage.Elements)
                 throw new InvalidDataException($"storage '{name}' holds {elements:N0} elements where its tensors say {storage.Elements:N0}");
             if (readData)
-                storage.Read(stream, $"storage '{name}'");
+                storage.Read(stream);
             else
-                storage.Skip(stream, $"storage '{name}'");
+                storage.Skip(stream);
         }
         foreach (var storage in calls.Storages.Values.Where(s => !seen.Contains(s.Key)))
             throw new InvalidDataException($"storage '{storage.Key}' is used by a tensor but not in the file");
@@ -290,7 +295,9 @@ internal static class TorchSaveFile
         {
             using var scope = NewDisposeScope();
             var data = Storage.Storage.Data ?? throw new InvalidDataException($"'{key}': its storage was not read");
-            return data.as_strided(Shape, Strides, Storage.Offset + Offset).clone().contiguous().MoveToOuterDisposeScope();
+            // One copy either way: contiguous() copies a strided view and returns a contiguous one as it is, sharing the storage.
+            var view = data.as_strided(Shape, Strides, Storage.Offset + Offset);
+            return (view.is_contiguous() ? view.clone() : view.contiguous()).MoveToOuterDisposeScope();
         }
 
         private static long[] Integers(object? value, string what) => value is object?[] items && items.All(i => i is long)
@@ -349,39 +356,36 @@ internal static class TorchSaveFile
             _ => 1,
         };
 
-        /// <summary>The storage's zip entry, which must hold exactly its bytes.</summary>
-        public ZipArchiveEntry ZipEntryOf(ZipArchive archive)
+        /// <summary>Checks the storage's zip entry holds exactly its bytes and, with <paramref name="readData"/>, reads it.</summary>
+        public void FromZip(ZipArchive archive, bool readData)
         {
             var entry = archive.GetEntry(ZipEntry!) ?? throw new InvalidDataException($"storage '{Key}' ({ZipEntry}) is not in the archive");
             if (entry.Length != Bytes)
                 throw new InvalidDataException($"storage '{Key}' holds {entry.Length:N0} bytes where its {Elements:N0} elements need {Bytes:N0}");
-            return entry;
-        }
-
-        /// <summary>Reads the storage from its zip entry.</summary>
-        public void ReadZipEntry(ZipArchive archive)
-        {
-            using var data = ZipEntryOf(archive).Open();
-            Read(data, $"storage '{Key}'");
+            if (readData)
+            {
+                using var data = entry.Open();
+                Read(data);
+            }
         }
 
         /// <summary>Moves past the storage's <see cref="Bytes"/> bytes, after checking that many are left.</summary>
-        public void Skip(Stream stream, string what)
+        public void Skip(Stream stream)
         {
-            CheckLeft(stream, what);
+            CheckLeft(stream);
             stream.Seek(Bytes, SeekOrigin.Current);
         }
 
-        private void CheckLeft(Stream stream, string what)
+        private void CheckLeft(Stream stream)
         {
             if (stream.CanSeek && Bytes > stream.Length - stream.Position)
-                throw new InvalidDataException($"{what} claims {Bytes:N0} bytes where {stream.Length - stream.Position:N0} are left");
+                throw new InvalidDataException($"storage '{Key}' claims {Bytes:N0} bytes where {stream.Length - stream.Position:N0} are left");
         }
 
         /// <summary>Reads <see cref="Bytes"/> bytes of <paramref name="stream"/> into a new tensor, after checking that many are left.</summary>
-        public void Read(Stream stream, string what)
+        public void Read(Stream stream)
         {
-            CheckLeft(stream, what);
+            CheckLeft(stream);
             var data = empty([Elements], Type);
             try
             {
@@ -390,7 +394,7 @@ internal static class TorchSaveFile
                 {
                     int read = stream.Read(target[..Math.Min(target.Length, 1 << 20)]);
                     if (read == 0)
-                        throw new InvalidDataException($"the file ends inside {what}");
+                        throw new InvalidDataException($"the file ends inside storage '{Key}'");
                     target = target[read..];
                 }
             }
