@@ -70,7 +70,7 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
         var (channels, height, width) = SchemaChecks.ResolveImageShape(
             vector, options.FeatureColumnName, options.ImageChannels, options.ImageHeight, options.ImageWidth);
         var configuration = new GoogLeNetConfiguration(channels, classes.Count, height, width, options.WidthDivisor, options.Architecture);
-        CheckConfiguration(configuration, options.FeatureColumnName);
+        CheckConfiguration(configuration, options.FeatureColumnName, options.TrainAuxiliaryClassifiers);
         if (options.ValidationSet is { } validationSet)
             CheckValidationSet(validationSet.Schema, vector, classes.Count);
 
@@ -272,18 +272,24 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
               "(docs/performance.md, 'Native memory'), at the cost of a process-wide setting that lasts until the process exits."
             : null;
 
-    private static void CheckConfiguration(GoogLeNetConfiguration configuration, string featureColumn)
+    /// <summary>The network's rules for its input (and, with <paramref name="auxiliary"/>, its auxiliary classifiers'), checked before any work.</summary>
+    private static void CheckConfiguration(GoogLeNetConfiguration configuration, string featureColumn, bool auxiliary)
     {
         try
         {
             configuration.Validate();
+            if (auxiliary)
+                GoogLeNetNetwork.RequireAuxiliaryImageSize(configuration);
         }
         catch (ArgumentException e)
         {
+            int smallest = !ArchitectureTable.Contains(configuration.Architecture) ? GoogLeNetConfiguration.MinimumImageSize
+                : auxiliary ? ArchitectureTable.Of(configuration.Architecture).AuxiliaryMinimumImageSize
+                : ArchitectureTable.Of(configuration.Architecture).MinimumImageSize;
             throw new ArgumentOutOfRangeException(nameof(GoogLeNetTrainerOptions.FeatureColumnName), string.Create(CultureInfo.InvariantCulture,
                 $"Feature column '{featureColumn}' holds {configuration.InputChannels}×{configuration.ImageHeight}×{configuration.ImageWidth} images " +
-                $"(C×H×W), which GoogLeNet cannot take: {e.Message} Resize the images (ResizeImages) to at least " +
-                $"{GoogLeNetConfiguration.MinimumImageSize}×{GoogLeNetConfiguration.MinimumImageSize} and extract 1 or 3 channels."));
+                $"(C×H×W), which {configuration.Architecture} cannot take: {e.Message} Resize the images (ResizeImages) to at least " +
+                $"{smallest}×{smallest} and extract 1 or 3 channels."));
         }
     }
 

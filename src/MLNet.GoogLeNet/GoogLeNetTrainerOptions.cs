@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML;
+using MLNet.GoogLeNet.Export;
 using MLNet.GoogLeNet.Modules;
 
 namespace MLNet.GoogLeNet;
@@ -328,9 +329,10 @@ public sealed class GoogLeNetTrainerOptions
     /// Start from trained weights instead of random ones — a checkpoint (a <c>.ckpt</c> file, or the latest in a
     /// folder), a PyTorch <c>state_dict</c> (<c>.pt</c>, <c>.pth</c>) or safetensors file with the network's keys
     /// (docs/export.md; PyTorch's zip format or its format before 1.6), a model zip saved by this library (any other file),
-    /// or published weights by name (<c>torchvision:googlenet</c>: taken from PyTorch's hub cache,
-    /// <c>$TORCH_HOME/hub/checkpoints</c>, or downloaded there and checked against its SHA-256; not with
-    /// <c>GOOGLENET_OFFLINE=1</c>; docs/transfer-learning.md) — and train them on this data with these options,
+    /// or published weights by name (<c>torchvision:googlenet</c>, <c>torchvision:inception_v3</c>) or by an http(s)
+    /// address whose file name carries the start of its SHA-256 as torch.hub's names do (<c>…/weights-1a2b3c4d.pth</c>):
+    /// taken from PyTorch's hub cache, <c>$TORCH_HOME/hub/checkpoints</c>, or downloaded there and checked against that
+    /// SHA-256; not with <c>GOOGLENET_OFFLINE=1</c>; docs/transfer-learning.md — and train them on this data with these options,
     /// from the first epoch with a new optimiser. The network (architecture, image shape, <see cref="WidthDivisor"/>)
     /// must be the source's; with the same classes everything is kept, with other classes the classifier head is new.
     /// <see cref="ResumeFrom"/>, when also set, takes precedence. Default null: random initial weights.
@@ -370,22 +372,26 @@ public sealed class GoogLeNetTrainerOptions
     public bool FreezeBackbone { get; set; }
 
     /// <summary>
-    /// Train the auxiliary classifiers of <see cref="NetworkArchitecture.GoogLeNetTorchvision"/> (torchvision's
-    /// <c>aux1</c> after inception4a and <c>aux2</c> after inception4d, as the paper's GoogLeNet has them) alongside the
-    /// network: in training the loss is the main classifier's plus <see cref="AuxiliaryLossWeight"/> times each
-    /// auxiliary classifier's (the same criterion, label smoothing included), so that they send gradients into the
-    /// middle of the network. With <see cref="FineTuneFrom"/> a torchvision file's <c>aux1.*</c> and <c>aux2.*</c> weights
-    /// are loaded into them (their last layer, <c>fc2</c>, is new when the classes differ, as <c>fc</c> is), or, when the
-    /// file has none, they start from fresh weights; they train at the classifier head's learning rate. Scoring,
-    /// evaluation, explanations, the saved model and <c>export</c> never use or hold them: the fitted network is
-    /// torchvision's <c>aux_logits=False</c> layout. Checkpoints hold them, so that a resumed run continues them. Only
-    /// <see cref="NetworkArchitecture.GoogLeNetTorchvision"/> has them; cannot be combined with
+    /// Train the auxiliary classifiers of the torchvision networks alongside the network:
+    /// <see cref="NetworkArchitecture.GoogLeNetTorchvision"/>'s <c>aux1</c> after inception4a and <c>aux2</c> after
+    /// inception4d, as the paper's GoogLeNet has them, and <see cref="NetworkArchitecture.InceptionV3Torchvision"/>'s
+    /// <c>AuxLogits</c> after Mixed_6e, which needs images of 299×299 or more. In training the loss is the main
+    /// classifier's plus <see cref="AuxiliaryLossWeight"/> times each auxiliary classifier's (the same criterion, label
+    /// smoothing included), so that they send gradients into the middle of the network. With <see cref="FineTuneFrom"/> a
+    /// torchvision file's weights of them are loaded into them (their last layer, <c>fc2</c> or <c>fc</c>, is new when
+    /// the classes differ, as the head is), or, when the file has none, they start from fresh weights; they train at the
+    /// classifier head's learning rate. Scoring, evaluation, explanations, the saved model and <c>export</c> never use or
+    /// hold them: the fitted network is torchvision's <c>aux_logits=False</c> layout. Checkpoints hold them, so that a
+    /// resumed run continues them. Only those two architectures have them; cannot be combined with
     /// <see cref="FreezeBackbone"/>, which trains the head alone. Default false: a file's auxiliary classifiers are left
     /// out and the log says so.
     /// </summary>
     public bool TrainAuxiliaryClassifiers { get; set; }
 
-    /// <summary>The weight of each auxiliary classifier's loss with <see cref="TrainAuxiliaryClassifiers"/>: 0.3, the paper's and torchvision's.</summary>
+    /// <summary>
+    /// The weight of each auxiliary classifier's loss with <see cref="TrainAuxiliaryClassifiers"/>: 0.3, the GoogLeNet
+    /// paper's and torchvision's, for Inception-v3's too (whose paper gives none).
+    /// </summary>
     public const double AuxiliaryLossWeight = 0.3;
 
     /// <summary>
@@ -453,6 +459,8 @@ public sealed class GoogLeNetTrainerOptions
         Require(!string.IsNullOrWhiteSpace(LabelColumnName), nameof(LabelColumnName), LabelColumnName, "must name a column");
         Require(!string.IsNullOrWhiteSpace(FeatureColumnName), nameof(FeatureColumnName), FeatureColumnName, "must name a column");
         Require(ArchitectureTable.Contains(Architecture), nameof(Architecture), Architecture, "is not a network this library builds");
+        Require(FineTuneFrom is null || !PublishedWeights.IsUrl(FineTuneFrom) || PublishedWeights.Find(FineTuneFrom) is not null,
+            nameof(FineTuneFrom), FineTuneFrom, $"is an address, and {PublishedWeights.UrlRule}");
         Require(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Require(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "must be a positive number");
@@ -505,7 +513,7 @@ public sealed class GoogLeNetTrainerOptions
         Require(!FreezeBackbone || ResumeFrom is null, nameof(ResumeFrom), ResumeFrom,
             "cannot continue a FreezeBackbone run, whose epochs train the head from features computed at its start: run it again from FineTuneFrom");
         Require(!TrainAuxiliaryClassifiers || !ArchitectureTable.Contains(Architecture) || ArchitectureTable.Of(Architecture).AuxiliaryClassifiers.Count > 0, nameof(TrainAuxiliaryClassifiers),
-            TrainAuxiliaryClassifiers, $"needs an architecture with auxiliary classifiers ({string.Join(", ", ArchitectureTable.All.Where(e => e.AuxiliaryClassifiers.Count > 0).Select(e => $"{e.Architecture}, '{e.Name}' on the command line"))}); {Architecture} has none: train without it");
+            TrainAuxiliaryClassifiers, $"needs an architecture with auxiliary classifiers ({string.Join(" or ", ArchitectureTable.All.Where(e => e.AuxiliaryClassifiers.Count > 0).Select(e => $"{e.Architecture}, '{e.Name}' on the command line"))}); {Architecture} has none: train without it");
         Require(!TrainAuxiliaryClassifiers || !FreezeBackbone, nameof(TrainAuxiliaryClassifiers), TrainAuxiliaryClassifiers,
             "cannot be combined with FreezeBackbone, which trains the classifier head alone on fixed features: leave out one of the two");
         return problem;

@@ -42,4 +42,18 @@ public enum NetworkArchitecture
     /// 1,000 (torchvision's count, without the auxiliary classifiers its published file also holds). docs/transfer-learning.md.
     /// </summary>
     GoogLeNetTorchvision,
+
+    /// <summary>
+    /// torchvision's Inception-v3 (<c>torchvision.models.inception_v3</c>, Szegedy et al. 2016), module for module and
+    /// under torchvision's state-dict keys (<c>Conv2d_1a_3x3.conv.weight</c>, <c>Mixed_7c.branch3x3dbl_3b.bn.running_var</c>,
+    /// <c>fc.weight</c>), so that torchvision's published ImageNet weights (<c>inception_v3_google-0cc3c7bd.pth</c>,
+    /// <c>torchvision:inception_v3</c>) load with <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/>: every convolution
+    /// without bias and batch-normalised (ε 0.001), a stem and stride-2 steps without padding, dropout 0.5 before the
+    /// head, and the auxiliary classifier <c>AuxLogits</c> after Mixed_6e, trained with
+    /// <see cref="GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers"/> at 299×299. It scales its [0, 1] input as
+    /// torchvision's ImageNet normalisation and <c>transform_input</c> do. Made for 299×299 RGB and takes 75×75 or more;
+    /// 21,806,058 parameters for 10 classes, 23,834,568 for ImageNet's 1,000 (torchvision's count without the auxiliary
+    /// classifier). docs/transfer-learning.md.
+    /// </summary>
+    InceptionV3Torchvision,
 }

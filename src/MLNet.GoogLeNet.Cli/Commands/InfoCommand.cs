@@ -17,7 +17,7 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
     public sealed class Settings : CommandSettings
     {
         [CommandOption("--architecture <NAME>")]
-        [Description("googlenet, googlenet-bn, inception-v3, inception-resnet or googlenet-torchvision (--list says what each is). Default: the one train builds by default, the default preset's.")]
+        [Description("googlenet, googlenet-bn, inception-v3, inception-resnet, googlenet-torchvision or inception-v3-torchvision (--list says what each is). Default: the one train builds by default, the default preset's.")]
         public string? Architecture { get; init; }
 
         [CommandOption("--list")]
@@ -139,6 +139,11 @@ internal sealed class InfoCommand(IAnsiConsole console) : Command<InfoCommand.Se
         }
         foreach (var entry in ArchitectureTable.All)
         {
+            if (size < entry.MinimumImageSize)
+            {
+                table.AddRow(entry.Name, "—", $"takes {entry.MinimumImageSize}×{entry.MinimumImageSize} or more");
+                continue;
+            }
             using var network = new GoogLeNetNetwork(configuration with { Architecture = entry.Architecture });
             Add(entry.Name, network);
         }

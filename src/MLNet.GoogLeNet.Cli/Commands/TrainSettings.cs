@@ -27,7 +27,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--architecture <NAME>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.Architecture))]
-    [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors), googlenet-torchvision (torchvision's GoogLeNet, for its ImageNet weights with --from; 224×224 RGB; docs/architectures.md). Default: with --from, the network the file holds; else the preset's (see googlenet presets).")]
+    [Description("googlenet (the recipe's), googlenet-bn (batch normalisation after every convolution), inception-v3 or inception-resnet (its successors), googlenet-torchvision and inception-v3-torchvision (torchvision's GoogLeNet and Inception-v3, for their ImageNet weights with --from torchvision:googlenet or torchvision:inception_v3; 224×224 and 299×299 RGB; docs/architectures.md). Default: with --from, the network the file holds; else the preset's (see googlenet presets).")]
     public string? Architecture { get; init; }
 
     [CommandOption("--epochs <N>")]
@@ -138,7 +138,7 @@ internal class TrainSettings : DeviceSettings
     [CommandOption("--image-size <PIXELS>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageHeight))]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageWidth))]
-    [Description("Height and width the images are resized to. Default: with --from, the size its network was trained at; else the size the architecture is made for, the recipe's 96 (224 for googlenet-torchvision).")]
+    [Description("Height and width the images are resized to. Default: with --from, the size its network was trained at; else the size the architecture is made for, the recipe's 96 (224 for googlenet-torchvision, 299 for inception-v3-torchvision).")]
     public int? ImageSize { get; init; }
 
     /// <summary>
@@ -165,11 +165,11 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--channels <N>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.ImageChannels))]
-    [Description("1 (grayscale) or 3 (RGB). Default: with --from, its network's; else 3 for googlenet-torchvision and for an image folder with any image in colour, else 1.")]
+    [Description("1 (grayscale) or 3 (RGB). Default: with --from, its network's; else 3 for googlenet-torchvision, inception-v3-torchvision and for an image folder with any image in colour, else 1.")]
     public int? Channels { get; init; }
 
     /// <summary>
-    /// --channels, else those of the network --from holds, else the architecture's own (3 for googlenet-torchvision),
+    /// --channels, else those of the network --from holds, else the architecture's own (3 for the torchvision networks),
     /// else null: what the data holds.
     /// </summary>
     internal int? EffectiveChannels => Channels ?? FromNetwork?.Configuration?.InputChannels ?? ArchitectureRow.DefaultChannels;
@@ -193,7 +193,7 @@ internal class TrainSettings : DeviceSettings
             if (WidthDivisor is null && from.Configuration is not null) taken.Add(("width divisor", "--width-divisor"));
             if (taken.Count == 0)
                 return null;
-            string name = ArchitectureTable.Of(from.Architecture).Name;
+            string name = ArchitectureTable.Of(from.Architecture).NameWithArticle;
             string shape = from.Configuration is { } c
                 ? $" ({c.InputChannels}×{c.ImageHeight}×{c.ImageWidth}, width divisor {c.WidthDivisor})"
                 : "";
@@ -202,7 +202,7 @@ internal class TrainSettings : DeviceSettings
                 var all = words.ToList();
                 return all.Count == 1 ? all[0] : string.Join(", ", all.Take(all.Count - 1)) + " and " + all[^1];
             }
-            return $"--from holds a {name} network{shape}: training with its {List(taken.Select(t => t.What))} " +
+            return $"--from holds {name} network{shape}: training with its {List(taken.Select(t => t.What))} " +
                    $"({List(taken.Select(t => t.Option))} would change {(taken.Count == 1 ? "it" : "them")}).";
         }
     }
@@ -301,7 +301,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--from <PATH|NAME>")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.FineTuneFrom))]
-    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one), or published weights by name: torchvision:googlenet (torchvision's ImageNet GoogLeNet, googlenet-1378be20.pth), taken from PyTorch's cache ($TORCH_HOME/hub/checkpoints) or downloaded there and checked, unless GOOGLENET_OFFLINE=1 (docs/transfer-learning.md); on this data; other classes get a new classifier head. The network's architecture, image size, channels and width divisor default to those the file holds (a state dict's keys tell its architecture).")]
+    [Description("Fine-tune: start from the weights of a model zip saved by googlenet, a checkpoint (.ckpt file, or the latest in a folder), or a PyTorch state_dict (.pt, .pth) or safetensors file with the network's keys (googlenet export --state-dict writes one), or published weights by name: torchvision:googlenet or torchvision:inception_v3 (torchvision's ImageNet GoogLeNet and Inception-v3, googlenet-1378be20.pth and inception_v3_google-0cc3c7bd.pth), or by an http(s) address whose file name ends in -SHA256PREFIX.pth as torch.hub's do; taken from PyTorch's cache ($TORCH_HOME/hub/checkpoints) or downloaded there and checked, unless GOOGLENET_OFFLINE=1 (docs/transfer-learning.md); on this data; other classes get a new classifier head. The network's architecture, image size, channels and width divisor default to those the file holds (a state dict's keys tell its architecture).")]
     public string? From { get; init; }
 
     [CommandOption("--freeze-epochs <N>")]
@@ -321,7 +321,7 @@ internal class TrainSettings : DeviceSettings
 
     [CommandOption("--aux-classifiers")]
     [SetsOption(nameof(GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers))]
-    [Description("googlenet-torchvision only: train its auxiliary classifiers aux1 and aux2 too, their losses added at the paper's weight (with --from, loaded from the file when it has them); the saved model never holds them. Without it, --from leaves a file's aux keys out. Not with --freeze-backbone.")]
+    [Description("googlenet-torchvision and inception-v3-torchvision only: train their auxiliary classifiers too (aux1 and aux2; AuxLogits, which needs 299×299), their losses added at the paper's weight (with --from, loaded from the file when it has them); the saved model never holds them. Without it, --from leaves a file's aux keys out. Not with --freeze-backbone.")]
     public bool AuxiliaryClassifiers { get; init; }
 
     private const string DefaultModelPath = "googlenet.zip";
@@ -379,7 +379,7 @@ internal class TrainSettings : DeviceSettings
         if (string.IsNullOrWhiteSpace(ModelPath)) return ValidationResult.Error("--model must name a file");
         if (Directory.Exists(ModelPath))
             return ValidationResult.Error($"--model '{ModelPath}' is a folder: give the path of the zip file to write");
-        if (From is not null && !File.Exists(From) && !Directory.Exists(From) && PublishedWeights.Find(From) is null)
+        if (From is not null && !File.Exists(From) && !Directory.Exists(From) && !PublishedWeights.IsUrl(From) && PublishedWeights.Find(From) is null)
             return ValidationResult.Error($"--from: '{From}' not found, and not the name of published weights ({string.Join(", ", PublishedWeights.All.Select(w => w.Name))})");
         var (_, problem) = BuildOptions();
         return problem is null ? ValidationResult.Success() : ValidationResult.Error(problem);

@@ -73,7 +73,7 @@ internal sealed class TrainingJob(IAnsiConsole console)
             string path = LiveProgress.Run(console, $"{published.Name}: {published.FileName}", 1, task =>
                     fetchProgress = new Progress<(long Done, long? Total)>(p => { task.MaxValue = p.Total ?? Math.Max(task.MaxValue, p.Done); task.Value = p.Done; }),
                 () => MLNet.GoogLeNet.Export.WeightsCache.Fetch(published, fetchProgress));
-            console.MarkupLine(Markup.Escape($"{published.Name}: {path} (trained on {published.Transforms})."));
+            console.MarkupLine(Markup.Escape(published.Transforms is { } transforms ? $"{published.Name}: {path} (trained on {transforms})." : $"{published.Name}: {path}."));
             settings.Options.FineTuneFrom = path;
         }
         var data = DataSet.Load(settings.DataFolder, settings.TrainLimit, settings.TestLimit, settings.TestFraction,

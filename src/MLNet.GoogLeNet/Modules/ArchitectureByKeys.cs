@@ -21,8 +21,7 @@ internal static class ArchitectureByKeys
         foreach (var entry in ArchitectureTable.All)
         {
             var wanted = keys.Where(key => !entry.IsAuxiliary(key)).ToHashSet(StringComparer.Ordinal);
-            var configuration = new GoogLeNetConfiguration(3, 2, GoogLeNetConfiguration.MinimumImageSize,
-                GoogLeNetConfiguration.MinimumImageSize, SmallWidthDivisor, entry.Architecture);
+            var configuration = new GoogLeNetConfiguration(3, 2, entry.MinimumImageSize, entry.MinimumImageSize, SmallWidthDivisor, entry.Architecture);
             using var network = new GoogLeNetNetwork(configuration);
             if (wanted.SetEquals(network.state_dict().Keys))
                 return entry;

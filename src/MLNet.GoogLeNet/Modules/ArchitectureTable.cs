@@ -16,16 +16,25 @@ namespace MLNet.GoogLeNet.Modules;
 /// for what the data holds.</param>
 /// <param name="HeadName">The name of the classifier head, the dense layer with an output per class (the first part of
 /// its state-dict keys). Default the recipe's <c>dense</c>.</param>
+/// <param name="MinimumImageSize">The smallest height and width the network takes; default the family's,
+/// <see cref="GoogLeNetConfiguration.MinimumImageSize"/>.</param>
 internal sealed record ArchitectureEntry(
     NetworkArchitecture Architecture, string Name, string Summary, Func<GoogLeNetConfiguration, NetworkStages> BuildStages,
     IReadOnlyList<AuxiliaryClassifierPlace>? AuxiliaryClassifierPlaces = null, int DefaultImageSize = GoogLeNetConfiguration.RecipeImageSize,
-    int? DefaultChannels = null, string HeadName = ArchitectureEntry.RecipeHeadName)
+    int? DefaultChannels = null, string HeadName = ArchitectureEntry.RecipeHeadName,
+    int MinimumImageSize = GoogLeNetConfiguration.MinimumImageSize)
 {
     /// <summary>The head's name in the networks built after the recipe.</summary>
     public const string RecipeHeadName = "dense";
 
     /// <summary>The network's auxiliary classifiers; empty when it has none.</summary>
     public IReadOnlyList<AuxiliaryClassifierPlace> AuxiliaryClassifiers => AuxiliaryClassifierPlaces ?? [];
+
+    /// <summary>The name with its indefinite article, for messages: "a googlenet-bn network", "an inception-v3 network".</summary>
+    public string NameWithArticle => ("aeiou".Contains(Name[0], StringComparison.Ordinal) ? "an " : "a ") + Name;
+
+    /// <summary>The smallest height and width the network takes with its auxiliary classifiers.</summary>
+    public int AuxiliaryMinimumImageSize => AuxiliaryClassifiers.Select(place => place.MinimumImageSize).Append(MinimumImageSize).Max();
 
     /// <summary>Whether the state-dict key <paramref name="key"/> belongs to one of <see cref="AuxiliaryClassifiers"/>.</summary>
     public bool IsAuxiliary(string key) =>
@@ -52,9 +61,14 @@ internal static class ArchitectureTable
         new(NetworkArchitecture.InceptionResNet, "inception-resnet",
             "Inception-ResNet-style: residual Inception blocks, scaled and added to their input", InceptionResNetStages.Build),
         new(NetworkArchitecture.GoogLeNetTorchvision, "googlenet-torchvision",
-            "torchvision's GoogLeNet under its state-dict keys, for its ImageNet weights (--from googlenet-1378be20.pth); 224×224 RGB",
+            "torchvision's GoogLeNet under its state-dict keys, for its ImageNet weights (--from torchvision:googlenet); 224×224 RGB",
             TorchvisionGoogLeNetStages.Build, TorchvisionGoogLeNetStages.AuxiliaryClassifiers,
             TorchvisionGoogLeNetStages.ImageSize, TorchvisionGoogLeNetStages.Channels, TorchvisionGoogLeNetStages.HeadName),
+        new(NetworkArchitecture.InceptionV3Torchvision, "inception-v3-torchvision",
+            "torchvision's Inception-v3 under its state-dict keys, for its ImageNet weights (--from torchvision:inception_v3); 299×299 RGB",
+            TorchvisionInceptionV3Stages.Build, TorchvisionInceptionV3Stages.AuxiliaryClassifiers,
+            TorchvisionInceptionV3Stages.ImageSize, TorchvisionInceptionV3Stages.Channels, TorchvisionInceptionV3Stages.HeadName,
+            TorchvisionInceptionV3Stages.MinimumImageSize),
     ];
 
     /// <summary>Whether a row describes <paramref name="architecture"/>.</summary>

@@ -16,10 +16,11 @@ public sealed record GoogLeNetConfiguration(
     NetworkArchitecture Architecture = NetworkArchitecture.GoogLeNet)
 {
     /// <summary>
-    /// The smallest accepted height and width, for every architecture. Each has five stride-2 stages (GoogLeNet: the 7×7
-    /// convolution and four max-pools; Inception-v3 and Inception-ResNet: the first convolution, two max-pools and two
-    /// grid-size reductions), which divide the input by 32; below that, the last blocks would see windows made of
-    /// padding alone.
+    /// The smallest accepted height and width, for every architecture; a network whose stride-2 steps do not pad asks for
+    /// more (its row's <see cref="ArchitectureEntry.MinimumImageSize"/>: torchvision's Inception-v3 takes 75). Each has five
+    /// stride-2 stages (GoogLeNet: the 7×7 convolution and four max-pools; Inception-v3 and Inception-ResNet: the first
+    /// convolution, two max-pools and two grid-size reductions), which divide the input by 32; below that, the last
+    /// blocks would see windows made of padding alone.
     /// </summary>
     public const int MinimumImageSize = 32;
 
@@ -44,21 +45,22 @@ public sealed record GoogLeNetConfiguration(
                 $"InputChannels must be 1 (grayscale) or 3 (RGB); got {InputChannels}.", nameof(InputChannels));
         if (ClassCount < 2)
             throw new ArgumentException($"ClassCount must be at least 2; got {ClassCount}.", nameof(ClassCount));
-        if (ImageHeight < MinimumImageSize)
+        if (!ArchitectureTable.Contains(Architecture))
+            throw new ArgumentException($"Architecture {Architecture} is not a network this library builds.", nameof(Architecture));
+        int smallest = ArchitectureTable.Of(Architecture).MinimumImageSize;
+        if (ImageHeight < smallest)
             throw new ArgumentException(
-                $"ImageHeight must be at least {MinimumImageSize} pixels for the five stride-2 stages of {Architecture}; got {ImageHeight}.",
+                $"ImageHeight must be at least {smallest} pixels for the stride-2 steps of {Architecture}; got {ImageHeight}.",
                 nameof(ImageHeight));
-        if (ImageWidth < MinimumImageSize)
+        if (ImageWidth < smallest)
             throw new ArgumentException(
-                $"ImageWidth must be at least {MinimumImageSize} pixels for the five stride-2 stages of {Architecture}; got {ImageWidth}.",
+                $"ImageWidth must be at least {smallest} pixels for the stride-2 steps of {Architecture}; got {ImageWidth}.",
                 nameof(ImageWidth));
         if (ImageHeight > MaximumImageSize || ImageWidth > MaximumImageSize)
             throw new ArgumentException(
                 $"ImageHeight and ImageWidth must be at most {MaximumImageSize} pixels; got {ImageHeight}×{ImageWidth}.", nameof(ImageHeight));
         if (WidthDivisor < 1)
             throw new ArgumentException($"WidthDivisor must be 1 or more; got {WidthDivisor}.", nameof(WidthDivisor));
-        if (!ArchitectureTable.Contains(Architecture))
-            throw new ArgumentException($"Architecture {Architecture} is not a network this library builds.", nameof(Architecture));
     }
 
     /// <summary>Number of values in one input image: channels × height × width.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MLNet.GoogLeNet.Export;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -27,8 +28,8 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
     private readonly (string Name, Module<Tensor, Tensor> Module)[] backbone;
     private readonly string headName;
     private readonly Linear head;
-    // Only when trained (GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers): each with the backbone module it reads.
-    private readonly (string Name, string After, TorchvisionInceptionAux Module)[] auxiliary;
+    // Only when trained (GoogLeNetTrainerOptions.TrainAuxiliaryClassifiers): each with where it reads the backbone.
+    private readonly (AuxiliaryClassifierPlace Place, Module<Tensor, Tensor> Module)[] auxiliary;
 
     /// <summary>Builds the network and initialises it as the recipe does (Xavier uniform weights, zero biases).</summary>
     /// <param name="configuration">Architecture, input shape, class count and width divisor.</param>
@@ -66,9 +67,10 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
             head = Linear(stages.OutputChannels, configuration.ClassCount);  // one output per class
             if (auxiliaryClassifiers && stages.AuxiliaryInputs.Count == 0)
                 throw new ArgumentException($"The {configuration.Architecture} network has no auxiliary classifiers.", nameof(auxiliaryClassifiers));
+            if (auxiliaryClassifiers)
+                RequireAuxiliaryImageSize(configuration);
             auxiliary = auxiliaryClassifiers
-                ? [.. stages.AuxiliaryInputs.Select(a => (a.Place.Name, a.Place.After,
-                    new TorchvisionInceptionAux(a.Place.Name, a.InputChannels, configuration.ClassCount, configuration.WidthDivisor)))]
+                ? [.. stages.AuxiliaryInputs.Select(a => (a.Place, a.Place.Build(a.InputChannels, configuration)))]
                 : [];
         }
         finally
@@ -79,9 +81,20 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         foreach (var (name, module) in backbone)
             register_module(name, module);
         register_module(headName, head);
-        foreach (var (name, _, module) in auxiliary)
-            register_module(name, module);
+        foreach (var (place, module) in auxiliary)
+            register_module(place.Name, module);
         Initialize(seed, initialization);
+    }
+
+    /// <summary>Refuses an image smaller than the architecture's auxiliary classifiers take (<see cref="ArchitectureEntry.AuxiliaryMinimumImageSize"/>).</summary>
+    /// <exception cref="ArgumentException">The image is smaller; the message names both sizes.</exception>
+    internal static void RequireAuxiliaryImageSize(GoogLeNetConfiguration configuration)
+    {
+        int smallest = ArchitectureTable.Of(configuration.Architecture).AuxiliaryMinimumImageSize;
+        if (Math.Min(configuration.ImageHeight, configuration.ImageWidth) < smallest)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"The auxiliary classifiers of {configuration.Architecture} need images of at least {smallest}×{smallest} pixels; " +
+                $"got {configuration.ImageHeight}×{configuration.ImageWidth}."), nameof(configuration));
     }
 
     /// <summary>The configuration the network was built from.</summary>
@@ -117,11 +130,14 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
 
     /// <summary>
     /// Whether the state-dict entry <paramref name="name"/> is of a layer whose outputs are the classes: the head, or an
-    /// auxiliary classifier's last layer (<see cref="TorchvisionInceptionAux.ClassLayerName"/>). Fine-tuning on other
+    /// auxiliary classifier's last layer (<see cref="AuxiliaryClassifierPlace.ClassLayerName"/>). Fine-tuning on other
     /// classes starts these anew.
     /// </summary>
     internal bool IsClassLayer(string name) =>
-        IsHead(name) || auxiliary.Any(a => name.StartsWith($"{a.Name}.{TorchvisionInceptionAux.ClassLayerName}.", StringComparison.Ordinal));
+        IsHead(name) || auxiliary.Any(a => name.StartsWith($"{a.Place.Name}.{a.Place.ClassLayerName}.", StringComparison.Ordinal));
+
+    /// <summary>The last layers of the auxiliary classifiers this network holds, in words ("fc2"): what a new class count replaces.</summary>
+    internal string AuxiliaryClassLayers => string.Join(" and ", auxiliary.Select(a => a.Place.ClassLayerName).Distinct());
 
     /// <summary>Length of the feature vector <see cref="Backbone"/> gives each image and <see cref="Head"/> takes.</summary>
     internal int FeatureLength => (int)head.in_features;
@@ -155,9 +171,9 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
             x = stage.call(x);
             if (auxiliaryLogits is null)
                 continue;
-            foreach (var (_, after, classifier) in auxiliary)
+            foreach (var (place, classifier) in auxiliary)
             {
-                if (after == name)
+                if (place.After == name)
                     auxiliaryLogits.Add(classifier.call(x).MoveToOuterDisposeScope());
             }
         }

@@ -27,7 +27,11 @@ internal static class TorchvisionGoogLeNetStages
     /// torchvision never scores with them either.
     /// </summary>
     public static IReadOnlyList<AuxiliaryClassifierPlace> AuxiliaryClassifiers { get; } =
-        [new("aux1", "inception4a"), new("aux2", "inception4d")];
+        [Auxiliary("aux1", "inception4a"), Auxiliary("aux2", "inception4d")];
+
+    private static AuxiliaryClassifierPlace Auxiliary(string name, string after) =>
+        new(name, after, TorchvisionInceptionAux.ClassLayerName,
+            (channels, configuration) => new TorchvisionInceptionAux(name, channels, configuration.ClassCount, configuration.WidthDivisor));
 
     /// <summary>The modules before <c>fc</c>, in torchvision's order and with its names; the comments give the shapes for 224×224.</summary>
     public static NetworkStages Build(GoogLeNetConfiguration configuration)

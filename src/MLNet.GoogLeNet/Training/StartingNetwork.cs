@@ -5,7 +5,8 @@ namespace MLNet.GoogLeNet.Training;
 /// <summary>
 /// The network a <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> file holds, as far as the file says: a checkpoint's
 /// manifest and a model zip's metadata record its whole configuration (read without the weights), a state dict only its
-/// keys, which tell the architecture (<see cref="ArchitectureByKeys"/>). <c>googlenet train --from</c> takes it as the
+/// keys, which tell the architecture (<see cref="ArchitectureByKeys"/>); published weights their row, or, given by address,
+/// the keys of the file, fetched into the cache first (<see cref="Export.WeightsCache"/>). <c>googlenet train --from</c> takes it as the
 /// default of the options that must match the file, so that fine-tuning a saved model needs no more than its path.
 /// </summary>
 internal static class StartingNetwork
@@ -46,7 +47,7 @@ internal static class StartingNetwork
     private static (NetworkArchitecture Architecture, GoogLeNetConfiguration? Configuration)? Read(string path)
     {
         if (Export.PublishedWeights.Find(path) is { } published)
-            return (published.Architecture, null);
+            return published.Architecture is { } known ? (known, null) : Read(Export.WeightsCache.Fetch(published));
         if (Directory.Exists(path) || path.EndsWith(CheckpointFolder.Extension, StringComparison.OrdinalIgnoreCase))
         {
             var manifest = Checkpoint.ReadManifest(CheckpointFolder.Resolve(path));

@@ -32,7 +32,7 @@ internal static class StartingWeights
             bool storedAuxiliary = network.state_dict().Keys.Where(network.IsAuxiliary).Any(Stored);
             return network.HasAuxiliaryClassifiers
                 ? start.With(!storedAuxiliary ? FreshAuxiliary("the checkpoint")
-                    : start.NewClassifierHead ? $"the auxiliary classifiers start from the checkpoint's, their {TorchvisionInceptionAux.ClassLayerName} new"
+                    : start.NewClassifierHead ? $"the auxiliary classifiers start from the checkpoint's, their {network.AuxiliaryClassLayers} new"
                     : "the auxiliary classifiers start from the checkpoint's")
                 : start;
         }
@@ -141,7 +141,7 @@ internal static class StartingWeights
             {
                 int kept = auxiliaryKeys.Count(key => !newHead || !network.IsClassLayer(key));
                 string replaced = newHead
-                    ? string.Create(CultureInfo.InvariantCulture, $", their {TorchvisionInceptionAux.ClassLayerName} new for {network.Configuration.ClassCount} classes")
+                    ? string.Create(CultureInfo.InvariantCulture, $", their {network.AuxiliaryClassLayers} new for {network.Configuration.ClassCount} classes")
                     : "";
                 note = string.Create(CultureInfo.InvariantCulture, $"{kept} keys of {Modules(auxiliaryKeys)} were loaded into the auxiliary classifiers{replaced}");
             }
@@ -167,7 +167,7 @@ internal static class StartingWeights
         if (saved is null || saved.Architecture == network.Configuration.Architecture)
             return;
         throw new InvalidDataException(
-            $"Weights file '{path}' holds a {saved.Name} network (its state-dict keys are those of " +
+            $"Weights file '{path}' holds {saved.NameWithArticle} network (its state-dict keys are those of " +
             $"{nameof(NetworkArchitecture)}.{saved.Architecture}), not the {ArchitectureTable.Of(network.Configuration.Architecture).Name} " +
             $"being trained. Train the architecture it was saved from: Architecture = {nameof(NetworkArchitecture)}.{saved.Architecture} " +
             $"in the options, --architecture {saved.Name} on the command line.");

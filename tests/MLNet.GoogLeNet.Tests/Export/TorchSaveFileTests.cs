@@ -30,7 +30,7 @@ public sealed class TorchSaveFileTests : IDisposable
     public void Zip_and_earlier_format_files_of_one_state_dict_read_as_the_tensors_pytorch_wrote()
     {
         WriteFiles();
-        foreach (string name in new[] { "views", "googlenet-aux1", "googlenet-aux0" })
+        foreach (string name in new[] { "views", "googlenet-aux1", "googlenet-aux0", "inception_v3-aux1", "inception_v3-aux0" })
         {
             using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(_folder, name + ".json")));
             byte[] raw = File.ReadAllBytes(Path.Combine(_folder, name + ".raw"));

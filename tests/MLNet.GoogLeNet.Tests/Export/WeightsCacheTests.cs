@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using MLNet.GoogLeNet.Export;
+using MLNet.GoogLeNet.Modules;
 
 namespace MLNet.GoogLeNet.Tests.Export;
 
@@ -41,6 +42,27 @@ public sealed class WeightsCacheTests : IDisposable
         Assert.Contains(googlenet.Sha256Prefix, googlenet.FileName);
         Assert.Same(googlenet, PublishedWeights.Find("TorchVision:GoogLeNet"));
         Assert.Null(PublishedWeights.Find("googlenet-1378be20.pth"));
+
+        var inception = PublishedWeights.Find("torchvision:inception_v3")!;
+        Assert.Equal("inception_v3_google-0cc3c7bd.pth", inception.FileName);
+        Assert.Equal(NetworkArchitecture.InceptionV3Torchvision, inception.Architecture);
+        Assert.Contains(inception.Sha256Prefix, inception.FileName);
+        // Every row builds a network of the library, of the size its transforms name.
+        Assert.All(PublishedWeights.All, row =>
+        {
+            int size = ArchitectureTable.Of(row.Architecture!.Value).DefaultImageSize;
+            Assert.Contains($"{size}×{size}", row.Transforms);
+        });
+
+        // An address whose file name carries the start of its SHA-256, as torch.hub's do, is a file of its own; others are not.
+        var byAddress = PublishedWeights.Find("https://example.org/models/resnet18-f37072fd.pth")!;
+        Assert.Equal(("f37072fd", "resnet18-f37072fd.pth", (NetworkArchitecture?)null), (byAddress.Sha256Prefix, byAddress.FileName, byAddress.Architecture));
+        Assert.Null(PublishedWeights.Find("https://example.org/models/resnet18.pth"));
+        Assert.Null(PublishedWeights.Find("https://example.org/models/resnet-18.pth"));
+        Assert.Null(PublishedWeights.Find("ftp://example.org/models/resnet18-f37072fd.pth"));
+        var problem = new GoogLeNetTrainerOptions { FineTuneFrom = "https://example.org/models/resnet18.pth" }.FindProblem();
+        Assert.Equal(nameof(GoogLeNetTrainerOptions.FineTuneFrom), problem?.Option);
+        Assert.Contains("its file name must carry the start of the file's SHA-256", problem?.Rule);
     }
 
     [Fact]
@@ -79,6 +101,40 @@ public sealed class WeightsCacheTests : IDisposable
         Assert.Equal(both[0], both[1]);
         Assert.Equal(_file, File.ReadAllBytes(both[0]));
         Assert.Single(Directory.GetFileSystemEntries(Checkpoints));
+    }
+
+    /// <summary>
+    /// Two <c>googlenet train</c> processes started together from one address (a state dict of a small network, served
+    /// slowly): each downloads into a temporary file of its own and renames it into place, so both train from a whole,
+    /// checked file and the cache ends with that one file, nothing partial beside it.
+    /// </summary>
+    [Fact]
+    public async Task Two_processes_training_from_one_address_at_once_both_end_with_one_good_file()
+    {
+        string source = Path.Combine(_home, "source.pth");
+        using (var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(1, 4, 32, 32, 16, NetworkArchitecture.GoogLeNetBatchNorm), seed: 5))
+            StateDictFile.Save(network, source);
+        byte[] bytes = File.ReadAllBytes(source);
+        string name = $"small-{Convert.ToHexStringLower(SHA256.HashData(bytes))[..8]}.pth";
+        using var server = new LoopbackServer(_ => bytes, delay: TimeSpan.FromSeconds(3));
+        using var images = TestData.PatternImages.Create(trainPerClass: 4, testPerClass: 2, size: 32);
+        string cli = Path.Combine(AppContext.BaseDirectory, "googlenet.dll");
+        var environment = new Dictionary<string, string?> { ["TORCH_HOME"] = _home, [WeightsCache.OfflineVariable] = null };
+        Task<TestData.ProcessRunner.Result> Train(string model) => Task.Run(() => TestData.ProcessRunner.Dotnet(
+            [cli, "train", "--data", images.Root, "--from", server.Url(name), "--width-divisor", "16", "--image-size", "32",
+             "--epochs", "1", "--batch-size", "8", "--no-validation", "--model", Path.Combine(_home, model)],
+            TimeSpan.FromMinutes(3), _home, environment));
+
+        var both = await Task.WhenAll(Train("a.zip"), Train("b.zip"));
+        string cached = Path.Combine(Checkpoints, name);
+        Assert.All(both, run =>
+        {
+            Assert.True(run.ExitCode == 0, run.Output + run.Error);
+            Assert.Contains($"Fine-tuning all the weights of {cached}", run.Output);
+        });
+        Assert.Equal([name], Directory.GetFileSystemEntries(Checkpoints).Select(Path.GetFileName));
+        Assert.Equal(bytes, File.ReadAllBytes(cached));
+        Assert.InRange(server.Requests, 1, 2);  // 2 when both found it missing, as they do when they start together
     }
 
     [Fact]

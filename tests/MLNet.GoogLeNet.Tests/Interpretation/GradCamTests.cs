@@ -19,7 +19,9 @@ public sealed class GradCamTests
     [MemberData(nameof(Architectures))]
     public void The_heatmap_is_the_class_activation_map_of_the_last_stage(NetworkArchitecture architecture)
     {
-        const int size = 96, count = 3, classes = 5;
+        const int count = 3, classes = 5;
+        // Twice the smallest size or more, so that the last feature map is more than 1×1 (3×3 for inception-v3-torchvision at 150).
+        int size = Math.Max(96, 2 * ArchitectureTable.Of(architecture).MinimumImageSize);
         using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(1, classes, size, size, WidthDivisor: 8, Architecture: architecture), seed: 4);
         network.eval();
         var random = new Random(7);

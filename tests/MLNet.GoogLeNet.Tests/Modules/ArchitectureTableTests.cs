@@ -38,13 +38,15 @@ public sealed class ArchitectureTableTests
     public void Each_architecture_is_built_named_traced_and_listed(NetworkArchitecture architecture)
     {
         var entry = ArchitectureTable.Of(architecture);
-        using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(1, 10, 32, 32, WidthDivisor: 8, Architecture: architecture));
+        int size = entry.MinimumImageSize;
+        using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(1, 10, size, size, WidthDivisor: 8, Architecture: architecture));
         Assert.Equal(architecture, network.Configuration.Architecture);
 
         Assert.Equal(architecture, OptionNames.Architectures[entry.Name]);
-        var (exit, trace) = CliRunner.Run("info", "--architecture", entry.Name, "--image-size", "32", "--width-divisor", "8");
+        string side = size.ToString(CultureInfo.InvariantCulture);
+        var (exit, trace) = CliRunner.Run("info", "--architecture", entry.Name, "--image-size", side, "--width-divisor", "8");
         Assert.True(exit == 0, trace);
-        Assert.StartsWith($"{entry.Name}, input (1, 1, 32, 32)", trace);
+        Assert.StartsWith($"{entry.Name}, input (1, 1, {side}, {side})", trace);
         Assert.Contains($"parameters: {network.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)}", trace);
 
         var (_, list) = CliRunner.Run("info", "--list");

@@ -157,16 +157,19 @@ public sealed class ConvolutionPathTests
 
     /// <summary>
     /// A network of <paramref name="architecture"/> in scoring mode with normalisation away from the identity, four
-    /// images of 40×36 with three channels (not square and not a multiple of 32: every stage sees odd sizes), and its
-    /// float64 logits for them; the tensors belong to the caller's dispose scope.
+    /// images of 40×36 with three channels (not square and not a multiple of 32: every stage sees odd sizes; larger by
+    /// as much as the architecture's smallest size is above 32), and its float64 logits for them; the tensors belong to
+    /// the caller's dispose scope.
     /// </summary>
     private static (GoogLeNetNetwork Network, Tensor Images, Tensor Expected) OddSizedNetwork(NetworkArchitecture architecture, int widthDivisor)
     {
-        var configuration = new GoogLeNetConfiguration(3, 10, ImageHeight: 40, ImageWidth: 36, widthDivisor, architecture);
+        int extra = ArchitectureTable.Of(architecture).MinimumImageSize - GoogLeNetConfiguration.MinimumImageSize;
+        int height = 40 + extra, width = 36 + extra;
+        var configuration = new GoogLeNetConfiguration(3, 10, height, width, widthDivisor, architecture);
         var network = new GoogLeNetNetwork(configuration, seed: 5, WeightInitialization.Kaiming);
         RandomiseNormalisation(network, seed: 6);
         network.eval();
-        var images = rand([4, 3, 40, 36], generator: new Generator(7));
+        var images = rand([4, 3, height, width], generator: new Generator(7));
         return (network, images, Float64Logits(network, images));
     }
 

@@ -102,7 +102,7 @@ public class InceptionSuccessorTests
 
         var tooSmall = Assert.Throws<ArgumentException>(() => new GoogLeNetNetwork(new GoogLeNetConfiguration(1, 10, 32, 31, Architecture: architecture)));
         Assert.Equal("ImageWidth", tooSmall.ParamName);
-        Assert.Contains($"at least 32 pixels for the five stride-2 stages of {architecture}; got 31", tooSmall.Message);
+        Assert.Contains($"at least 32 pixels for the stride-2 steps of {architecture}; got 31", tooSmall.Message);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public sealed class GlobalGeneratorTests
         foreach (var entry in ArchitectureTable.All)
             AssertLeavesItAsItWas($"Building a {entry.Name} network", () =>
             {
-                using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(3, 4, 32, 32, 16, entry.Architecture));
+                using var network = new GoogLeNetNetwork(new GoogLeNetConfiguration(3, 4, entry.MinimumImageSize, entry.MinimumImageSize, 16, entry.Architecture));
             });
 
         using var torchvision = new GoogLeNetNetwork(new GoogLeNetConfiguration(3, 4, 32, 32, 16, NetworkArchitecture.GoogLeNetTorchvision));

@@ -1,13 +1,13 @@
 """State dicts in both of torch.save's formats, written by Debian's PyTorch 1.13, for TorchSaveFileTests.
 
 write FOLDER
-    For each NAME of views, googlenet-aux1 and googlenet-aux0: NAME-zip.pth (the zip format of PyTorch 1.6 and later),
+    For each NAME of views, googlenet-aux1, googlenet-aux0, inception_v3-aux1 and inception_v3-aux0: NAME-zip.pth (the zip format of PyTorch 1.6 and later),
     NAME-legacy.pth (the format before it, torch.save(..., _use_new_zipfile_serialization=False)) and NAME.raw with
     NAME.json: every tensor's elements, contiguous and little-endian, one after the other in the raw file, and per key
     its dtype, shape and byte offset there. "views" holds tensors that share storages (a matrix, its transpose, a row,
     a column slice), one at an offset, scalars, an empty tensor and every element type a state dict may have;
-    googlenet-aux1/aux0 are torchvision.models.googlenet(num_classes=5) with and without its auxiliary classifiers,
-    with seeded random weights and num_batches_tracked of 4.
+    the others are torchvision.models.googlenet and inception_v3 (num_classes=5) with and without their auxiliary
+    classifiers, with seeded random weights and num_batches_tracked of 4.
     lying-legacy.pth: the earlier format, whose one storage claims 2**40 elements and holds 4.
 """
 import collections
@@ -19,6 +19,10 @@ import sys
 
 import torch
 import torchvision
+
+
+# The networks of torchvision the library builds.
+NETWORKS = ("googlenet", "inception_v3")
 
 
 def views():
@@ -44,9 +48,9 @@ def views():
     return state
 
 
-def googlenet(aux):
+def torchvision_network(name, aux):
     torch.manual_seed(0)
-    model = torchvision.models.googlenet(num_classes=5, aux_logits=aux, init_weights=True)
+    model = getattr(torchvision.models, name)(num_classes=5, aux_logits=aux, init_weights=True)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, torch.nn.BatchNorm2d):
@@ -94,7 +98,13 @@ def write_lying(path):
 
 
 def write(folder):
-    for name, state in (("views", views()), ("googlenet-aux1", googlenet(True)), ("googlenet-aux0", googlenet(False))):
+    def states():  # one at a time: Inception-v3's is 100 MB
+        yield "views", views()
+        for network in NETWORKS:
+            for aux in (True, False):
+                yield f"{network}-aux{int(aux)}", torchvision_network(network, aux)
+
+    for name, state in states():
         torch.save(state, f"{folder}/{name}-zip.pth")
         torch.save(state, f"{folder}/{name}-legacy.pth", _use_new_zipfile_serialization=False)
         write_reference(state, f"{folder}/{name}")

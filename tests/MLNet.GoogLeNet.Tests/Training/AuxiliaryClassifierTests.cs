@@ -243,8 +243,8 @@ public sealed class AuxiliaryClassifierTests(AuxiliaryClassifierTests.TrainedPai
             PyTorchPickler.PickleStateDict(stream, new Dictionary<string, Tensor> { ["input"] = pixels });
         // The script loads the file with strict=True into googlenet(num_classes=3, aux_logits=False, transform_input=True).
         var (code, stdout, stderr) = PythonInterpreter.Run(PythonInterpreter.With("torchvision")!,
-            [Path.Combine(RepositoryPaths.Root, "tests", "MLNet.GoogLeNet.Tests", "TestData", "torchvision_googlenet.py"),
-             "logits", exported, input, "3", logitsFile]);
+            [Path.Combine(RepositoryPaths.Root, "tests", "MLNet.GoogLeNet.Tests", "TestData", "torchvision_networks.py"),
+             "logits", "googlenet", exported, input, "3", logitsFile]);
         Assert.True(code == 0, stdout + stderr);
 
         var torchvision = StateDictFile.Read(logitsFile);
@@ -279,7 +279,7 @@ public sealed class AuxiliaryClassifierTests(AuxiliaryClassifierTests.TrainedPai
         var (exit, text) = CliRunner.Run([.. train, "--architecture", "googlenet-bn"]);
         output.WriteLine(text);
         Assert.Equal(2, exit);
-        Assert.Contains("--aux-classifiers needs an architecture with auxiliary classifiers (GoogLeNetTorchvision, 'googlenet-torchvision' on the command line); GoogLeNetBatchNorm has none", text);
+        Assert.Contains("--aux-classifiers needs an architecture with auxiliary classifiers (GoogLeNetTorchvision, 'googlenet-torchvision' on the command line or InceptionV3Torchvision, 'inception-v3-torchvision' on the command line); GoogLeNetBatchNorm has none", text);
 
         (exit, text) = CliRunner.Run([.. train, "--architecture", "googlenet-torchvision", "--from", trained.Checkpoints, "--freeze-backbone"]);
         Assert.Equal(2, exit);
