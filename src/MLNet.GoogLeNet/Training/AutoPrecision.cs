@@ -57,6 +57,15 @@ internal static class AutoPrecision
     }
 
     /// <summary>
+    /// What <see cref="MixedPrecision.Auto"/> takes with <see cref="GoogLeNetTrainerOptions.FreezeBackbone"/>, without a
+    /// probe: the run trains the classifier head alone on features computed once, so timing full training steps would
+    /// measure work it never does (at Inception-v3's 299×299, minutes and gigabytes of it), and fp32 keeps the features
+    /// exact.
+    /// </summary>
+    public static PrecisionChoice FrozenBackbone { get; } = new(MixedPrecision.None,
+        "fp32: the backbone is frozen, so the run trains the classifier head alone on features computed once; no probe of full training steps was run.");
+
+    /// <summary>
     /// The choice from the probe's step times in seconds: bf16 when fp32's median over bf16's is at least
     /// <see cref="MinimumSpeedup"/>, else fp32 (a tie is fp32).
     /// </summary>

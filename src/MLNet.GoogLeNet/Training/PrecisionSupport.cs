@@ -51,6 +51,8 @@ internal static class PrecisionSupport
         // Whether a probe is needed before counting the work: counting builds a network.
         if (AutoWithoutProbe(device.type) is { } early)
             return early;
+        if (options.FreezeBackbone)
+            return AutoPrecision.FrozenBackbone;
         var (perBatch, fp32, bf16, bf16Error) = PrecisionProbe.Measure(configuration, options, device, seed, minimum);
         var choice = AutoPrecision.WithoutProbe(cuda, LibTorchSwitches.Available, native, perBatch, minimum)
             ?? (bf16Error is not null ? AutoPrecision.AfterBf16Failed(bf16Error) : AutoPrecision.FromProbe(fp32!, bf16!));

@@ -86,6 +86,21 @@ public sealed class AutoPrecisionTests : IDisposable
         Assert.Contains(log, m => m.Contains("layout, fp32."));
     }
 
+    /// <summary>
+    /// A frozen backbone trains the head alone on features computed once: Auto takes fp32 without timing full training
+    /// steps, even where the work would call for a probe (the bound at 0 asks for one for any network).
+    /// </summary>
+    [NativeBFloat16Fact]
+    public void With_a_frozen_backbone_auto_is_fp32_without_a_probe()
+    {
+        var configuration = new MLNet.GoogLeNet.Modules.GoogLeNetConfiguration(3, 4, 299, 299, Architecture: NetworkArchitecture.InceptionV3Torchvision);
+        var options = new GoogLeNetTrainerOptions { MixedPrecision = MixedPrecision.Auto, AutoProbeMinimumMultiplyAccumulates = 0, FreezeBackbone = true };
+        var choice = PrecisionSupport.ResolveAuto(CPU, configuration, options, seed: 1);
+        Assert.Same(AutoPrecision.FrozenBackbone, choice);
+        Assert.Equal(MixedPrecision.None, choice.Mode);
+        Assert.Contains("the backbone is frozen", choice.Reason);
+    }
+
     [NativeBFloat16Fact]
     public void A_probed_auto_run_ends_with_the_weights_of_the_run_with_its_choice_set_explicitly()
     {
