@@ -48,20 +48,7 @@ public sealed class TorchvisionGoogLeNetTests(ITestOutputHelper output) : IDispo
 
     private static float[] Values(Tensor tensor) => tensor.contiguous().data<float>().ToArray();
 
-    /// <summary>
-    /// Every difference within 1e-4 of the largest |value| torchvision computes, and torchvision's values spread over more
-    /// than 1, so that agreement means something. Relative, because float32 is not more exact than that here:
-    /// torchvision's own float32 logits of this fixture differ from its float64 ones by 0.9·10⁻⁴ (1.4·10⁻⁴ channels-last),
-    /// 1.9·10⁻⁵ of the largest (4.8) (measured on a Zen 4).
-    /// </summary>
-    private static void AssertSame(float[] expected, float[] actual, string what)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        float scale = expected.Max(Math.Abs);
-        float worst = expected.Zip(actual, (e, a) => Math.Abs(e - a)).Max() / scale;
-        Assert.True(worst <= 1e-4f, $"{what}: largest difference {worst:G3} of the largest value, {scale:G3}, exceeds 1e-4");
-        Assert.True(expected.Max() - expected.Min() > 1f, $"{what}: torchvision's values hardly vary ({expected.Min()} … {expected.Max()})");
-    }
+    private static void AssertSame(float[] expected, float[] actual, string what) => TorchvisionAgreement.AssertSame(expected, actual, what);
 
     [PythonModuleFact("torchvision", "python3-torchvision")]
     public void Torchvision_weights_load_strictly_and_compute_torchvision_logits_in_torchsharp_onnx_runtime_and_a_zip()
