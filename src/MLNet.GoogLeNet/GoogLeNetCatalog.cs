@@ -52,6 +52,35 @@ public static class GoogLeNetCatalog
         return catalog.GoogLeNet(context, options);
     }
 
+    /// <summary>
+    /// A featurizer: the features the network of <paramref name="weights"/> computes before its classifier head, for any
+    /// ML.NET trainer or for search (<see cref="GoogLeNetFeaturizerEstimator"/>, which lists its columns). Fitted, it is
+    /// ML.NET's ONNX scorer, which serves with ML.NET and ONNX Runtime alone.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="context">The MLContext whose GPU settings the ONNX scorer takes.</param>
+    /// <param name="weights">A model zip saved by this library, a checkpoint, a PyTorch state dict or safetensors file of a
+    /// network of the family, or published weights by name (<c>torchvision:googlenet</c>) or address, as
+    /// <see cref="GoogLeNetTrainerOptions.FineTuneFrom"/> takes them.</param>
+    /// <param name="outputColumnName">The features' column.</param>
+    /// <param name="inputColumnName">The planar C×H×W pixels in [0, 1] (<see cref="ImagePreprocessing"/>).</param>
+    /// <param name="imageSize">The height and width for a file that does not record them (a state dict); default the
+    /// architecture's (224 for torchvision's GoogLeNet). A zip or checkpoint takes its own.</param>
+    /// <param name="channels">The channels for a file that does not record them; default the architecture's, else 3.</param>
+    /// <exception cref="InvalidOperationException">The weights are missing, unreadable, or of no network of this library.</exception>
+    public static GoogLeNetFeaturizerEstimator GoogLeNetFeaturizer(
+        this TransformsCatalog catalog,
+        MLContext context,
+        string weights,
+        string outputColumnName = GoogLeNetColumns.ImageFeatures,
+        string inputColumnName = GoogLeNetColumns.Features,
+        int? imageSize = null,
+        int? channels = null)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new GoogLeNetFeaturizerEstimator(context, weights, outputColumnName, inputColumnName, imageSize, channels);
+    }
+
     /// <summary>A GoogLeNet trainer configured by <paramref name="options"/>.</summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="context">The MLContext whose seed, GPU settings and log the trainer uses.</param>

@@ -24,4 +24,7 @@ public static class GoogLeNetColumns
 
     /// <summary>The output: the most probable class, a key whose values are the class names.</summary>
     public const string PredictedLabel = "PredictedLabel";
+
+    /// <summary>The output of the featurizer: the pooled features before the classifier head, one float vector per image.</summary>
+    public const string ImageFeatures = "ImageFeatures";
 }

@@ -76,6 +76,40 @@ public static partial class ModelFile
         Save(context, serving, paths.Schema, path);
     }
 
+    /// <summary>
+    /// Saves a featurizer that takes image files, as <see cref="SaveForServing"/> saves a classifier: LoadImages from
+    /// <paramref name="pathColumn"/> → the image steps of <see cref="ImagePreprocessing"/> at the network's size and
+    /// channels → <see cref="GoogLeNetCatalog.GoogLeNetFeaturizer"/> of <paramref name="weights"/>, whose output
+    /// <see cref="GoogLeNetColumns.ImageFeatures"/> is each image's pooled features. The zip loads and scores with ML.NET
+    /// and ONNX Runtime alone (examples/ImageSearch). Written like <see cref="Save"/>.
+    /// </summary>
+    /// <param name="context">The MLContext.</param>
+    /// <param name="weights">What the featurizer takes (a model zip, a checkpoint, a state dict, published weights).</param>
+    /// <param name="path">The zip to write.</param>
+    /// <param name="pathColumn">The text column of image file paths the zip takes.</param>
+    /// <param name="imageSize">For weights that do not record it (a state dict); see <see cref="GoogLeNetCatalog.GoogLeNetFeaturizer"/>.</param>
+    /// <param name="channels">For weights that do not record them.</param>
+    /// <exception cref="InvalidOperationException">The weights are missing, unreadable, or of no network of this library.</exception>
+    public static void SaveFeaturizer(MLContext context, string weights, string path, string pathColumn = GoogLeNetColumns.ImagePath,
+        int? imageSize = null, int? channels = null)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pathColumn);
+        var featurizer = context.Transforms.GoogLeNetFeaturizer(context, weights, imageSize: imageSize, channels: channels);
+        var paths = ServingTables.EmptyPaths(context, pathColumn);
+        var pipeline = ImagePreprocessing.ForServing(context, featurizer.ImageSize, featurizer.ImageChannels, pathColumn).Append(featurizer);
+        var fitted = pipeline.Fit(paths);
+        try
+        {
+            Save(context, fitted, paths.Schema, path);
+        }
+        finally
+        {
+            (fitted as IDisposable)?.Dispose();
+        }
+    }
+
     /// <summary>Loads a model zip saved by ML.NET (by <see cref="Save"/> or <c>mlContext.Model.Save</c>).</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
     /// <exception cref="InvalidDataException">The file is not a complete ML.NET model zip, or its ONNX network is corrupt; the

@@ -55,12 +55,16 @@ internal sealed class ExportCommand(IAnsiConsole console) : Command<ExportComman
         [Description("Write the weights as a safetensors file.")]
         public string? Safetensors { get; init; }
 
+        [CommandOption("--featurizer <FILE>")]
+        [Description("Write a featurizer zip: image file paths (column ImagePath) → the network's pooled features before its head (column ImageFeatures), for search or any ML.NET trainer; it serves with ML.NET and ONNX Runtime alone (examples/ImageSearch).")]
+        public string? Featurizer { get; init; }
+
         public override ValidationResult Validate()
         {
             if (string.IsNullOrWhiteSpace(ModelPath)) return ValidationResult.Error("--model must name the model zip to export");
             if (!File.Exists(ModelPath)) return ValidationResult.Error($"--model: file '{ModelPath}' not found");
-            if (Onnx is null && Triton is null && StateDict is null && Safetensors is null)
-                return ValidationResult.Error("nothing to write: give --onnx FILE, --triton DIR, --state-dict FILE and/or --safetensors FILE");
+            if (Onnx is null && Triton is null && StateDict is null && Safetensors is null && Featurizer is null)
+                return ValidationResult.Error("nothing to write: give --onnx FILE, --triton DIR, --state-dict FILE, --safetensors FILE and/or --featurizer FILE");
             if (MaxBatchSize < 1) return ValidationResult.Error("--max-batch-size must be at least 1");
             if (StateDict is not null && StateDictFile.IsSafetensors(StateDict))
                 return ValidationResult.Error("--state-dict writes PyTorch's format; use --safetensors for a .safetensors file");
@@ -110,6 +114,12 @@ internal sealed class ExportCommand(IAnsiConsole console) : Command<ExportComman
         {
             StateDictFile.Save(network, settings.Safetensors);
             console.WriteLine($"safetensors: {settings.Safetensors}");
+        }
+        if (settings.Featurizer is not null)
+        {
+            ModelFile.SaveFeaturizer(new Microsoft.ML.MLContext(seed: 0), settings.ModelPath, settings.Featurizer);
+            console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"featurizer: {settings.Featurizer} — input '{GoogLeNetColumns.ImagePath}' (image file paths), output '{GoogLeNetColumns.ImageFeatures}' ({network.FeatureLength} floats per image)"));
         }
         return 0;
     }

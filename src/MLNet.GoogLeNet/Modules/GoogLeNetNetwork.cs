@@ -312,6 +312,10 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
         return (layers[..pooling], layers[pooling..]);
     }
 
+    /// <summary>The backbone's modules in order, as <see cref="Backbone"/> runs them in scoring mode: (N, C, H, W) → (N, <see cref="FeatureLength"/>).</summary>
+    internal string EmitBackbone(OnnxScope scope, string input, string? output) =>
+        scope.Chain(backbone, input, output);
+
     /// <summary>The stages in order, as <see cref="forward"/> runs them.</summary>
     string IOnnxModule.EmitOnnx(OnnxScope scope, string input, string? output) =>
         scope.Chain(Stages, input, output);

@@ -118,7 +118,7 @@ public sealed class WeightsCacheTests : IDisposable
         string name = $"small-{Convert.ToHexStringLower(SHA256.HashData(bytes))[..8]}.pth";
         using var server = new LoopbackServer(_ => bytes, delay: TimeSpan.FromSeconds(3));
         using var images = TestData.PatternImages.Create(trainPerClass: 4, testPerClass: 2, size: 32);
-        string cli = Path.Combine(AppContext.BaseDirectory, "googlenet.dll");
+        string cli = TestData.RepositoryPaths.Googlenet;
         var environment = new Dictionary<string, string?> { ["TORCH_HOME"] = _home, [WeightsCache.OfflineVariable] = null };
         Task<TestData.ProcessRunner.Result> Train(string model) => Task.Run(() => TestData.ProcessRunner.Dotnet(
             [cli, "train", "--data", images.Root, "--from", server.Url(name), "--width-divisor", "16", "--image-size", "32",
