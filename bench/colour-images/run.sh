@@ -5,6 +5,8 @@
 #   scratch            googlenet train with the default preset, from scratch
 #   frozen WEIGHTS     googlenet train --from WEIGHTS --freeze-backbone (the backbone frozen, only the head trained)
 #   finetune WEIGHTS   googlenet train --from WEIGHTS (the whole network fine-tuned)
+#   featurizer         after a frozen row: its model's backbone as a featurizer zip (googlenet export --featurizer), its
+#                      features in TransferPeer's route in place of ResNet18's (ML.NET and ONNX Runtime only)
 # googlenet rows hold out a fifth of train/ for their per-epoch accuracy with --group-by-folder (by unit), and are
 # scored on test/ with googlenet evaluate. Extra googlenet options for every googlenet row go in GOOGLENET_ARGS.
 #   bench/colour-images/run.sh FOLDERS OUT [ROW [WEIGHTS]]...      (default rows: peer scratch)
@@ -62,6 +64,14 @@ while [ $i -lt ${#rows[@]} ]; do
       weights=${rows[$i]:-}; i=$((i + 1))
       [ -n "$weights" ] || { echo "run.sh: $row needs the weights file after it" >&2; exit 2; }
       if [ "$row" = frozen ]; then googlenet_row frozen --from "$weights" --freeze-backbone; else googlenet_row finetune --from "$weights"; fi ;;
-    *) echo "run.sh: unknown row '$row' (peer, scratch, frozen WEIGHTS, finetune WEIGHTS)" >&2; exit 2 ;;
+    featurizer)
+      # The frozen row's backbone as a featurizer zip, through TransferPeer's route in place of ResNet18's.
+      [ -f "$out/frozen/model.zip" ] || { echo "run.sh: the featurizer row takes the frozen row's model: put a frozen row before it" >&2; exit 2; }
+      mkdir -p "$out/featurizer"
+      "${cli[@]}" export --model "$out/frozen/model.zip" --featurizer "$out/featurizer/featurizer.zip" >"$out/featurizer/export.log"
+      /usr/bin/time -v "${peer[@]}" "$folders/train" "$folders/test" --featurizer "$out/featurizer/featurizer.zip" >"$out/featurizer/peer.log" 2>"$out/featurizer/peer.time"
+      accuracy=$(awk '/^test accuracy/ { print $3 }' "$out/featurizer/peer.log")
+      printf '| featurizer | %s | %.1f | %s | %s |\n' "$accuracy" "$(echo "$(seconds "$out/featurizer/peer.time") / 60" | bc -l)" "$(peak "$out/featurizer/peer.time")" "$(cut -d' ' -f1-3 /proc/loadavg)" ;;
+    *) echo "run.sh: unknown row '$row' (peer, scratch, frozen WEIGHTS, finetune WEIGHTS, featurizer)" >&2; exit 2 ;;
   esac
 done
