@@ -15,9 +15,17 @@ public static class ProcessRunner
     /// removes) variables of the child's environment.
     /// </summary>
     public static Result Dotnet(IEnumerable<string> arguments, TimeSpan timeout, string workingDirectory,
-                                IReadOnlyDictionary<string, string?>? environment = null)
+                                IReadOnlyDictionary<string, string?>? environment = null) =>
+        Run("dotnet", arguments, timeout, workingDirectory, environment);
+
+    /// <summary>
+    /// Runs <paramref name="program"/> (a path, or a name on the PATH) with <paramref name="arguments"/>;
+    /// <paramref name="environment"/> as for <see cref="Dotnet"/>.
+    /// </summary>
+    public static Result Run(string program, IEnumerable<string> arguments, TimeSpan timeout, string workingDirectory,
+                             IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -39,7 +47,7 @@ public static class ProcessRunner
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', arguments)} did not finish within {timeout}.");
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {timeout}.");
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }
