@@ -67,6 +67,10 @@ public sealed class ToolPackageTests(ITestOutputHelper output) : IDisposable
         var doctor = ProcessRunner.Run(googlenet, ["doctor"], TimeSpan.FromMinutes(2), _folder);
         Assert.True(doctor.ExitCode == 0, doctor.Output + doctor.Error);
         Assert.Contains("Convolutions in float32 against float64", doctor.Output);
+        // From the tool's folder, as from the repository: on a libstdc++ older than GCC 13's (Debian 12's) this line says
+        // the library loaded its patched copy (docs/native-loading.md); on a newer one, the original.
+        string loaded = doctor.Output.Split('\n').Single(line => line.Contains("native libraries loaded", StringComparison.Ordinal));
+        output.WriteLine(loaded);
 
         using var images = PatternImages.Create(trainPerClass: 6, testPerClass: 2, size: 32);
         string model = Path.Combine(_folder, "model.zip");
