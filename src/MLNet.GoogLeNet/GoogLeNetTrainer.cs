@@ -89,11 +89,9 @@ public sealed class GoogLeNetTrainer : IEstimator<GoogLeNetTransformer>
 
         // A published file named instead of a path is fetched (or found in PyTorch's cache); a file to start from that
         // cannot be read is refused before any network is built or timed.
-        string? startFrom = options.ResumeFrom is not null ? null
-            : options.FineTuneFrom is { } from && PublishedWeights.Find(from) is { } published
-            ? WeightsCache.Fetch(published, new Progress<(long Done, long? Total)>(p => channel.Trace(MessageSensitivity.None,
-                string.Create(CultureInfo.InvariantCulture, $"{published.Name}: {p.Done:N0} of {p.Total?.ToString("N0", CultureInfo.InvariantCulture) ?? "?"} bytes"))))
-            : options.FineTuneFrom;
+        string? startFrom = options.ResumeFrom is not null || options.FineTuneFrom is not { } from ? null
+            : WeightsCache.Resolve(from, new Progress<(long Done, long? Total)>(p => channel.Trace(MessageSensitivity.None,
+                string.Create(CultureInfo.InvariantCulture, $"{from}: {p.Done:N0} of {p.Total?.ToString("N0", CultureInfo.InvariantCulture) ?? "?"} bytes"))));
         if (startFrom is not null)
             StartingNetwork.Require(startFrom, nameof(GoogLeNetTrainerOptions.FineTuneFrom));
         // Read before the precision is chosen: a resumed Auto run takes the mode its checkpoint trained in.

@@ -32,6 +32,14 @@ internal static class WeightsCache
     }
 
     /// <summary>
+    /// The local file <paramref name="weights"/> names: a path as it is; published weights, by name or by address
+    /// (<see cref="PublishedWeights.Find"/>), fetched or found in the cache (<see cref="Fetch"/>).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Published weights that cannot be fetched; see <see cref="Fetch"/>.</exception>
+    public static string Resolve(string weights, IProgress<(long Done, long? Total)>? progress = null) =>
+        PublishedWeights.Find(weights) is { } published ? Fetch(published, progress) : weights;
+
+    /// <summary>
     /// The local path of <paramref name="weights"/>: the cached file when it is there and its hash is right, else the
     /// file downloaded now (unless <see cref="OfflineVariable"/> forbids it), reporting bytes done and the total.
     /// </summary>

@@ -24,7 +24,7 @@ internal static class FeaturizerNetwork
     public static GoogLeNetNetwork Load(string weights, int? imageSize, int? channels)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(weights);
-        string path = PublishedWeights.Find(weights) is { } published ? WeightsCache.Fetch(published) : weights;
+        string path = WeightsCache.Resolve(weights);
         var found = StartingNetwork.Require(path, Option)
             ?? throw new InvalidOperationException($"{Option}: '{path}' holds no network of this library (no architecture's state-dict keys).");
         var entry = ArchitectureTable.Of(found.Architecture);
