@@ -12,10 +12,6 @@ namespace MLNet.GoogLeNet.Tests.Cli;
 /// </summary>
 public sealed class SmallFolderLearningTests : IDisposable
 {
-    private const string Digits = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
-
-    private static string ImageFolders => RepositoryPaths.BuiltAssembly(Path.Combine("bench", "ImageFolders"), "ImageFolders");
-
     private readonly string _work = Directory.CreateTempSubdirectory("googlenet-digits-").FullName;
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
@@ -34,12 +30,7 @@ public sealed class SmallFolderLearningTests : IDisposable
     {
         string folder = Path.Combine(_work, "digits");
         if (!Directory.Exists(folder))
-        {
-            var written = ProcessRunner.RunDotnet(ImageFolders, ["--out", folder, "--source", "digits", "--images", "1000", "--data", Digits], TimeSpan.FromMinutes(1));
-            Assert.True(written.ExitCode == 0, written.Error);
-        }
-        Assert.Equal(10, Directory.GetDirectories(folder).Length);
-        Assert.Equal(1000, Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories).Length);
+            DigitsFolder.Write(folder, images: 1000);
 
         string model = Path.Combine(_work, "out", "model.zip");
         var train = CliEndToEndTests.Run("train", "--data", folder, "--image-size", "32", "--epochs", "6", "--model", model,
@@ -50,7 +41,7 @@ public sealed class SmallFolderLearningTests : IDisposable
         return (train, new(new Dictionary<string, double> { ["held-out accuracy"] = heldOut }, train.Output));
     }
 
-    [DebianFileFact(Digits, "python3-sklearn")]
+    [DebianFileFact(DigitsFolder.Source, DigitsFolder.Package)]
     public void Default_preset_learns_a_folder_of_handwritten_digits()
     {
         var (train, outcome) = LearnTheDigits(DigitsLearned.Seed);

@@ -14,10 +14,6 @@ namespace MLNet.GoogLeNet.Tests.Featurization;
 /// </summary>
 public sealed class FeaturizerLearningTests(ITestOutputHelper? output) : IDisposable
 {
-    private const string Digits = "/usr/lib/python3/dist-packages/sklearn/datasets/data/digits.csv.gz";
-
-    private static string ImageFolders => RepositoryPaths.BuiltAssembly(Path.Combine("bench", "ImageFolders"), "ImageFolders");
-
     private readonly string _work = Directory.CreateTempSubdirectory("googlenet-featurizer-digits-").FullName;
 
     public void Dispose() => Directory.Delete(_work, recursive: true);
@@ -41,10 +37,8 @@ public sealed class FeaturizerLearningTests(ITestOutputHelper? output) : IDispos
     {
         // 1,000 digits in folders 0 … 9; the network's folder holds 0–4, the new classes' 5–9.
         string all = Path.Combine(_work, "digits");
-        var written = ProcessRunner.RunDotnet(ImageFolders, ["--out", all, "--source", "digits", "--images", "1000", "--data", Digits], TimeSpan.FromMinutes(1));
-        Assert.True(written.ExitCode == 0, written.Error);
+        DigitsFolder.Write(all, images: 1000);
         var classes = Directory.GetDirectories(all).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(10, classes.Count);
         string known = Directory.CreateDirectory(Path.Combine(_work, "known")).FullName;
         foreach (var name in classes.Take(5))
             Directory.Move(Path.Combine(all, name!), Path.Combine(known, name!));
@@ -79,7 +73,7 @@ public sealed class FeaturizerLearningTests(ITestOutputHelper? output) : IDispos
         }
     }
 
-    [DebianFileFact(Digits, "python3-sklearn")]
+    [DebianFileFact(DigitsFolder.Source, DigitsFolder.Package)]
     public void A_linear_trainer_learns_digits_the_network_never_saw_from_its_features()
     {
         var outcome = Learn(NewDigitsLearnedOnFeatures.Seed);
