@@ -29,10 +29,9 @@ internal static class FeaturizerNetwork
             ?? throw new InvalidOperationException($"{Option}: '{path}' holds no network of this library (no architecture's state-dict keys).");
         var entry = ArchitectureTable.Of(found.Architecture);
         var recorded = found.Configuration;
-        int size = imageSize ?? recorded?.ImageHeight ?? entry.DefaultImageSize;
-        var configuration = new GoogLeNetConfiguration(
-            channels ?? recorded?.InputChannels ?? entry.DefaultChannels ?? 3, recorded?.ClassCount ?? 2,
-            size, imageSize ?? recorded?.ImageWidth ?? entry.DefaultImageSize, recorded?.WidthDivisor ?? 1, found.Architecture);
+        int size = imageSize ?? entry.DefaultImageSize;
+        var configuration = recorded ?? new GoogLeNetConfiguration(
+            channels ?? entry.DefaultChannels ?? 3, ClassCount: 2, size, size, WidthDivisor: 1, found.Architecture);
         var network = new GoogLeNetNetwork(configuration);
         try
         {
