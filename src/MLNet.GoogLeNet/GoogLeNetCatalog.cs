@@ -78,7 +78,7 @@ public static class GoogLeNetCatalog
         int? channels = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new GoogLeNetFeaturizerEstimator(context, weights, outputColumnName, inputColumnName, imageSize, channels);
+        return GoogLeNetFeaturizerEstimator.FromWeights(context, weights, outputColumnName, inputColumnName, imageSize, channels);
     }
 
     /// <summary>A GoogLeNet trainer configured by <paramref name="options"/>.</summary>

@@ -2,6 +2,7 @@ using Google.Protobuf;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using MLNet.GoogLeNet.Featurization;
+using MLNet.GoogLeNet.Modules;
 using MLNet.GoogLeNet.Native;
 
 namespace MLNet.GoogLeNet;
@@ -34,19 +35,34 @@ public sealed class GoogLeNetFeaturizerEstimator : IEstimator<ITransformer>
     private readonly string _outputColumnName;
     private readonly string _inputColumnName;
 
-    internal GoogLeNetFeaturizerEstimator(MLContext context, string weights, string outputColumnName, string inputColumnName, int? imageSize, int? channels)
+    /// <summary>The featurizer of the network <paramref name="weights"/> holds (<see cref="FeaturizerNetwork.Load"/>), read now.</summary>
+    internal static GoogLeNetFeaturizerEstimator FromWeights(MLContext context, string weights, string outputColumnName, string inputColumnName,
+        int? imageSize, int? channels)
+    {
+        CheckArguments(context, outputColumnName, inputColumnName);  // before the network is read
+        TorchRuntime.EnsureLoaded();
+        using var network = FeaturizerNetwork.Load(weights, imageSize, channels);
+        return new GoogLeNetFeaturizerEstimator(context, network, outputColumnName, inputColumnName);
+    }
+
+    /// <summary>The featurizer of <paramref name="network"/>, which the caller keeps: its graph is written now.</summary>
+    internal GoogLeNetFeaturizerEstimator(MLContext context, GoogLeNetNetwork network, string outputColumnName, string inputColumnName)
+    {
+        CheckArguments(context, outputColumnName, inputColumnName);
+        ArgumentNullException.ThrowIfNull(network);
+        _context = context;
+        _outputColumnName = outputColumnName;
+        _inputColumnName = inputColumnName;
+        var c = network.Configuration;
+        (ImageChannels, ImageSize, FeatureLength, Architecture) = (c.InputChannels, c.ImageHeight, network.FeatureLength, c.Architecture);
+        _onnx = FeaturizerNetwork.Build(network, inputColumnName, outputColumnName).ToByteArray();
+    }
+
+    private static void CheckArguments(MLContext context, string outputColumnName, string inputColumnName)
     {
         ArgumentNullException.ThrowIfNull(context);
         ArgumentException.ThrowIfNullOrWhiteSpace(outputColumnName);
         ArgumentException.ThrowIfNullOrWhiteSpace(inputColumnName);
-        TorchRuntime.EnsureLoaded();
-        _context = context;
-        _outputColumnName = outputColumnName;
-        _inputColumnName = inputColumnName;
-        using var network = FeaturizerNetwork.Load(weights, imageSize, channels);
-        var c = network.Configuration;
-        (ImageChannels, ImageSize, FeatureLength, Architecture) = (c.InputChannels, c.ImageHeight, network.FeatureLength, c.Architecture);
-        _onnx = FeaturizerNetwork.Build(network, inputColumnName, outputColumnName).ToByteArray();
     }
 
     /// <summary>The network whose features these are.</summary>

@@ -96,7 +96,15 @@ public static partial class ModelFile
         ArgumentNullException.ThrowIfNull(context);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         ArgumentException.ThrowIfNullOrWhiteSpace(pathColumn);
-        var featurizer = context.Transforms.GoogLeNetFeaturizer(context, weights, imageSize: imageSize, channels: channels);
+        SaveFeaturizer(context, context.Transforms.GoogLeNetFeaturizer(context, weights, imageSize: imageSize, channels: channels), path, pathColumn);
+    }
+
+    /// <summary>
+    /// <see cref="SaveFeaturizer(MLContext, string, string, string, int?, int?)"/> of a featurizer already made (from a
+    /// network the caller holds, say), reading <see cref="GoogLeNetColumns.Features"/>.
+    /// </summary>
+    internal static void SaveFeaturizer(MLContext context, GoogLeNetFeaturizerEstimator featurizer, string path, string pathColumn = GoogLeNetColumns.ImagePath)
+    {
         var paths = ServingTables.EmptyPaths(context, pathColumn);
         var pipeline = ImagePreprocessing.ForServing(context, featurizer.ImageSize, featurizer.ImageChannels, pathColumn).Append(featurizer);
         var fitted = pipeline.Fit(paths);

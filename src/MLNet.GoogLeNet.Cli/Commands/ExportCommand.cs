@@ -117,7 +117,9 @@ internal sealed class ExportCommand(IAnsiConsole console) : Command<ExportComman
         }
         if (settings.Featurizer is not null)
         {
-            ModelFile.SaveFeaturizer(new Microsoft.ML.MLContext(seed: 0), settings.ModelPath, settings.Featurizer);
+            // The network imported above, not the zip read again.
+            var ml = new Microsoft.ML.MLContext(seed: 0);
+            ModelFile.SaveFeaturizer(ml, new GoogLeNetFeaturizerEstimator(ml, network, GoogLeNetColumns.ImageFeatures, GoogLeNetColumns.Features), settings.Featurizer);
             console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"featurizer: {settings.Featurizer} — input '{GoogLeNetColumns.ImagePath}' (image file paths), output '{GoogLeNetColumns.ImageFeatures}' ({network.FeatureLength} floats per image)"));
         }
