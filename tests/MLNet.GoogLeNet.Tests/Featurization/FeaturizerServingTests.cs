@@ -22,11 +22,9 @@ public sealed class FeaturizerServingTests : IDisposable
     public void Featurizer_and_lbfgs_pipeline_serves_in_an_app_without_torchsharp_with_the_same_labels()
     {
         string network = Path.Combine(_folder, "network.zip");
-        var (transformer, data) = NetworkZips.Transformer(
+        NetworkZips.Write(
             NetworkZips.Perturbed(new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 4, Architecture: NetworkArchitecture.GoogLeNetBatchNorm), seed: 5),
-            PatternImages.Classes);
-        using (transformer)
-            NetworkZips.Save(transformer, data, network);
+            PatternImages.Classes, network);
 
         using var images = PatternImages.Create(trainPerClass: 8, testPerClass: 2, size: 32, seed: 8);
         var ml = new MLContext(seed: 1);

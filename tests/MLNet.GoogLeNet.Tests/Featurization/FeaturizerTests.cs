@@ -33,9 +33,7 @@ public sealed class FeaturizerTests(ITestOutputHelper output) : IDisposable
     private string SaveZip()
     {
         string zip = Path.Combine(_folder, "model.zip");
-        var (model, data) = NetworkZips.Transformer(Network(), PatternImages.Classes);
-        using (model)
-            NetworkZips.Save(model, data, zip);
+        NetworkZips.Write(Network(), PatternImages.Classes, zip);
         return zip;
     }
 

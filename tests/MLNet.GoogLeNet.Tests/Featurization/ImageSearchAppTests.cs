@@ -24,10 +24,9 @@ public sealed class ImageSearchAppTests : IDisposable
         Assert.False(File.Exists(Path.Combine(appFolder, "MLNet.GoogLeNet.dll")));
 
         string model = Path.Combine(_folder, "model.zip");
-        var network = NetworkZips.Perturbed(new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 4, Architecture: NetworkArchitecture.GoogLeNetBatchNorm), seed: 4);
-        var (transformer, data) = NetworkZips.Transformer(network, PatternImages.Classes);
-        using (transformer)
-            NetworkZips.Save(transformer, data, model);
+        NetworkZips.Write(
+            NetworkZips.Perturbed(new GoogLeNetConfiguration(1, 4, 32, 32, WidthDivisor: 4, Architecture: NetworkArchitecture.GoogLeNetBatchNorm), seed: 4),
+            PatternImages.Classes, model);
         string featurizer = Path.Combine(_folder, "featurizer.zip");
         var (exit, text) = CliRunner.Run("export", "--model", model, "--featurizer", featurizer);
         Assert.True(exit == 0, text);

@@ -57,6 +57,17 @@ internal static class NetworkZips
         return (model, keyed);
     }
 
+    /// <summary>
+    /// The model zip of <paramref name="network"/> (which the transformer takes over and disposes) with these classes,
+    /// written to <paramref name="path"/>: <see cref="Transformer"/>, then <see cref="Save"/>.
+    /// </summary>
+    public static void Write(GoogLeNetNetwork network, IReadOnlyList<string> classes, string path)
+    {
+        var (model, input) = Transformer(network, classes);
+        using (model)
+            Save(model, input, path);
+    }
+
     /// <summary>Saves <paramref name="model"/> to <paramref name="path"/> as a model zip.</summary>
     public static void Save(GoogLeNetTransformer model, IDataView input, string path) =>
         ModelFile.Save(new MLContext(), model, input.Schema, path);
