@@ -15,9 +15,6 @@ namespace MLNet.GoogLeNet.Export;
 /// null where the library does not know.</param>
 internal sealed partial record PublishedWeights(string Name, NetworkArchitecture? Architecture, string Url, string Sha256Prefix, string? Transforms)
 {
-    /// <summary>The fewest hex digits of the SHA-256 an address's file name must carry: torchvision's names carry 8.</summary>
-    public const int MinimumPrefixLength = 8;
-
     /// <summary>The file's name, the last part of its address (<c>googlenet-1378be20.pth</c>): its name in the cache.</summary>
     public string FileName => Url[(Url.LastIndexOf('/') + 1)..];
 
@@ -58,6 +55,7 @@ internal sealed partial record PublishedWeights(string Name, NetworkArchitecture
     public const string UrlRule = "its file name must carry the start of the file's SHA-256 (8 hex digits or more) after its last hyphen, " +
                                   "as torch.hub names files (resnet18-f37072fd.pth), so that the download can be checked";
 
+    // 8 hex digits or more, as torchvision's names carry, after the last hyphen and before the extension.
     [GeneratedRegex("-([0-9a-f]{8,64})\\.[^-]*$")]
     private static partial Regex HashInName();
 }
