@@ -14,6 +14,9 @@ internal sealed record BenchOptions
     public int EngineImages { get; init; } = 128;
     public bool IncludeBFloat16 { get; init; }
 
+    /// <summary>The batch of the main command's step (row (m)): its own (<see cref="QuickRun.FashionMnist"/>), or the quick mode's.</summary>
+    public int MainCommandBatch => IsQuick ? BatchSize : QuickRun.FashionMnist.BatchSize;
+
     /// <summary>
     /// <c>--time-to-accuracy</c>: instead of the throughput phases, the time-to-accuracy rows (seconds of training until
     /// the Fashion-MNIST test accuracy reaches each target) of <see cref="Preset"/>, this trainer beside PyTorch.

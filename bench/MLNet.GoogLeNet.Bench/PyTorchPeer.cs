@@ -16,7 +16,8 @@ internal static class PyTorchPeer
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_peer.py");
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { script, "--batch", options.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     "--train-steps", options.ComputeSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inference-batches", "5" })
+                     "--train-steps", options.ComputeSteps.ToString(System.Globalization.CultureInfo.InvariantCulture), "--inference-batches", "5",
+                     "--main-batch", options.MainCommandBatch.ToString(System.Globalization.CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(argument);
         try
         {
@@ -35,6 +36,8 @@ internal static class PyTorchPeer
                 new Measurement("pytorch_train_channels_last", root.GetProperty("train_channels_last_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_inference", root.GetProperty("inference_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_inference_channels_last", root.GetProperty("inference_channels_last_images_per_second").GetDouble(), "img/s"),
+                new Measurement("pytorch_train_main_32", root.GetProperty("train_main_32_images_per_second").GetDouble(), "img/s"),
+                new Measurement("pytorch_train_main_32_channels_last", root.GetProperty("train_main_32_channels_last_images_per_second").GetDouble(), "img/s"),
                 new Measurement("pytorch_peak_rss", root.GetProperty("peak_rss_mb").GetDouble(), "MiB"),
             ]);
         }

@@ -22,6 +22,7 @@ internal static class Report
         double? streamingSteady = V("fit_nocache_steady"), streamingFirst = V("fit_nocache_epoch1");
         double? torchTrain = V("pytorch_train"), torchTrainChannelsLast = V("pytorch_train_channels_last"), torchInfer = V("pytorch_inference");
         double? torchInferChannelsLast = V("pytorch_inference_channels_last"), batchServing = V("transform_loaded_one_thread_per_row");
+        double? mainStep = V("compute_train_main_32_fp32"), torchMain = V("pytorch_train_main_32"), torchMainChannelsLast = V("pytorch_train_main_32_channels_last");
         var rows = new List<string[]>
         {
             new[] { "(a) compute-only training step, TorchSharp fp32, channels-last (Fit's default)", F(compute), "1.00× (a)", "", "" },
@@ -47,6 +48,9 @@ internal static class Report
             new[] { "(d) PyTorch training step", F(torchTrain), R(compute, torchTrain) + " (a)/(d)", "(a) ≥ 1.0× (d)", Pass(compute, torchTrain, 1.0) },
             new[] { "(d) PyTorch training step, channels-last", F(torchTrainChannelsLast), R(compute, torchTrainChannelsLast) + " (a)/(d)", "(a) ≥ 1.0× (d)", Pass(compute, torchTrainChannelsLast, 1.0) },
             new[] { "(d) PyTorch training step, channels-last, against (a+)", F(torchTrainChannelsLast), R(computeKept, torchTrainChannelsLast) + " (a+)/(d)", "", "" },
+            new[] { $"(m) the main command's training step at 32×32 (default preset: batch normalisation, AdamW, batch {options.MainCommandBatch}), TorchSharp fp32, channels-last", F(mainStep), "", "", "" },
+            new[] { "(d) PyTorch training step of (m): the same network, optimiser and batch at 32×32", F(torchMain), R(mainStep, torchMain) + " (m)/(d)", "(m) ≥ 1.0× (d)", Pass(mainStep, torchMain, 1.0) },
+            new[] { "(d) PyTorch training step of (m), channels-last", F(torchMainChannelsLast), R(mainStep, torchMainChannelsLast) + " (m)/(d)", "(m) ≥ 1.0× (d)", Pass(mainStep, torchMainChannelsLast, 1.0) },
             new[] { "(d) PyTorch inference, batch " + options.BatchSize, F(torchInfer), "1.00× (d)", "", "" },
             new[] { "(d) PyTorch inference, channels-last, batch " + options.BatchSize, F(torchInferChannelsLast), R(batchServing, torchInferChannelsLast) + " (c+)/(d)", "", "" },
         };
