@@ -26,6 +26,24 @@ def googlenet(classes=10):
     return net
 
 
+def train_rate(net, optimizer, loss_fn, x, y, steps):
+    """Images per second of training steps (zero_grad, forward, loss, backward, step, loss read back) on one batch."""
+    def step():
+        optimizer.zero_grad()
+        loss = loss_fn(net(x), y)
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    net.train()
+    step()  # warm-up, as the TorchSharp measurement does
+    step()
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    return steps * x.shape[0] / (time.perf_counter() - start)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=128)
@@ -39,34 +57,14 @@ def main():
     params = sum(p.numel() for p in net.parameters())
     x = torch.rand(args.batch, 1, 96, 96)
     y = torch.randint(0, 10, (args.batch,))
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
     loss_fn = nn.CrossEntropyLoss()
 
-    def step():
-        optimizer.zero_grad()
-        loss = loss_fn(net(x), y)
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
-    def train_rate(run=None, batch=None):
-        run, batch = run or step, batch or args.batch
-        net.train()
-        run()  # warm-up, as the TorchSharp measurement does
-        run()
-        start = time.perf_counter()
-        for _ in range(args.train_steps):
-            run()
-        return args.train_steps * batch / (time.perf_counter() - start)
-
-    train_rate_standard = train_rate()
+    train_rate_standard = train_rate(net, torch.optim.SGD(net.parameters(), lr=0.1), loss_fn, x, y, args.train_steps)
     # The same network and batch in the channels-last memory format, PyTorch's own way.
     net = googlenet().to(memory_format=torch.channels_last)
-    x = x.contiguous(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
-    train_rate_channels_last = train_rate()
+    train_rate_channels_last = train_rate(net, torch.optim.SGD(net.parameters(), lr=0.1), loss_fn,
+                                          x.contiguous(memory_format=torch.channels_last), y, args.train_steps)
     net = googlenet()
-    x = x.contiguous()
 
     def inference_rate():
         net.eval()
@@ -87,23 +85,14 @@ def main():
     # The main command's step: the default preset's network (batch normalisation) at 32x32, AdamW (weight decay on
     # weights only, as ParameterGroups does), label smoothing 0.1; in both layouts.
     main_rates = {}
+    main_y = torch.randint(0, 10, (args.main_batch,))
     for layout in (torch.contiguous_format, torch.channels_last):
         net = GoogLeNet(in_channels=1, classes=10, batch_norm=True).to(memory_format=layout)
         decay = [p for p in net.parameters() if p.dim() > 1]
         no_decay = [p for p in net.parameters() if p.dim() <= 1]
         adamw = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=0.005)
         main_x = torch.rand(args.main_batch, 1, 32, 32).contiguous(memory_format=layout)
-        main_y = torch.randint(0, 10, (args.main_batch,))
-        smoothed = nn.CrossEntropyLoss(label_smoothing=0.1)
-
-        def main_step():
-            adamw.zero_grad()
-            loss = smoothed(net(main_x), main_y)
-            loss.backward()
-            adamw.step()
-            return loss.item()
-
-        main_rates[layout] = train_rate(main_step, args.main_batch)
+        main_rates[layout] = train_rate(net, adamw, nn.CrossEntropyLoss(label_smoothing=0.1), main_x, main_y, args.train_steps)
 
     print(json.dumps({
         "torch": torch.__version__,
