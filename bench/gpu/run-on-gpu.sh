@@ -43,10 +43,12 @@ if [ -z "$libtorch" ]; then
 fi
 [ -f "$libtorch/libtorch.so" ] || { say "$libtorch has no libtorch.so"; exit 2; }
 
-# Symbols of libLibTorchSharp.so that the loader cannot bind against this libtorch. The one GCC 13 marker that an older
-# libstdc++ lacks is left out: the library's loader handles it (docs/native-loading.md).
+# Symbols of libLibTorchSharp.so itself (not of the libraries it loads) that the loader cannot bind against this
+# libtorch. The one GCC 13 marker that an older libstdc++ lacks is left out: the library's loader handles it
+# (docs/native-loading.md).
 unresolved() {
-  LD_LIBRARY_PATH="$libtorch" ldd -r "$1" 2>&1 | sed -n 's/^undefined symbol: \([^ 	]*\).*/\1/p' | grep -v '^_ZSt21ios_base_library_initv$' | sort -u
+  LD_LIBRARY_PATH="$libtorch" ldd -r "$1" 2>&1 | grep -F "($1)" | sed -n 's/^undefined symbol: \([^ 	]*\).*/\1/p' |
+    grep -v '^_ZSt21ios_base_library_initv$' | sort -u
 }
 lib="$work/app/libLibTorchSharp.so"
 unresolved "$lib" >"$out/unresolved-shipped.txt"
