@@ -32,6 +32,23 @@ internal sealed class CheckReport(string folder, bool rehearsal)
     /// <summary>A condition that must hold.</summary>
     public void Holds(string name, bool passed, string detail) => Add(new(name, detail, null, "holds", passed));
 
+    /// <summary>
+    /// Runs one part of the check; an exception fails it under <paramref name="name"/>, with its message, and the
+    /// parts after it still run: one run on a lent GPU machine should say all it can.
+    /// </summary>
+    public void Attempt(string name, Action part)
+    {
+        try
+        {
+            part();
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine(e);
+            Add(new(name, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}", null, "runs to its end", false));
+        }
+    }
+
     private void Add(Entry entry)
     {
         _entries.Add(entry);

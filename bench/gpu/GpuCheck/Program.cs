@@ -33,7 +33,7 @@ report.Fact("device", device.ToString());
 string scratch = Directory.CreateTempSubdirectory("gpu-check-").FullName;
 try
 {
-    DeviceAgreement.Run(report, device);
+    report.Attempt("agreement", () => DeviceAgreement.Run(report, device));
     new PipelineChecks(report, options, scratch).Run();
 }
 finally
