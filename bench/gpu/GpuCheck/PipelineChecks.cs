@@ -1,7 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using TorchSharp;
 
 namespace MLNet.GoogLeNet.GpuCheck;
 
@@ -39,7 +38,9 @@ internal sealed class PipelineChecks(CheckReport report, CheckOptions check, str
     {
         var trainImages = FashionMnist.Load(check.Data, FashionMnistSplit.Train, check.TrainImages);
         var testImages = FashionMnist.Load(check.Data, FashionMnistSplit.Test, check.TestImages);
-        var shortRun = FashionMnist.Load(check.Data, FashionMnistSplit.Train, Math.Min(ShortRunImages, trainImages.Count)).ToDataView();
+        int shortCount = Math.Min(ShortRunImages, trainImages.Count), pixels = trainImages.Width * trainImages.Height;
+        var shortRun = new GrayscaleImages(trainImages.Pixels[..(shortCount * pixels)], trainImages.Labels.Take(shortCount).ToList(),
+            trainImages.Width, trainImages.Height).ToDataView();
         report.Fact("data", $"{trainImages.Count} training and {testImages.Count} held-out Fashion-MNIST images at 96x96");
         var context = NewContext();
         var preprocessing = ImagePreprocessing.FromImages(context, imageSize: 96, channels: 1, classes: FashionMnist.ClassNames);
@@ -111,18 +112,9 @@ internal sealed class PipelineChecks(CheckReport report, CheckOptions check, str
         var context = NewContext();
         string path = Path.Combine(scratch, "trained-on-device.zip");
         ModelFile.SaveForServing(context, model, path);
-        // TF32 (on by default for cuDNN's convolutions) would round the device's scores to 10 bits of mantissa.
-        bool cudnnTf32 = torch.backends.cudnn.allow_tf32;
-        torch.backends.cudnn.allow_tf32 = false;
         List<float[]> onDevice;
-        try
-        {
+        using (new Tf32Off())  // cuDNN's convolutions use TF32 by default
             onDevice = Scores(model.Transform(testImages.ToDataView()));
-        }
-        finally
-        {
-            torch.backends.cudnn.allow_tf32 = cudnnTf32;
-        }
 
         var cpuContext = new MLContext(seed: 1);  // no GpuDeviceId: ONNX Runtime's CPU provider
         var loaded = ModelFile.Load(cpuContext, path, out var inputSchema);
