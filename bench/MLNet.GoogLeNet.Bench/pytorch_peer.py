@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peer of the MLNet.GoogLeNet benchmark: the recipe's GoogLeNet (1x96x96 input, 10 classes), the same
 batch size, timed for training steps and for inference on tensors already in memory; and the main command's training
-step (the batch-normalised network at 32x32, AdamW with label smoothing, batch 128). Prints one JSON object."""
+step (the batch-normalised network at 32x32 with label smoothing, the optimiser and batch the bench passes from
+QuickRun.FashionMnist). Prints one JSON object."""
 import argparse
 import json
 import os
@@ -50,6 +51,12 @@ def main():
     parser.add_argument("--train-steps", type=int, default=8)
     parser.add_argument("--inference-batches", type=int, default=5)
     parser.add_argument("--main-batch", type=int, default=128, help="the main command's batch (QuickRun.FashionMnist)")
+    parser.add_argument("--main-optimizer", choices=["adamw", "sgd"], default="sgd", help="the main command's optimiser")
+    parser.add_argument("--main-learning-rate", type=float, default=0.1)
+    parser.add_argument("--main-weight-decay", type=float, default=0.0, help="on weights of more than one dimension only")
+    parser.add_argument("--main-momentum", type=float, default=0.0, help="sgd only")
+    parser.add_argument("--main-nesterov", action="store_true", help="sgd only")
+    parser.add_argument("--main-label-smoothing", type=float, default=0.0)
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(os.cpu_count())
@@ -82,17 +89,21 @@ def main():
     x = x.contiguous(memory_format=torch.channels_last)
     inference_rate_channels_last = inference_rate()
 
-    # The main command's step: the default preset's network (batch normalisation) at 32x32, AdamW (weight decay on
-    # weights only, as ParameterGroups does), label smoothing 0.1; in both layouts.
+    # The main command's step: the default preset's network (batch normalisation) at 32x32, its optimiser (weight decay
+    # on weights only, as ParameterGroups does) and label smoothing; in both layouts.
     main_rates = {}
     main_y = torch.randint(0, 10, (args.main_batch,))
     for layout in (torch.contiguous_format, torch.channels_last):
         net = GoogLeNet(in_channels=1, classes=10, batch_norm=True).to(memory_format=layout)
         decay = [p for p in net.parameters() if p.dim() > 1]
         no_decay = [p for p in net.parameters() if p.dim() <= 1]
-        adamw = torch.optim.AdamW([{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}], lr=0.005)
+        groups = [{"params": decay, "weight_decay": args.main_weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+        optimizer = (torch.optim.AdamW(groups, lr=args.main_learning_rate) if args.main_optimizer == "adamw"
+                     else torch.optim.SGD(groups, lr=args.main_learning_rate, momentum=args.main_momentum,
+                                          nesterov=args.main_nesterov))
         main_x = torch.rand(args.main_batch, 1, 32, 32).contiguous(memory_format=layout)
-        main_rates[layout] = train_rate(net, adamw, nn.CrossEntropyLoss(label_smoothing=0.1), main_x, main_y, args.train_steps)
+        main_rates[layout] = train_rate(net, optimizer, nn.CrossEntropyLoss(label_smoothing=args.main_label_smoothing),
+                                        main_x, main_y, args.train_steps)
 
     print(json.dumps({
         "torch": torch.__version__,

@@ -8,7 +8,9 @@ Matched to the library (each read from its source, passed in by the bench from t
   initialisation  default: Kaiming uniform, bound sqrt(6 / fan_in) (fan_in mode, ReLU gain), recipe: Xavier uniform;
                   biases zero; batch-normalisation scales one and shifts zero (GoogLeNetNetwork.FillUniform)
   optimiser     default: AdamW (betas 0.9/0.999, eps 1e-8) in two groups, weight decay on weights of more than one
-                dimension only (Training/ParameterGroups.cs); recipe: SGD without momentum or weight decay
+                dimension only (Training/ParameterGroups.cs); SGD (the main command's run: Nesterov momentum, weight decay
+                added to the gradient as torch.optim.SGD and TorchSharp's SGD do, in the same two groups); recipe: SGD
+                without momentum or weight decay
   learning rate per step, Training/LearningRates.ForStep: warmup steps round(fraction x total steps), one-cycle rises
                 along half a cosine from peak/25 to the peak on the warmup's last step, then falls along half a cosine
                 towards peak/25/1e4; constant for the recipe
@@ -133,6 +135,7 @@ def main():
     p.add_argument("--learning-rate", type=float, required=True)
     p.add_argument("--weight-decay", type=float, default=0)
     p.add_argument("--momentum", type=float, default=0)
+    p.add_argument("--nesterov", action="store_true", help="SGD: Nesterov momentum")
     p.add_argument("--schedule", choices=["constant", "one-cycle"], required=True)
     p.add_argument("--warmup-fraction", type=float, default=0)
     p.add_argument("--label-smoothing", type=float, default=0)
@@ -166,7 +169,7 @@ def main():
     undecayed = [q for q in net.parameters() if q.dim() <= 1]
     groups = [{"params": decayed, "weight_decay": args.weight_decay}, {"params": undecayed, "weight_decay": 0.0}]
     optimizer = (torch.optim.AdamW(groups, lr=args.learning_rate) if args.optimizer == "adamw"
-                 else torch.optim.SGD(groups, lr=args.learning_rate, momentum=args.momentum))
+                 else torch.optim.SGD(groups, lr=args.learning_rate, momentum=args.momentum, nesterov=args.nesterov))
 
     n = len(train_y)
     batches_per_epoch = (n + args.batch - 1) // args.batch

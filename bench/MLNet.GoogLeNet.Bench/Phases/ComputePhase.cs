@@ -10,8 +10,8 @@ namespace MLNet.GoogLeNet.Bench.Phases;
 /// <summary>
 /// (a) The ceiling for Fit: the trainer's own <see cref="TrainingStep"/> with the recipe's options (SGD, the plain
 /// network) on a batch already in memory, in the channels-last layout Fit trains in by default and in the standard layout;
-/// and the main command's step (<see cref="QuickRun.FashionMnist"/>: the default preset's batch-normalised network and
-/// AdamW at 32×32), where small images make everything but the arithmetic weigh more.
+/// and the main command's step (<see cref="QuickRun.FashionMnist"/>: the default preset's batch-normalised network with
+/// the main command's optimiser at 32×32), where small images make everything but the arithmetic weigh more.
 /// </summary>
 internal static class ComputePhase
 {

@@ -31,8 +31,8 @@ internal static class PyTorchTimeToAccuracy
             "--optimizer", o.Optimizer switch
             {
                 OptimizerKind.AdamW => "adamw",
-                OptimizerKind.Sgd when !o.UsesNesterov => "sgd",
-                _ => throw new NotSupportedException($"The PyTorch peer does not reproduce the {o.Optimizer} optimiser (Nesterov: {o.UsesNesterov})."),
+                OptimizerKind.Sgd => "sgd",
+                _ => throw new NotSupportedException($"The PyTorch peer does not reproduce the {o.Optimizer} optimiser."),
             },
             "--learning-rate", S(o.LearningRate), "--weight-decay", S(o.WeightDecay), "--momentum", S(o.Optimizer == OptimizerKind.Sgd ? o.Momentum : 0),
             "--schedule", o.LearningRateSchedule switch
@@ -51,6 +51,8 @@ internal static class PyTorchTimeToAccuracy
             "--batch", S(o.BatchSize), "--epochs", S(o.Epochs), "--evaluate-every", S(run.EvaluateEveryBatches(trainImages)),
             "--budget-seconds", S(run.BudgetSeconds ?? 0), "--precision", bf16 ? "bf16" : "fp32",
         };
+        if (o.UsesNesterov)
+            arguments.Add("--nesterov");
         if (o.Architecture == NetworkArchitecture.GoogLeNetBatchNorm)
             arguments.Add("--batch-norm");
         else if (o.Architecture != NetworkArchitecture.GoogLeNet)

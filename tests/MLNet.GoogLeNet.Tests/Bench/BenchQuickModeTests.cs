@@ -125,8 +125,9 @@ public sealed class BenchQuickModeTests : IDisposable
         var root = json.RootElement;
         var measured = root.GetProperty("measurements").EnumerateArray()
             .ToDictionary(m => m.GetProperty("Name").GetString()!, m => m.GetProperty("Value").GetDouble());
-        // Three epochs of 16 images in batches of 8, scored at every other batch and at each epoch's end.
-        Assert.True(measured.ContainsKey("ours_point6_accuracy") && !measured.ContainsKey("ours_point7_accuracy"), printed);
+        // The main command's epochs of 16 images in batches of 8, scored after each batch (the second is the epoch's end).
+        int points = 2 * QuickRun.FashionMnist.Epochs;
+        Assert.True(measured.ContainsKey($"ours_point{points}_accuracy") && !measured.ContainsKey($"ours_point{points + 1}_accuracy"), printed);
         // The precision the run took, as its checkpoints record it: fp32 here, a batch being far under the probe's bound.
         Assert.True(measured.TryGetValue("ours_bf16_autocast", out double bf16) && bf16 == 0, printed);
         Assert.Contains("this trainer in fp32 (MixedPrecision.Auto)", run.Output);
@@ -135,7 +136,7 @@ public sealed class BenchQuickModeTests : IDisposable
         if (peer.StartsWith("PyTorch ", StringComparison.Ordinal))
         {
             Assert.EndsWith(", fp32", peer);
-            Assert.True(measured.ContainsKey("pytorch_point6_accuracy"), printed);
+            Assert.True(measured.ContainsKey($"pytorch_point{points}_accuracy"), printed);
         }
         else
         {
