@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch peer of the MLNet.GoogLeNet benchmark: the recipe's GoogLeNet (1x96x96 input, 10 classes), the same
 batch size, timed for training steps and for inference on tensors already in memory; and the main command's training
-step (the batch-normalised network at 32x32 with label smoothing, the optimiser and batch the bench passes from
-QuickRun.FashionMnist). Prints one JSON object."""
+step (the batch-normalised network at 32x32) when --main-optimizer is given: the bench passes the main command's batch,
+optimiser and label smoothing from QuickRun.FashionMnist. Prints one JSON object."""
 import argparse
 import json
 import os
@@ -51,7 +51,7 @@ def main():
     parser.add_argument("--train-steps", type=int, default=8)
     parser.add_argument("--inference-batches", type=int, default=5)
     parser.add_argument("--main-batch", type=int, default=128, help="the main command's batch (QuickRun.FashionMnist)")
-    parser.add_argument("--main-optimizer", choices=["adamw", "sgd"], default="sgd", help="the main command's optimiser")
+    parser.add_argument("--main-optimizer", choices=["adamw", "sgd"], help="the main command's optimiser; without it, no main step")
     parser.add_argument("--main-learning-rate", type=float, default=0.1)
     parser.add_argument("--main-weight-decay", type=float, default=0.0, help="on weights of more than one dimension only")
     parser.add_argument("--main-momentum", type=float, default=0.0, help="sgd only")
@@ -91,9 +91,9 @@ def main():
 
     # The main command's step: the default preset's network (batch normalisation) at 32x32, its optimiser (weight decay
     # on weights only, as ParameterGroups does) and label smoothing; in both layouts.
-    main_rates = {}
+    main_rates = {torch.contiguous_format: None, torch.channels_last: None}
     main_y = torch.randint(0, 10, (args.main_batch,))
-    for layout in (torch.contiguous_format, torch.channels_last):
+    for layout in (main_rates if args.main_optimizer else ()):
         net = GoogLeNet(in_channels=1, classes=10, batch_norm=True).to(memory_format=layout)
         decay = [p for p in net.parameters() if p.dim() > 1]
         no_decay = [p for p in net.parameters() if p.dim() <= 1]
