@@ -14,9 +14,10 @@ internal static class PyTorchPeer
     public static Result Run(BenchOptions options)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_peer.py");
+        static string S(double value) => PyTorchArguments.Number(value);
         var start = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { script, "--batch", S(options.BatchSize), "--train-steps", S(options.ComputeSteps), "--inference-batches", "5",
-                     "--main-batch", S(options.MainCommandBatch) }.Concat(MainStepArguments(QuickRun.FashionMnist.TrainerOptions())))
+                     "--main-batch", S(options.MainCommandBatch) }.Concat(PyTorchArguments.TrainingStep(QuickRun.FashionMnist.TrainerOptions(), "--main-")))
             start.ArgumentList.Add(argument);
         try
         {
@@ -45,25 +46,6 @@ internal static class PyTorchPeer
             return new Result($"not measured: {e.Message}", []);
         }
     }
-
-    /// <summary>The main command's optimiser and loss (row (m)) as the peer's arguments.</summary>
-    private static IEnumerable<string> MainStepArguments(GoogLeNetTrainerOptions o)
-    {
-        yield return "--main-optimizer";
-        yield return o.Optimizer switch
-        {
-            OptimizerKind.AdamW => "adamw",
-            OptimizerKind.Sgd => "sgd",
-            _ => throw new NotSupportedException($"The PyTorch peer does not reproduce the {o.Optimizer} optimiser."),
-        };
-        foreach (var argument in new[] { "--main-learning-rate", S(o.LearningRate), "--main-weight-decay", S(o.WeightDecay),
-                     "--main-momentum", S(o.Optimizer == OptimizerKind.Sgd ? o.Momentum : 0), "--main-label-smoothing", S(o.LabelSmoothing) })
-            yield return argument;
-        if (o.UsesNesterov)
-            yield return "--main-nesterov";
-    }
-
-    private static string S(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     private static string Last(string text) => text.Trim().Split('\n').LastOrDefault() ?? "";
 }

@@ -15,6 +15,7 @@ from torch import nn
 
 
 from googlenet_torch import GoogLeNet
+import torch_optimizer
 
 
 def googlenet(classes=10):
@@ -89,18 +90,14 @@ def main():
     x = x.contiguous(memory_format=torch.channels_last)
     inference_rate_channels_last = inference_rate()
 
-    # The main command's step: the default preset's network (batch normalisation) at 32x32, its optimiser (weight decay
-    # on weights only, as ParameterGroups does) and label smoothing; in both layouts.
+    # The main command's step: the default preset's network (batch normalisation) at 32x32, its optimiser and label
+    # smoothing; in both layouts.
     main_rates = {torch.contiguous_format: None, torch.channels_last: None}
     main_y = torch.randint(0, 10, (args.main_batch,))
     for layout in (main_rates if args.main_optimizer else ()):
         net = GoogLeNet(in_channels=1, classes=10, batch_norm=True).to(memory_format=layout)
-        decay = [p for p in net.parameters() if p.dim() > 1]
-        no_decay = [p for p in net.parameters() if p.dim() <= 1]
-        groups = [{"params": decay, "weight_decay": args.main_weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-        optimizer = (torch.optim.AdamW(groups, lr=args.main_learning_rate) if args.main_optimizer == "adamw"
-                     else torch.optim.SGD(groups, lr=args.main_learning_rate, momentum=args.main_momentum,
-                                          nesterov=args.main_nesterov))
+        optimizer = torch_optimizer.optimizer(net, args.main_optimizer, args.main_learning_rate, args.main_weight_decay,
+                                              args.main_momentum, args.main_nesterov)
         main_x = torch.rand(args.main_batch, 1, 32, 32).contiguous(memory_format=layout)
         main_rates[layout] = train_rate(net, optimizer, nn.CrossEntropyLoss(label_smoothing=args.main_label_smoothing),
                                         main_x, main_y, args.train_steps)

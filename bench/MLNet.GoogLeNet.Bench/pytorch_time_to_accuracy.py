@@ -7,10 +7,8 @@ Matched to the library (each read from its source, passed in by the bench from t
   network       GoogLeNetNetwork's layout (googlenet_torch), batch-normalised for the default preset, plain for the recipe
   initialisation  default: Kaiming uniform, bound sqrt(6 / fan_in) (fan_in mode, ReLU gain), recipe: Xavier uniform;
                   biases zero; batch-normalisation scales one and shifts zero (GoogLeNetNetwork.FillUniform)
-  optimiser     default: AdamW (betas 0.9/0.999, eps 1e-8) in two groups, weight decay on weights of more than one
-                dimension only (Training/ParameterGroups.cs); SGD (the main command's run: Nesterov momentum, weight decay
-                added to the gradient as torch.optim.SGD and TorchSharp's SGD do, in the same two groups); recipe: SGD
-                without momentum or weight decay
+  optimiser     torch_optimizer.py (Training/ParameterGroups.cs's two groups): default AdamW; SGD with or without
+                (Nesterov) momentum; recipe: SGD without momentum or weight decay
   learning rate per step, Training/LearningRates.ForStep: warmup steps round(fraction x total steps), one-cycle rises
                 along half a cosine from peak/25 to the peak on the warmup's last step, then falls along half a cosine
                 towards peak/25/1e4; constant for the recipe
@@ -47,6 +45,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from googlenet_torch import GoogLeNet
+import torch_optimizer
 
 ONE_CYCLE_START_DIVISOR, ONE_CYCLE_FINAL_DIVISOR = 25.0, 1e4  # LearningRates.OneCycleStartDivisor, OneCycleFinalDivisor
 
@@ -165,11 +164,8 @@ def main():
     initialise(net, args.initialization)
     net = net.to(device=device, memory_format=torch.channels_last)
     net.train()
-    decayed = [q for q in net.parameters() if q.dim() > 1]
-    undecayed = [q for q in net.parameters() if q.dim() <= 1]
-    groups = [{"params": decayed, "weight_decay": args.weight_decay}, {"params": undecayed, "weight_decay": 0.0}]
-    optimizer = (torch.optim.AdamW(groups, lr=args.learning_rate) if args.optimizer == "adamw"
-                 else torch.optim.SGD(groups, lr=args.learning_rate, momentum=args.momentum, nesterov=args.nesterov))
+    optimizer = torch_optimizer.optimizer(net, args.optimizer, args.learning_rate, args.weight_decay, args.momentum,
+                                          args.nesterov)
 
     n = len(train_y)
     batches_per_epoch = (n + args.batch - 1) // args.batch

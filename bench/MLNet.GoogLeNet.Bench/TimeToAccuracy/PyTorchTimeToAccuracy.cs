@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Text.Json;
 
 namespace MLNet.GoogLeNet.Bench.TimeToAccuracy;
@@ -17,7 +16,7 @@ internal static class PyTorchTimeToAccuracy
         string script = Path.Combine(AppContext.BaseDirectory, "pytorch_time_to_accuracy.py");
         var start = new ProcessStartInfo(PyTorchPeer.Python) { RedirectStandardOutput = true };
         int trainImages = run.TrainImages ?? FashionMnist.Load(bench.Data, FashionMnistSplit.Train).Count;
-        string S(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+        static string S(double value) => PyTorchArguments.Number(value);
         var arguments = new List<string>
         {
             script, "--data", bench.Data, "--train-images", S(run.TrainImages ?? 0), "--test-images", S(run.TestImages ?? 0),
@@ -28,20 +27,13 @@ internal static class PyTorchTimeToAccuracy
                 WeightInitialization.Xavier => "xavier",
                 _ => throw new NotSupportedException($"The PyTorch peer does not reproduce the {o.Initialization} initialisation."),
             },
-            "--optimizer", o.Optimizer switch
-            {
-                OptimizerKind.AdamW => "adamw",
-                OptimizerKind.Sgd => "sgd",
-                _ => throw new NotSupportedException($"The PyTorch peer does not reproduce the {o.Optimizer} optimiser."),
-            },
-            "--learning-rate", S(o.LearningRate), "--weight-decay", S(o.WeightDecay), "--momentum", S(o.Optimizer == OptimizerKind.Sgd ? o.Momentum : 0),
             "--schedule", o.LearningRateSchedule switch
             {
                 LearningRateSchedule.OneCycle => "one-cycle",
                 LearningRateSchedule.Constant => "constant",
                 _ => throw new NotSupportedException($"The PyTorch peer does not reproduce the {o.LearningRateSchedule} schedule."),
             },
-            "--warmup-fraction", S(o.WarmupFraction), "--label-smoothing", S(o.LabelSmoothing),
+            "--warmup-fraction", S(o.WarmupFraction),
             "--max-translation", S(o.Augmentation switch
             {
                 AugmentationKind.Translate => o.MaxTranslation,
@@ -51,8 +43,7 @@ internal static class PyTorchTimeToAccuracy
             "--batch", S(o.BatchSize), "--epochs", S(o.Epochs), "--evaluate-every", S(run.EvaluateEveryBatches(trainImages)),
             "--budget-seconds", S(run.BudgetSeconds ?? 0), "--precision", bf16 ? "bf16" : "fp32",
         };
-        if (o.UsesNesterov)
-            arguments.Add("--nesterov");
+        arguments.AddRange(PyTorchArguments.TrainingStep(o, "--"));
         if (o.Architecture == NetworkArchitecture.GoogLeNetBatchNorm)
             arguments.Add("--batch-norm");
         else if (o.Architecture != NetworkArchitecture.GoogLeNet)
