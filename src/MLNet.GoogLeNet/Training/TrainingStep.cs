@@ -100,7 +100,7 @@ internal sealed class TrainingStep : IDisposable
                 rate),
             OptimizerKind.Adam => optim.Adam(
                 [.. groups.Select(g => new Adam.ParamGroup(g.Parameters, rate * g.RateFactor, weight_decay: g.WeightDecay))], rate),
-            OptimizerKind.AdamW => optim.AdamW(
+            OptimizerKind.AdamW => new FusedAdamW(
                 [.. groups.Select(g => new AdamW.ParamGroup(g.Parameters, rate * g.RateFactor, weight_decay: g.WeightDecay))], rate),
             _ => throw new ArgumentOutOfRangeException(nameof(options), options.Optimizer, "Unknown optimiser."),
         };
