@@ -73,6 +73,12 @@ internal static class Report
         foreach (var row in rows)
             text.AppendLine($"| {string.Join(" | ", row)} |");
         text.AppendLine();
+        double? onePass = V("compute_main_optimizer_one_pass"), torchSharpAdamW = V("compute_main_optimizer_torchsharp");
+        text.AppendLine("| the optimiser's step alone in (m), on one batch's gradients | ms | ratio |");
+        text.AppendLine("|---|---:|---:|");
+        text.AppendLine($"| (o) the trainer's AdamW (one pass over each parameter's memory) | {F(onePass, "F2")} | 1.00× (o) |");
+        text.AppendLine($"| (o) TorchSharp's AdamW (eight native calls per parameter) | {F(torchSharpAdamW, "F2")} | {R(torchSharpAdamW, onePass)} (o) |");
+        text.AppendLine();
         text.AppendLine("| memory | MiB |");
         text.AppendLine("|---|---:|");
         foreach (var (prefix, label) in new[] { ("fit", "Fit"), ("fit_nocache", "Fit without the cache"), ("fit_tuned", "Fit as the CLI trains") })

@@ -11,7 +11,8 @@ namespace MLNet.GoogLeNet.Bench.Phases;
 /// (a) The ceiling for Fit: the trainer's own <see cref="TrainingStep"/> with the recipe's options (SGD, the plain
 /// network) on a batch already in memory, in the channels-last layout Fit trains in by default and in the standard layout;
 /// and the main command's step (<see cref="QuickRun.FashionMnist"/>: the default preset's batch-normalised network with
-/// the main command's optimiser at 32×32), where small images make everything but the arithmetic weigh more.
+/// the main command's optimiser at 32×32), where small images make everything but the arithmetic weigh more, with the
+/// time of that step's optimiser alone.
 /// </summary>
 internal static class ComputePhase
 {
@@ -21,6 +22,9 @@ internal static class ComputePhase
         yield return new Measurement("compute_train_fp32", StepsPerSecond(channelsLast: false, MixedPrecision.None, batch, steps), "img/s");
         yield return new Measurement("compute_train_fp32_channels_last", StepsPerSecond(channelsLast: true, MixedPrecision.None, batch, steps), "img/s");
         yield return new Measurement("compute_train_main_32_fp32", MainCommandStepsPerSecond(MixedPrecision.None, options.MainCommandBatch, steps), "img/s");
+        var (onePass, torchSharp) = MainCommandOptimizerMilliseconds(options.MainCommandBatch, steps);
+        yield return new Measurement("compute_main_optimizer_one_pass", onePass, "ms");
+        yield return new Measurement("compute_main_optimizer_torchsharp", torchSharp, "ms");
         // The same after NativeMemory.KeepFreedMemory (process-wide, so measured after the figures with glibc's defaults).
         if (NativeMemory.KeepFreedMemory())
         {
@@ -43,10 +47,48 @@ internal static class ComputePhase
     /// <summary>The same for the main command's step: the default preset at 32×32, channels-last as Fit trains.</summary>
     internal static double MainCommandStepsPerSecond(MixedPrecision precision, int batch, int steps)
     {
+        var (configuration, options) = MainCommandNetwork();
+        return StepsPerSecond(configuration, options, channelsLast: true, precision, batch, steps);
+    }
+
+    /// <summary>
+    /// (o) Milliseconds of the optimiser's step alone in the main command's step, on the gradients of one batch: the
+    /// trainer's one-pass AdamW (<see cref="FusedAdamW"/>) and TorchSharp's AdamW over the same parameters, alternated.
+    /// </summary>
+    internal static (double OnePass, double TorchSharp) MainCommandOptimizerMilliseconds(int batch, int steps)
+    {
+        var (configuration, options) = MainCommandNetwork();
+        using var network = new GoogLeNetNetwork(configuration, seed: 1, options.Initialization);
+        network.UseChannelsLast(true);
+        network.train();
+        using var step = new TrainingStep(network, options, DeviceType.CPU, MixedPrecision.None);
+        using var input = rand([batch, configuration.InputChannels, configuration.ImageHeight, configuration.ImageWidth], generator: new Generator(1));
+        using var target = randint(0, configuration.ClassCount, [batch], generator: new Generator(2));
+        step.Run(input, target);  // gradients and the optimiser's moments
+        using var torchSharp = optim.AdamW(step.Optimizer.ParamGroups.Cast<TorchSharp.Modules.AdamW.ParamGroup>()
+            .Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, (TorchSharp.Modules.AdamW.Options)g.Options)));
+        double onePass = 0, torchSharpTime = 0;
+        for (int i = 0; i < steps + 2; i++)
+        {
+            double a = Milliseconds(step.Optimizer), b = Milliseconds(torchSharp);
+            if (i >= 2)  // the first two of each: warm-up
+                (onePass, torchSharpTime) = (onePass + a, torchSharpTime + b);
+        }
+        return (onePass / steps, torchSharpTime / steps);
+
+        static double Milliseconds(optim.Optimizer optimizer)
+        {
+            var clock = Stopwatch.StartNew();
+            optimizer.step();
+            return clock.Elapsed.TotalMilliseconds;
+        }
+    }
+
+    private static (GoogLeNetConfiguration, GoogLeNetTrainerOptions) MainCommandNetwork()
+    {
         var run = QuickRun.FashionMnist;
         var options = run.TrainerOptions();
-        var configuration = GoogLeNetConfiguration.Recipe with { Architecture = options.Architecture, ImageHeight = run.ImageSize, ImageWidth = run.ImageSize };
-        return StepsPerSecond(configuration, options, channelsLast: true, precision, batch, steps);
+        return (GoogLeNetConfiguration.Recipe with { Architecture = options.Architecture, ImageHeight = run.ImageSize, ImageWidth = run.ImageSize }, options);
     }
 
     private static double StepsPerSecond(GoogLeNetConfiguration configuration, GoogLeNetTrainerOptions options, bool channelsLast,

@@ -27,7 +27,7 @@ public sealed class BenchQuickModeTests : IDisposable
     /// <summary>The figures each phase owes, by the names the bench writes to its JSON (quick mode: batch 8, bf16 included).</summary>
     private static readonly Dictionary<string, string[]> Figures = new()
     {
-        ["compute"] = ["compute_train_fp32", "compute_train_fp32_channels_last", "compute_train_main_32_fp32", "compute_train_fp32_kept_memory",
+        ["compute"] = ["compute_train_fp32", "compute_train_fp32_channels_last", "compute_train_main_32_fp32", "compute_main_optimizer_one_pass", "compute_main_optimizer_torchsharp", "compute_train_fp32_kept_memory",
             "compute_train_fp32_channels_last_kept_memory", "compute_train_bf16_autocast", "compute_threads"],
         ["fit"] = ["fit_compute_reference", "fit_epoch1", "fit_steady", "fit_rss_after_epoch1", "fit_rss_after_epoch2", "fit_peak_rss"],
         ["fit-nocache"] = ["fit_nocache_epoch1", "fit_nocache_steady", "fit_nocache_rss_after_epoch1", "fit_nocache_rss_after_epoch2", "fit_nocache_peak_rss"],
