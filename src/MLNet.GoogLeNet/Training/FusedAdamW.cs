@@ -25,6 +25,7 @@ namespace MLNet.GoogLeNet.Training;
 /// </remarks>
 internal sealed class FusedAdamW : AdamW
 {
+    /// <summary>Whether every parameter can take the one pass; decided at the first step.</summary>
     private bool? _fusable;
 
     public FusedAdamW(IEnumerable<ParamGroup> groups, double rate) : base(groups, rate)
@@ -33,8 +34,7 @@ internal sealed class FusedAdamW : AdamW
 
     public override Tensor step(Func<Tensor>? closure = null)
     {
-        _fusable ??= closure is null && Fusable();
-        if (closure is not null || !_fusable.Value)
+        if (closure is not null || !(_fusable ??= Fusable()))
             return base.step(closure);
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
