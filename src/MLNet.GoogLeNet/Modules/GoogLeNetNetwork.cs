@@ -396,6 +396,9 @@ public sealed class GoogLeNetNetwork : Module<Tensor, Tensor>, IOnnxModule
             _ => throw new ArgumentOutOfRangeException(nameof(initialization), initialization, "Unknown weight initialisation."),
         };
         using var sample = rand(weight.shape, dtype: weight.dtype, generator: generator);
-        weight.copy_(sample.mul_(2 * bound).sub_(bound));
+        // Scalars held (and disposed) here: an implicitly converted one can be finalised while libtorch still reads it.
+        using var width = (2 * bound).ToScalar();
+        using var offset = bound.ToScalar();
+        weight.copy_(sample.mul_(width).sub_(offset));
     }
 }
