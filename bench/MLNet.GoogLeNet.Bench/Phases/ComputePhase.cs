@@ -58,23 +58,19 @@ internal static class ComputePhase
     internal static (double OnePass, double TorchSharp) MainCommandOptimizerMilliseconds(int batch, int steps)
     {
         var (configuration, options) = MainCommandNetwork();
-        using var network = new GoogLeNetNetwork(configuration, seed: 1, options.Initialization);
-        network.UseChannelsLast(true);
-        network.train();
-        using var step = new TrainingStep(network, options, DeviceType.CPU, MixedPrecision.None);
-        using var input = rand([batch, configuration.InputChannels, configuration.ImageHeight, configuration.ImageWidth], generator: new Generator(1));
-        using var target = randint(0, configuration.ClassCount, [batch], generator: new Generator(2));
-        step.Run(input, target);  // gradients and the optimiser's moments
-        using var torchSharp = optim.AdamW(step.Optimizer.ParamGroups.Cast<TorchSharp.Modules.AdamW.ParamGroup>()
-            .Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, (TorchSharp.Modules.AdamW.Options)g.Options)));
-        double onePass = 0, torchSharpTime = 0;
-        for (int i = 0; i < steps + 2; i++)
+        return WithStep(configuration, options, channelsLast: true, MixedPrecision.None, batch, (step, input, target) =>
         {
-            double a = Milliseconds(step.Optimizer), b = Milliseconds(torchSharp);
-            if (i >= 2)  // the first two of each: warm-up
-                (onePass, torchSharpTime) = (onePass + a, torchSharpTime + b);
-        }
-        return (onePass / steps, torchSharpTime / steps);
+            step.Run(input, target);  // gradients and the optimiser's moments
+            using var torchSharp = ((FusedAdamW)step.Optimizer).TorchSharpStep();
+            double onePass = 0, torchSharpTime = 0;
+            for (int i = 0; i < steps + 2; i++)
+            {
+                double a = Milliseconds(step.Optimizer), b = Milliseconds(torchSharp);
+                if (i >= 2)  // the first two of each: warm-up
+                    (onePass, torchSharpTime) = (onePass + a, torchSharpTime + b);
+            }
+            return (onePass / steps, torchSharpTime / steps);
+        });
 
         static double Milliseconds(optim.Optimizer optimizer)
         {
@@ -92,7 +88,23 @@ internal static class ComputePhase
     }
 
     private static double StepsPerSecond(GoogLeNetConfiguration configuration, GoogLeNetTrainerOptions options, bool channelsLast,
-        MixedPrecision precision, int batch, int steps)
+        MixedPrecision precision, int batch, int steps) =>
+        WithStep(configuration, options, channelsLast, precision, batch, (step, input, target) =>
+        {
+            for (int i = 0; i < 2; i++)
+                step.Run(input, target);  // warm-up: allocations, kernel selection
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < steps; i++)
+                step.Run(input, target);
+            return steps * batch / clock.Elapsed.TotalSeconds;
+        });
+
+    /// <summary>
+    /// <paramref name="measure"/> of a training step of a fresh network (seed 1) on one random batch in memory, laid out
+    /// as <paramref name="channelsLast"/> says, in training mode.
+    /// </summary>
+    private static T WithStep<T>(GoogLeNetConfiguration configuration, GoogLeNetTrainerOptions options, bool channelsLast,
+        MixedPrecision precision, int batch, Func<TrainingStep, Tensor, Tensor, T> measure)
     {
         using var network = new GoogLeNetNetwork(configuration, seed: 1, options.Initialization);
         network.UseChannelsLast(channelsLast);
@@ -100,11 +112,6 @@ internal static class ComputePhase
         using var step = new TrainingStep(network, options, DeviceType.CPU, precision);
         using var input = rand([batch, configuration.InputChannels, configuration.ImageHeight, configuration.ImageWidth], generator: new Generator(1));
         using var target = randint(0, configuration.ClassCount, [batch], generator: new Generator(2));
-        for (int i = 0; i < 2; i++)
-            step.Run(input, target);  // warm-up: allocations, kernel selection
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++)
-            step.Run(input, target);
-        return steps * batch / clock.Elapsed.TotalSeconds;
+        return measure(step, input, target);
     }
 }

@@ -64,6 +64,13 @@ internal sealed class FusedAdamW : AdamW
         return null!;
     }
 
+    /// <summary>
+    /// TorchSharp's own AdamW over the same parameter groups and options, with moments of its own: the reference the one
+    /// pass is checked (FusedAdamWTests) and timed (the bench's row (o)) against.
+    /// </summary>
+    internal AdamW TorchSharpStep() => new(
+        [.. _parameter_groups.Cast<ParamGroup>().Select(group => new ParamGroup(group.Parameters, (Options)group.Options))]);
+
     /// <summary>One step's numbers for a parameter, as TorchSharp's AdamW rounds them to the tensor's float32.</summary>
     private readonly record struct Update(float Decay, float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2,
         float Correction2Root, float Epsilon, float StepSize)

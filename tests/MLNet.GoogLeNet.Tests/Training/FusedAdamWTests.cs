@@ -23,11 +23,10 @@ public sealed class FusedAdamWTests
         using var plainNetwork = new GoogLeNetNetwork(configuration, seed: 3, options.Initialization);
         fusedNetwork.UseChannelsLast(channelsLast);
         plainNetwork.UseChannelsLast(channelsLast);
-        using var fused = TrainingStep.CreateOptimizer(fusedNetwork, options);
-        Assert.IsType<FusedAdamW>(fused);
-        using var plain = optim.AdamW(
-            [.. ParameterGroups.Of(plainNetwork, options, headOnly: false).Select(g => new AdamW.ParamGroup(g.Parameters, options.LearningRate * g.RateFactor, weight_decay: g.WeightDecay))],
-            options.LearningRate);
+        using var fused = Assert.IsType<FusedAdamW>(TrainingStep.CreateOptimizer(fusedNetwork, options));
+        // TorchSharp's AdamW over the other network's parameters, in the same groups with the same options.
+        using var plainTemplate = Assert.IsType<FusedAdamW>(TrainingStep.CreateOptimizer(plainNetwork, options));
+        using var plain = plainTemplate.TorchSharpStep();
         Assert.IsNotType<FusedAdamW>(plain);
 
         using var images = rand([8, 1, 32, 32], generator: new Generator(5));
