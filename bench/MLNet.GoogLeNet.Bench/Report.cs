@@ -77,7 +77,7 @@ internal static class Report
         text.AppendLine("| the optimiser's step alone in (m), on one batch's gradients | ms | ratio |");
         text.AppendLine("|---|---:|---:|");
         text.AppendLine($"| (o) the trainer's AdamW (one pass over each parameter's memory) | {F(onePass, "F2")} | 1.00× (o) |");
-        text.AppendLine($"| (o) TorchSharp's AdamW (eight native calls per parameter) | {F(torchSharpAdamW, "F2")} | {R(torchSharpAdamW, onePass)} (o) |");
+        text.AppendLine($"| (o) TorchSharp's AdamW (nine native calls per parameter) | {F(torchSharpAdamW, "F2")} | {R(torchSharpAdamW, onePass)} (o) |");
         text.AppendLine();
         text.AppendLine("| memory | MiB |");
         text.AppendLine("|---|---:|");

@@ -12,7 +12,7 @@ namespace MLNet.GoogLeNet.Training;
 /// registers.
 /// </summary>
 /// <remarks>
-/// <para>TorchSharp's step makes eight passes over each parameter tensor — each a native call, two of them allocating a
+/// <para>TorchSharp's step makes nine passes over each parameter tensor — each a native call, two of them allocating a
 /// temporary the size of the parameter — so it reads and writes the parameters, gradients and moments several times
 /// over. At the main command's 32×32, where a step has little arithmetic, that is a measurable share of the step
 /// (docs/performance.md). One pass reads a parameter, its gradient and its two moments once and writes three of them
